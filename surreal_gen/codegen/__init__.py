@@ -1,0 +1,1 @@
+"""Schema to code: introspection, the kind parser, naming, emitting and the CLI."""

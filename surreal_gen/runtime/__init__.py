@@ -1,0 +1,1 @@
+"""The runtime that generated code imports. Never imports jinja2, click or the code generator."""

@@ -1,0 +1,1 @@
+"""Transports that carry SurrealDB RPC: embedded engine, WebSocket, HTTP."""

@@ -1,0 +1,3 @@
+"""Shared fixtures live in tests/fixtures/; each part registers its module here."""
+
+pytest_plugins: list[str] = []
