@@ -1,0 +1,225 @@
+"""Codegen at scale: surreal-gen vs datamodel-code-generator on the same synthetic schema.
+
+For each N (tables, F fields each) every mode runs in its own subprocess, so each gets a clean
+peak RSS; the child also times its own work (excluding interpreter start and imports).
+
+    python -m bench.codegen                 # N = 100, 1000, 3000; F = 30
+    python -m bench.codegen --quick         # N = 100, 300
+
+Modes:
+  dcg          datamodel-code-generator, JSON Schema -> pydantic v2, builtin formatter
+  sg-surql     surreal-gen end to end from .surql: apply, introspect, render, write
+  sg-loaded    surreal-gen from an already-loaded database (a surrealkv:// store filled by
+               an earlier process): introspect, render, write
+  sg-render    surreal-gen render + write alone, from an introspected schema held in memory
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import asyncio
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench import sg_api
+from bench.engines import official, query_all
+from bench.measure import ChildRun, print_table, python_child, report
+from bench.synth import build_tables, table_name, write_schema
+
+MODES = ["dcg", "sg-surql", "sg-loaded", "sg-render"]
+
+
+@dataclass(frozen=True)
+class Result:
+    n: int
+    mode: str
+    run: ChildRun | None
+    skipped: str = ""
+
+    @property
+    def work_s(self) -> float:
+        return float(self.run.report["work_s"]) if self.run else float("nan")
+
+
+# --- children: each times its own work and checks its own output -------------------------
+
+
+def child_dcg(json_path: Path, out: Path, n_tables: int) -> None:
+    from datamodel_code_generator import (
+        DataModelType,
+        Formatter,
+        InputFileType,
+        PythonVersion,
+        generate,
+    )
+
+    start = time.perf_counter()
+    generate(
+        json_path,
+        input_file_type=InputFileType.JsonSchema,
+        output=out / "models.py",
+        output_model_type=DataModelType.PydanticV2BaseModel,
+        formatters=[Formatter.BUILTIN],
+        target_python_version=PythonVersion.PY_311,
+    )
+    work = time.perf_counter() - start
+    check_dcg_output(out / "models.py", n_tables)
+    report(work_s=work)
+
+
+def check_dcg_output(path: Path, n_tables: int) -> None:
+    """The module parses and holds one class per table (dcg names `tbl_0001` `Tbl0001`)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    classes = {node.name for node in tree.body if isinstance(node, ast.ClassDef)}
+    missing = [t for t in range(n_tables) if f"Tbl{t:04d}" not in classes]
+    if missing:
+        raise SystemExit(f"dcg output lacks {len(missing)} table classes, e.g. Tbl{missing[0]:04d}")
+
+
+def child_sg(mode: str, surql: Path, store: Path, out: Path, n_tables: int) -> None:
+    if mode == "sg-surql":
+        start = time.perf_counter()
+        sg_api.generate_from_surql(surql, out)
+        work = time.perf_counter() - start
+    elif mode == "sg-loaded":
+        start = time.perf_counter()
+        sg_api.generate_from_url(f"surrealkv://{store}", out)
+        work = time.perf_counter() - start
+    else:
+        schema = sg_api.introspect_surql(surql)
+        start = time.perf_counter()
+        sg_api.render_and_write(schema, out)
+        work = time.perf_counter() - start
+    sg_api.check_output(out, [table_name(t) for t in range(n_tables)])
+    report(work_s=work)
+
+
+# --- parent --------------------------------------------------------------------------------
+
+
+async def load_store(surql: Path, store: Path) -> None:
+    """Fill a surrealkv:// store with the schema: the 'already-loaded database'."""
+    async with official(f"surrealkv://{store}") as db:
+        await query_all(db, surql.read_text(encoding="utf-8"))
+
+
+def run_size(n: int, fields: int, work: Path, modes: list[str]) -> list[Result]:
+    size_dir = work / f"n{n}"
+    surql, json_path = write_schema(size_dir, n, fields)
+    store = size_dir / "store"
+    results = []
+    for mode in modes:
+        if mode.startswith("sg-") and not sg_api.available():
+            results.append(Result(n, mode, None, skipped=sg_api.missing_reason()))
+            continue
+        if mode == "sg-loaded" and not store.exists():
+            asyncio.run(load_store(surql, store))
+        out = size_dir / f"out-{mode}"
+        shutil.rmtree(out, ignore_errors=True)
+        out.mkdir()
+        args = [mode, str(json_path if mode == "dcg" else surql), str(out), str(n)]
+        run = python_child("bench.codegen", "--child", *args, "--store", str(store))
+        results.append(Result(n, mode, run))
+    return results
+
+
+def print_results(results: list[Result]) -> None:
+    rows = []
+    for r in results:
+        if r.run is None:
+            rows.append([r.n, r.mode, "-", "-", "-", "-", f"not measured: {r.skipped}"])
+            continue
+        rows.append(
+            [
+                r.n,
+                r.mode,
+                r.run.wall_s,
+                r.work_s,
+                r.run.peak_rss_mb,
+                r.work_s / r.n * 1000,
+                "",
+            ]
+        )
+    print_table(["N", "mode", "process s", "work s", "peak MB", "work ms/table", "note"], rows)
+
+
+def print_ratios(results: list[Result]) -> str:
+    """Per N: dcg work time / each surreal-gen mode's work time; returns the key line."""
+    by_key = {(r.n, r.mode): r for r in results if r.run is not None}
+    sizes = sorted({r.n for r in results})
+    rows = []
+    for n in sizes:
+        dcg = by_key.get((n, "dcg"))
+        row: list[object] = [n]
+        for mode in MODES[1:]:
+            sg = by_key.get((n, mode))
+            if dcg and sg:
+                row += [dcg.work_s / sg.work_s, dcg.run.peak_rss_mb / sg.run.peak_rss_mb]  # type: ignore[union-attr]
+            else:
+                row += ["-", "-"]
+        rows.append(row)
+    headers = ["N"]
+    for mode in MODES[1:]:
+        headers += [f"dcg/{mode} time", f"dcg/{mode} mem"]
+    print_table(headers, rows)
+    key_n = 1000 if 1000 in sizes else sizes[-1]
+    dcg, loaded = by_key.get((key_n, "dcg")), by_key.get((key_n, "sg-loaded"))
+    if dcg and loaded:
+        return (
+            f"codegen: from a loaded database surreal-gen is {dcg.work_s / loaded.work_s:.1f}x "
+            f"faster than datamodel-code-generator at N={key_n} (target >= 10x)"
+        )
+    return f"codegen: surreal-gen not measured ({sg_api.missing_reason()}); dcg only"
+
+
+def print_growth(results: list[Result]) -> None:
+    """Work time per table at each N relative to the smallest N: 1.0 means linear."""
+    sizes = sorted({r.n for r in results})
+    rows = []
+    for mode in MODES:
+        series = {r.n: r for r in results if r.mode == mode and r.run is not None}
+        if sizes[0] not in series:
+            continue
+        base = series[sizes[0]].work_s / sizes[0]
+        rows.append([mode] + [series[n].work_s / n / base if n in series else "-" for n in sizes])
+    print("growth (work time per table, relative to the smallest N; 1.0 = linear):")
+    print_table(["mode"] + [f"N={n}" for n in sizes], rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="surreal-gen vs datamodel-code-generator")
+    parser.add_argument("--quick", action="store_true", help="N = 100, 300")
+    parser.add_argument("--sizes", help="comma-separated table counts (default 100,1000,3000)")
+    parser.add_argument("--fields", type=int, default=30)
+    parser.add_argument("--modes", default=",".join(MODES))
+    parser.add_argument("--child", nargs=4, metavar=("MODE", "INPUT", "OUT", "N"))
+    parser.add_argument("--store", type=Path)
+    args = parser.parse_args()
+    if args.child:
+        mode, source, out, n = args.child
+        if mode == "dcg":
+            child_dcg(Path(source), Path(out), int(n))
+        else:
+            child_sg(mode, Path(source), args.store, Path(out), int(n))
+        return
+    sizes = [100, 300] if args.quick else [100, 1000, 3000]
+    if args.sizes:
+        sizes = [int(s) for s in args.sizes.split(",")]
+    modes = args.modes.split(",")
+    with tempfile.TemporaryDirectory(prefix="bench-codegen-") as tmp:
+        results = [r for n in sizes for r in run_size(n, args.fields, Path(tmp), modes)]
+    print(
+        f"codegen, F={args.fields} fields per table ({len(build_tables(1, args.fields)[0].fields)} top-level)"
+    )
+    print_results(results)
+    print_growth(results)
+    key_line = print_ratios(results)
+    print(key_line)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,96 @@
+"""Measurement plumbing: run a child process, read its wall time, peak RSS and its own report.
+
+A child reports in-process figures by printing one line `BENCH_RESULT <json>` (see `report`).
+Peak memory comes from `os.wait4`, so it is the child's own maximum resident set, not the
+running maximum over every child that `RUSAGE_CHILDREN` would give.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+RESULT_PREFIX = "BENCH_RESULT "
+
+
+@dataclass(frozen=True)
+class ChildRun:
+    wall_s: float
+    peak_rss_mb: float
+    report: dict[str, Any] = field(default_factory=dict)
+
+
+def report(**values: Any) -> None:
+    """Called in a child: hand `values` to the parent."""
+    print(RESULT_PREFIX + json.dumps(values), flush=True)
+
+
+def run_child(argv: Sequence[str], *, cwd: Path | None = None, timeout: float = 900) -> ChildRun:
+    """Run `argv`, fail loudly on a non-zero exit, return wall time, peak RSS and the report."""
+    pythonpath = os.pathsep.join(p for p in [str(REPO_ROOT), os.environ.get("PYTHONPATH")] if p)
+    env = dict(os.environ, PYTHONPATH=pythonpath)
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        start = time.perf_counter()
+        process = subprocess.Popen(list(argv), cwd=cwd, env=env, stdout=out, stderr=err, text=True)
+        killer = threading.Timer(timeout, process.kill)
+        killer.start()
+        try:
+            _, status, usage = os.wait4(process.pid, 0)
+        finally:
+            killer.cancel()
+        wall = time.perf_counter() - start
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    command = " ".join(argv)
+    if process.returncode != 0:
+        raise RuntimeError(
+            f"{command} exited {process.returncode} after {wall:.0f} s:\n{stderr[-3000:]}"
+        )
+    lines = [line for line in stdout.splitlines() if line.startswith(RESULT_PREFIX)]
+    child_report = json.loads(lines[-1][len(RESULT_PREFIX) :]) if lines else {}
+    return ChildRun(wall, usage.ru_maxrss / 1024, child_report)
+
+
+def python_child(module: str, *args: str, timeout: float = 900) -> ChildRun:
+    """Run `python -m module args...` from the repository root."""
+    return run_child([sys.executable, "-m", module, *args], cwd=REPO_ROOT, timeout=timeout)
+
+
+def median(values: Sequence[float]) -> float:
+    return statistics.median(values)
+
+
+def percentile(values: Sequence[float], fraction: float) -> float:
+    """Nearest-rank percentile of `values` (fraction in 0..1)."""
+    ordered = sorted(values)
+    rank = max(0, min(len(ordered) - 1, round(fraction * len(ordered) + 0.5) - 1))
+    return ordered[rank]
+
+
+def print_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    """A small Markdown table, so the output can be pasted into BENCHMARKS.md as is."""
+    cells = [[str(h) for h in headers]] + [[format_cell(c) for c in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    for index, row in enumerate(cells):
+        print("| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) + " |")
+        if index == 0:
+            print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+
+
+def format_cell(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:.3g}" if abs(value) < 100 else f"{value:.0f}"
+    return str(value)
