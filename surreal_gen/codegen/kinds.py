@@ -15,9 +15,12 @@ Invariants of a parsed (normalised) kind:
 
 from __future__ import annotations
 
+import math
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Literal, TypeAlias
+from typing import Literal, TypeAlias, cast, get_args
 
 ScalarName: TypeAlias = Literal[
     "bool",
@@ -192,13 +195,77 @@ class KindSyntaxError(ValueError):
 
     def __init__(self, message: str, text: str, position: int) -> None:
         super().__init__(f"{message} at column {position + 1} of kind {text!r}")
+        self.message = message
         self.text = text
         self.position = position
 
 
+# Constructors that keep the invariants -------------------------------------------------------
+
+
+def union_of(members: Iterable[Kind]) -> Kind:
+    """Combine kinds as ``A | B | ...`` does, normalised.
+
+    Nested unions are flattened, duplicates dropped (first one kept), ``none`` and ``Option``
+    members lift the result to ``Option``, and ``any`` absorbs everything.
+    """
+    flat: list[Kind] = []
+    optional = False
+    for member in members:
+        if isinstance(member, AnyKind):
+            return AnyKind()
+        if isinstance(member, NoneKind):
+            optional = True
+            continue
+        if isinstance(member, Option):
+            optional = True
+            member = member.inner
+        for item in member.members if isinstance(member, Union) else (member,):
+            if item not in flat:
+                flat.append(item)
+    if not flat:
+        if not optional:
+            raise ValueError("a union needs at least one member")
+        return NoneKind()
+    combined = flat[0] if len(flat) == 1 else Union(tuple(flat))
+    return Option(combined) if optional else combined
+
+
+def literal(value: LiteralPython) -> LiteralValue:
+    """The literal kind for a Python ``str``, ``bool``, ``int``, ``float`` or ``Decimal``."""
+    if isinstance(value, bool):
+        return LiteralValue("bool", "true" if value else "false", value)
+    if isinstance(value, int):
+        return LiteralValue("int", str(value), value)
+    if isinstance(value, float):
+        return LiteralValue("float", _float_text(value), value)
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError(f"a decimal literal must be finite, not {value}")
+        plain = _plain_number(value)
+        return LiteralValue("decimal", plain + "dec", Decimal(plain))
+    return LiteralValue("string", _quote_string(value), value)
+
+
+def duration_literal(text: str) -> LiteralValue:
+    """The literal kind for a duration such as ``"90m"``, normalised as the engine prints it
+    (``1h30m``); raises ``ValueError`` on anything that is not a duration."""
+    match = _DURATION.fullmatch(text)
+    if match is None:
+        raise ValueError(f"not a duration: {text!r}")
+    total = sum(
+        int(amount) * _DURATION_UNITS[unit] for amount, unit in _DURATION_PART.findall(text)
+    )
+    canonical = _duration_text(total)
+    return LiteralValue("duration", canonical, canonical)
+
+
+# Parsing --------------------------------------------------------------------------------------
+
+
 def parse_kind(text: str) -> Kind:
     """Parse one kind string as INFO prints it (2.x or 3.x); raise ``KindSyntaxError``."""
-    raise NotImplementedError("parser lands in the next commit")
+    return _Parser(text).parse()
 
 
 def parse_kind_lenient(text: str, where: str, *, strict: bool) -> tuple[Kind, str | None]:
@@ -207,9 +274,465 @@ def parse_kind_lenient(text: str, where: str, *, strict: bool) -> tuple[Kind, st
     ``where`` names the field (``table.field``). With ``strict`` a bad kind raises
     ``KindSyntaxError`` (its message names ``where``) instead of degrading to ``AnyKind``.
     """
-    raise NotImplementedError("parser lands in the next commit")
+    try:
+        return parse_kind(text), None
+    except KindSyntaxError as error:
+        if strict:
+            raise KindSyntaxError(f"{where}: {error.message}", text, error.position) from None
+        column = error.position + 1
+        return (
+            AnyKind(),
+            f"{where}: cannot read kind {text!r} ({error.message} at column {column}); typed as any",
+        )
+
+
+_SCALARS: frozenset[str] = frozenset(get_args(ScalarName))
+_GEOMETRY_TYPES: frozenset[str] = frozenset(get_args(GeometryType))
+_MAX_DEPTH = 200
+
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_IDENT_WORD = re.compile(r"[A-Za-z0-9_]+")
+_UINT = re.compile(r"[0-9]+")
+_DURATION_UNITS = {
+    "ns": 1,
+    "us": 1_000,
+    "µs": 1_000,
+    "μs": 1_000,
+    "ms": 1_000_000,
+    "s": 1_000_000_000,
+    "m": 60 * 1_000_000_000,
+    "h": 3_600 * 1_000_000_000,
+    "d": 86_400 * 1_000_000_000,
+    "w": 7 * 86_400 * 1_000_000_000,
+    "y": 365 * 86_400 * 1_000_000_000,
+}
+_DURATION_PART = re.compile(r"([0-9]+)(ns|us|µs|μs|ms|s|m|h|d|w|y)")
+_DURATION = re.compile(r"(?:[0-9]+(?:ns|us|µs|μs|ms|s|m|h|d|w|y))+(?![A-Za-z0-9_])")
+_NUMBER = re.compile(
+    r"(?P<digits>[0-9][0-9_]*(?:\.[0-9][0-9_]*)?(?:[eE][+-]?[0-9]+)?)(?P<suffix>f|dec)?"
+    r"(?![A-Za-z0-9_])"
+)
+_STRING_ESCAPES = {
+    "\\": "\\",
+    "'": "'",
+    '"': '"',
+    "`": "`",
+    "/": "/",
+    "b": "\b",
+    "f": "\f",
+    "n": "\n",
+    "r": "\r",
+    "t": "\t",
+    "0": "\0",
+}
+
+
+class _Parser:
+    """Recursive descent over the kind text; one method per grammar rule."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.pos = 0
+        self.depth = 0
+
+    def error(self, message: str, position: int | None = None) -> KindSyntaxError:
+        return KindSyntaxError(message, self.text, self.pos if position is None else position)
+
+    def parse(self) -> Kind:
+        kind = self.kind()
+        self.skip_space()
+        if self.pos < len(self.text):
+            raise self.error(f"unexpected {self.text[self.pos]!r}")
+        return kind
+
+    # Characters and words
+
+    def skip_space(self) -> None:
+        while self.pos < len(self.text) and self.text[self.pos].isspace():
+            self.pos += 1
+
+    def peek(self) -> str:
+        self.skip_space()
+        return self.text[self.pos] if self.pos < len(self.text) else ""
+
+    def eat(self, char: str) -> bool:
+        if self.peek() == char:
+            self.pos += 1
+            return True
+        return False
+
+    def expect(self, char: str) -> None:
+        if not self.eat(char):
+            found = self.peek()
+            raise self.error(
+                f"expected {char!r}, found {found!r}" if found else f"expected {char!r}"
+            )
+
+    def word(self) -> str | None:
+        self.skip_space()
+        match = _WORD.match(self.text, self.pos)
+        if match is None:
+            return None
+        self.pos = match.end()
+        return match.group()
+
+    # Grammar rules
+
+    def kind(self) -> Kind:
+        self.depth += 1
+        if self.depth > _MAX_DEPTH:
+            raise self.error("kind nested too deeply")
+        members = [self.member()]
+        while self.eat("|"):
+            members.append(self.member())
+        self.depth -= 1
+        return union_of(members)
+
+    def member(self) -> Kind:
+        first = self.peek()
+        if first in ("'", '"'):
+            return literal(self.string())
+        if first == "{":
+            return self.object_literal()
+        if first == "[":
+            return self.array_literal()
+        if first.isdigit() or first in ("+", "-"):
+            return self.number()
+        start = self.pos
+        word = self.word()
+        if word is None:
+            raise self.error(f"expected a kind, found {first!r}" if first else "expected a kind")
+        return self.keyword(word.lower(), start)
+
+    def keyword(self, name: str, start: int) -> Kind:
+        if name in _SCALARS:
+            return Scalar(cast(ScalarName, name))
+        match name:
+            case "any":
+                return AnyKind()
+            case "none":
+                return NoneKind()
+            case "null":
+                return NullKind()
+            case "true" | "false":
+                return literal(name == "true")
+            case "nan" | "infinity":
+                return literal(float(name))
+            case "option":
+                self.expect("<")
+                inner = self.kind()
+                self.expect(">")
+                return union_of([NoneKind(), inner])
+            case "point":
+                return Geometry(("point",))
+            case "record":
+                return Record(self.names(allow_parentheses=True))
+            case "table":
+                return TableKind(self.names())
+            case "file":
+                return File(self.names())
+            case "geometry":
+                return Geometry(self.geometry_types())
+            case "array" | "set":
+                item, max_len = self.collection_parameters()
+                return Array(item, max_len) if name == "array" else Set(item, max_len)
+            case "references":
+                return self.references()
+        raise self.error(f"unknown kind {name!r}", start)
+
+    def names(self, *, allow_parentheses: bool = False) -> tuple[str, ...]:
+        """``<a | b>``, or the 1.x ``(a, b)`` form where allowed; nothing means any."""
+        if self.eat("<"):
+            close, separator = ">", "|"
+        elif allow_parentheses and self.eat("("):
+            close, separator = ")", ","
+        else:
+            return ()
+        names = [self.ident()]
+        while self.eat(separator):
+            names.append(self.ident())
+        self.expect(close)
+        return tuple(dict.fromkeys(names))
+
+    def geometry_types(self) -> tuple[GeometryType, ...]:
+        types: list[GeometryType] = []
+        for name in self.names(allow_parentheses=True):
+            lowered = name.lower()
+            if lowered not in _GEOMETRY_TYPES:
+                raise self.error(f"unknown geometry type {name!r}")
+            if lowered not in types:
+                types.append(cast(GeometryType, lowered))
+        return tuple(types)
+
+    def collection_parameters(self) -> tuple[Kind, int | None]:
+        if not self.eat("<"):
+            return AnyKind(), None
+        item = self.kind()
+        max_len = None
+        if self.eat(","):
+            self.skip_space()
+            match = _UINT.match(self.text, self.pos)
+            if match is None:
+                raise self.error("expected a maximum length")
+            self.pos = match.end()
+            max_len = int(match.group())
+        self.expect(">")
+        return item, max_len
+
+    def references(self) -> References:
+        if not self.eat("<"):
+            return References()
+        table = self.ident()
+        path = None
+        if self.eat(","):
+            end = self.text.find(">", self.pos)
+            if end == -1:
+                raise self.error("expected '>'")
+            path = self.text[self.pos : end].strip()
+            if not path:
+                raise self.error("expected a field path")
+            self.pos = end
+        self.expect(">")
+        return References(table, path)
+
+    def ident(self) -> str:
+        """A table or bucket name: bare, in backticks or in ⟨⟩."""
+        first = self.peek()
+        if first in ("`", "⟨"):
+            start = self.pos
+            name = self.quoted(first, "`" if first == "`" else "⟩")
+            if not name:
+                raise self.error("empty name", start)
+            return name
+        match = _IDENT_WORD.match(self.text, self.pos)
+        if match is None:
+            raise self.error(f"expected a name, found {first!r}" if first else "expected a name")
+        self.pos = match.end()
+        return match.group()
+
+    def quoted(self, opening: str, closing: str) -> str:
+        """Text between quotes, decoding backslash escapes; the cursor is on ``opening``."""
+        start = self.pos
+        self.pos += len(opening)
+        chars: list[str] = []
+        while self.pos < len(self.text):
+            char = self.text[self.pos]
+            self.pos += 1
+            if char == closing:
+                return "".join(chars)
+            if char == "\\":
+                chars.append(self.escape())
+            else:
+                chars.append(char)
+        raise self.error("unterminated quoted text", start)
+
+    def escape(self) -> str:
+        if self.pos >= len(self.text):
+            raise self.error("unterminated escape")
+        char = self.text[self.pos]
+        self.pos += 1
+        if char in _STRING_ESCAPES:
+            return _STRING_ESCAPES[char]
+        if char == "⟩":
+            return char
+        if char == "u":
+            return self.unicode_escape()
+        raise self.error(f"invalid escape \\{char}", self.pos - 2)
+
+    def unicode_escape(self) -> str:
+        braced = re.compile(r"\{([0-9A-Fa-f]{1,6})\}").match(self.text, self.pos)
+        plain = re.compile(r"[0-9A-Fa-f]{4}").match(self.text, self.pos)
+        match = braced or plain
+        if match is None:
+            raise self.error("invalid unicode escape")
+        code = int(match.group(1) if braced else match.group(), 16)
+        if code > 0x10FFFF or 0xD800 <= code <= 0xDFFF:
+            raise self.error("invalid unicode escape")
+        self.pos = match.end()
+        return chr(code)
+
+    def string(self) -> str:
+        quote = self.text[self.pos]
+        return self.quoted(quote, quote)
+
+    def number(self) -> LiteralValue:
+        start = self.pos
+        sign = ""
+        if self.text[self.pos] in "+-":
+            sign = self.text[self.pos]
+            self.pos += 1
+        word = _WORD.match(self.text, self.pos)
+        if word is not None and word.group().lower() in ("infinity", "nan"):
+            self.pos = word.end()
+            return literal(float(sign + word.group()))
+        duration = _DURATION.match(self.text, self.pos)
+        if duration is not None and not sign:
+            self.pos = duration.end()
+            return duration_literal(duration.group())
+        match = _NUMBER.match(self.text, self.pos)
+        if match is None:
+            raise self.error("invalid number", start)
+        self.pos = match.end()
+        digits = sign + match.group("digits").replace("_", "")
+        suffix = match.group("suffix")
+        if suffix == "dec":
+            return literal(Decimal(digits))
+        if suffix == "f" or any(char in digits for char in ".eE"):
+            return literal(float(digits))
+        return literal(int(digits))
+
+    def object_literal(self) -> ObjectLiteral:
+        self.expect("{")
+        fields: dict[str, Kind] = {}
+        while not self.eat("}"):
+            key = self.object_key()
+            self.expect(":")
+            fields[key] = self.kind()
+            if not self.eat(","):
+                self.expect("}")
+                break
+        return ObjectLiteral(tuple(sorted(fields.items())))
+
+    def object_key(self) -> str:
+        first = self.peek()
+        if first in ("'", '"'):
+            return self.string()
+        if first in ("`", "⟨"):
+            return self.ident()
+        if first == ":":
+            return ""  # 2.x prints an empty key bare: `{ : int }`
+        match = _IDENT_WORD.match(self.text, self.pos)
+        if match is None:
+            raise self.error(f"expected a field name, found {first!r}" if first else "expected '}'")
+        self.pos = match.end()
+        return match.group()
+
+    def array_literal(self) -> ArrayLiteral:
+        self.expect("[")
+        items: list[Kind] = []
+        while not self.eat("]"):
+            items.append(self.kind())
+            if not self.eat(","):
+                self.expect("]")
+                break
+        return ArrayLiteral(tuple(items))
+
+
+# Rendering -----------------------------------------------------------------------------------
 
 
 def render_kind(kind: Kind) -> str:
     """Canonical SurrealQL text for ``kind`` (the 2.x spelling: ``option<T>``, ``1.5f``)."""
-    raise NotImplementedError("renderer lands in the next commit")
+    match kind:
+        case AnyKind():
+            return "any"
+        case Scalar(name):
+            return name
+        case NoneKind():
+            return "none"
+        case NullKind():
+            return "null"
+        case Option(inner):
+            return f"option<{render_kind(inner)}>"
+        case Union(members):
+            return " | ".join(render_kind(member) for member in members)
+        case Record(tables):
+            return _with_names("record", tables)
+        case TableKind(tables):
+            return _with_names("table", tables)
+        case File(buckets):
+            return _with_names("file", buckets)
+        case Geometry(types):
+            return f"geometry<{' | '.join(types)}>" if types else "geometry"
+        case Array(item, max_len):
+            return _collection("array", item, max_len)
+        case Set(item, max_len):
+            return _collection("set", item, max_len)
+        case References(table, path):
+            if table is None:
+                return "references"
+            suffix = f", {path}" if path is not None else ""
+            return f"references<{_escape_ident(table)}{suffix}>"
+        case LiteralValue(text=text):
+            return text
+        case ObjectLiteral(fields):
+            if not fields:
+                return "{  }"
+            body = ", ".join(f"{_object_key(key)}: {render_kind(value)}" for key, value in fields)
+            return f"{{ {body} }}"
+        case ArrayLiteral(items):
+            return f"[{', '.join(render_kind(item) for item in items)}]"
+
+
+def _with_names(keyword: str, names: tuple[str, ...]) -> str:
+    if not names:
+        return keyword
+    return f"{keyword}<{' | '.join(_escape_ident(name) for name in names)}>"
+
+
+def _collection(keyword: str, item: Kind, max_len: int | None) -> str:
+    if max_len is not None:
+        return f"{keyword}<{render_kind(item)}, {max_len}>"
+    if isinstance(item, AnyKind):
+        return keyword
+    return f"{keyword}<{render_kind(item)}>"
+
+
+def _escape_ident(name: str) -> str:
+    """A table or bucket name as the engine prints it: bare if a plain word, else backticked."""
+    if _WORD.fullmatch(name):
+        return name
+    return "`" + name.replace("\\", "\\\\").replace("`", "\\`") + "`"
+
+
+def _object_key(key: str) -> str:
+    if _WORD.fullmatch(key):
+        return key
+    return '"' + _escape_string_body(key, '"') + '"'
+
+
+def _quote_string(value: str) -> str:
+    """Quote as the engine does: single quotes unless the text holds one."""
+    quote = '"' if "'" in value else "'"
+    return quote + _escape_string_body(value, quote) + quote
+
+
+def _escape_string_body(value: str, quote: str) -> str:
+    named = {"\\": "\\\\", quote: "\\" + quote, "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+    named |= {"\b": "\\b", "\f": "\\f"}
+    out: list[str] = []
+    for char in value:
+        if char in named:
+            out.append(named[char])
+        elif ord(char) < 0x20 or ord(char) == 0x7F:
+            out.append(f"\\u{{{ord(char):x}}}")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def _plain_number(value: Decimal) -> str:
+    """Positional notation without trailing zeros, as the engine prints numbers."""
+    text = format(value, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text
+
+
+def _float_text(value: float) -> str:
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    return _plain_number(Decimal(repr(value))) + "f"
+
+
+def _duration_text(nanoseconds: int) -> str:
+    if nanoseconds == 0:
+        return "0ns"
+    parts: list[str] = []
+    for unit in ("y", "w", "d", "h", "m", "s", "ms", "µs", "ns"):
+        amount, nanoseconds = divmod(nanoseconds, _DURATION_UNITS[unit])
+        if amount:
+            parts.append(f"{amount}{unit}")
+    return "".join(parts)
