@@ -15,14 +15,14 @@ ROOT_PASS = "root"
 
 
 @asynccontextmanager
-async def official(url: str = "mem://") -> AsyncIterator[Any]:
-    """An official SDK connection, signed in as root (not for embedded) and using bench/bench."""
+async def official(url: str = "mem://", database: str = DATABASE) -> AsyncIterator[Any]:
+    """An official SDK connection, signed in as root (not for embedded), using bench/`database`."""
     db = AsyncSurreal(url)
     await db.connect()
     try:
         if not url.startswith(("mem://", "memory", "surrealkv://", "file://")):
             await db.signin({"username": ROOT_USER, "password": ROOT_PASS})
-        await db.use(NAMESPACE, DATABASE)
+        await db.use(NAMESPACE, database)
         yield db
     finally:
         await db.close()

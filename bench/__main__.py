@@ -1,0 +1,51 @@
+"""Run every benchmark, each in its own process, and print their key lines at the end.
+
+python -m bench            # full suite (< 15 minutes on 2 cores)
+python -m bench --quick    # quick suite (< 2 minutes)
+python -m bench --only codegen,crud
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+
+from bench.measure import REPO_ROOT
+
+BENCHMARKS = ["codegen", "import_cost", "hydrate", "crud", "live", "changefeed"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="surreal-gen benchmarks")
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--only", help=f"comma-separated subset of {','.join(BENCHMARKS)}")
+    args = parser.parse_args()
+    names = args.only.split(",") if args.only else BENCHMARKS
+    unknown = sorted(set(names) - set(BENCHMARKS))
+    if unknown:
+        parser.error(f"unknown benchmark(s): {', '.join(unknown)}")
+    key_lines = []
+    suite_start = time.perf_counter()
+    for name in names:
+        command = [sys.executable, "-m", f"bench.{name}"] + (["--quick"] if args.quick else [])
+        print(f"\n## {name}\n\n$ {' '.join(['python', *command[1:]])}", flush=True)
+        start = time.perf_counter()
+        completed = subprocess.run(command, cwd=REPO_ROOT, stdout=subprocess.PIPE, text=True)
+        print(completed.stdout, end="", flush=True)
+        lines = completed.stdout.strip().splitlines()
+        if completed.returncode != 0:
+            key_lines.append(f"{name}: FAILED (exit {completed.returncode})")
+        else:
+            key_lines.append(lines[-1] if lines else f"{name}: no output")
+        print(f"({name}: {time.perf_counter() - start:.0f} s)", flush=True)
+    print(f"\n## summary ({time.perf_counter() - suite_start:.0f} s)\n")
+    for line in key_lines:
+        print(line)
+    if any("FAILED" in line for line in key_lines):
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
