@@ -69,9 +69,8 @@ async def bare_httpx(http_url: str, database: str, count: int) -> list[int]:
 
 
 async def typed_stream(http_url: str, database: str, count: int) -> list[int]:
-    from surreal_gen.runtime import SurrealDBConnectionManager
-
     from bench.runtime_models import FeedItem
+    from surreal_gen.runtime import SurrealDBConnectionManager
 
     SurrealDBConnectionManager.set_connection(http_url, ROOT_USER, ROOT_PASS, NAMESPACE, database)
     connection = SurrealDBConnectionManager.get_connection()
@@ -80,7 +79,7 @@ async def typed_stream(http_url: str, database: str, count: int) -> list[int]:
         stream = FeedItem.objects().changes(since=0, batch_size=PAGE, until_caught_up=True)
         async for event in stream:
             if not isinstance(event.instance, FeedItem):
-                raise AssertionError(f"untyped change event {event!r}")
+                raise TypeError(f"untyped change event {event!r}")
             numbers.append(event.instance.n)
     finally:
         await connection.close()

@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
@@ -54,20 +54,19 @@ async def official_consumer(url: str, database: str) -> AsyncIterator[AsyncItera
 
 @asynccontextmanager
 async def runtime_consumer(url: str, database: str) -> AsyncIterator[AsyncIterator[int]]:
-    from surreal_gen.runtime import LiveAction, SurrealDBConnectionManager
-
     from bench.engines import NAMESPACE, ROOT_PASS, ROOT_USER
-    from bench.runtime_models import LiveItem as model
+    from bench.runtime_models import LiveItem
+    from surreal_gen.runtime import LiveAction, SurrealDBConnectionManager
 
     SurrealDBConnectionManager.set_connection(url, ROOT_USER, ROOT_PASS, NAMESPACE, database)
     connection = SurrealDBConnectionManager.get_connection()
     try:
-        async with model.objects().live() as stream:
+        async with LiveItem.objects().live() as stream:
 
             async def numbers() -> AsyncIterator[int]:
                 async for event in stream:
                     if event.action is not LiveAction.CREATE or not isinstance(
-                        event.instance, model
+                        event.instance, LiveItem
                     ):
                         raise AssertionError(f"unexpected live event {event!r}")
                     yield event.instance.n

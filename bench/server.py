@@ -19,9 +19,8 @@ def server_missing() -> str:
 @contextmanager
 def test_server() -> Iterator[str]:
     """A fresh in-memory loopback server (root/root); yields its base URL `http://127.0.0.1:PORT`."""
-    from tests.fixtures.server import ServerProcess, _ensure_npm_packages
-
     from bench.engines import ROOT_PASS, ROOT_USER
+    from tests.fixtures.server import ServerProcess, _ensure_npm_packages
 
     _ensure_npm_packages()
     process = ServerProcess("mem://", ROOT_USER, ROOT_PASS)
