@@ -1,0 +1,233 @@
+"""Render the IR into package files (Jinja) and write them atomically and incrementally.
+
+Rendering happens entirely in memory first, so an error leaves the output untouched.
+Writing stages changed files in a temporary folder next to the output, then renames them
+into place (rolling back if a rename fails). Unchanged files are not touched, so they keep
+their bytes and mtime. A folder is only written to when it is empty or carries our marker
+file, and only files the previous marker lists are ever deleted.
+"""
+
+from __future__ import annotations
+
+import json
+import keyword
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from surreal_gen import __version__
+from surreal_gen.codegen import naming
+from surreal_gen.codegen.ir import Schema, schema_to_json
+from surreal_gen.codegen.mapping import ModulePlan, plan_module, py_str
+
+MARKER = ".surreal-gen.json"
+"""Marks a folder as ours; holds the file list and the schema snapshot the files came from."""
+
+
+class OutputError(Exception):
+    """The output folder cannot be written (not ours, or a file system error)."""
+
+
+def docstring(text: str, indent: int) -> str:
+    """A triple-quoted literal holding ``text``: quotes, backslashes and control characters
+    are escaped, so no schema text can end the string early or run as code."""
+    pieces: list[str] = []
+    for char in text.strip():
+        if char == "\\":
+            pieces.append("\\\\")
+        elif char == '"':
+            pieces.append('\\"')
+        elif char == "\n":
+            pieces.append("\n" + " " * indent)
+        elif char.isprintable():
+            pieces.append(char)
+        else:
+            pieces.append(repr(char)[1:-1])
+    body = "".join(pieces).replace(" " * indent + "\n", "\n")
+    if "\n" in body:
+        return f'"""{body}\n{" " * indent}"""'
+    return f'"""{body}"""'
+
+
+def identifier(name: str) -> str:
+    """``name`` unchanged when it is a safe Python identifier; anything else is a bug."""
+    if not name.isidentifier() or keyword.iskeyword(name):
+        raise ValueError(f"not a safe Python identifier: {name!r}")
+    return name
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("surreal_gen", "templates"),
+        autoescape=False,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["py_str"] = py_str
+    env.filters["docstring"] = docstring
+    env.filters["ident"] = identifier
+    return env
+
+
+@dataclass(frozen=True)
+class PackageNames:
+    """Collision-free class and module names for every table, in table order."""
+
+    classes: dict[str, str]
+    modules: dict[str, str]
+
+    @classmethod
+    def for_schema(cls, schema: Schema) -> PackageNames:
+        tables = [t.name for t in schema.tables]
+        return cls(naming.class_names(tables), naming.module_names(tables))
+
+
+ExtraFiles = Callable[[Schema, Mapping[str, str]], Mapping[str, bytes]]
+"""A hook that adds files to the package (``schema.json``), given the schema and class names."""
+
+
+def render_package(schema: Schema, *, extra_files: ExtraFiles | None = None) -> dict[str, bytes]:
+    """Every file of the generated package, by relative path, including the marker."""
+    env = _environment()
+    names = PackageNames.for_schema(schema)
+    table_template = env.get_template("table_module.py.jinja")
+    files: dict[str, bytes] = {}
+    exports: list[tuple[str, str]] = []
+    for table in schema.tables:
+        plan: ModulePlan = plan_module(table, names.classes[table.name], names.modules[table.name])
+        text = table_template.render(plan=plan, generator_version=__version__)
+        files[f"{plan.module_name}.py"] = text.encode("utf-8")
+        exports.append((plan.model.class_name, plan.module_name))
+        exports.append((plan.queryset_name, plan.module_name))
+    exports.sort()
+    init = env.get_template("package_init.py.jinja").render(
+        exports=exports,
+        all_names=sorted(
+            [name for name, _ in exports] + ["GENERATOR_VERSION", "SCHEMA_FINGERPRINT"]
+        ),
+        fingerprint=schema.fingerprint,
+        generator_version=__version__,
+    )
+    files["__init__.py"] = init.encode("utf-8")
+    files["py.typed"] = b""
+    if extra_files is not None:
+        files.update(extra_files(schema, names.classes))
+    files[MARKER] = _marker(schema, sorted(files))
+    return files
+
+
+def _marker(schema: Schema, paths: list[str]) -> bytes:
+    data = {
+        "generator": "surreal-gen",
+        "version": __version__,
+        "fingerprint": schema.fingerprint,
+        "files": paths,
+        "schema": schema_to_json(schema) | {"engine_version": ""},
+    }
+    return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def read_marker(out_dir: Path) -> dict[str, Any] | None:
+    """The marker of a folder we generated, or None when there is none (or it is unreadable)."""
+    try:
+        data = json.loads((out_dir / MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What writing ``files`` into a folder would do, as relative paths."""
+
+    created: tuple[str, ...]
+    updated: tuple[str, ...]
+    deleted: tuple[str, ...]
+
+    def __bool__(self) -> bool:
+        return bool(self.created or self.updated or self.deleted)
+
+
+def compute_changes(out_dir: Path, files: Mapping[str, bytes]) -> Changes:
+    """Compare ``files`` with the folder; raise ``OutputError`` when the folder is not ours."""
+    previous = _previous_files(out_dir)
+    created: list[str] = []
+    updated: list[str] = []
+    for path, content in sorted(files.items()):
+        target = out_dir / path
+        if not target.exists():
+            created.append(path)
+        elif target.read_bytes() != content:
+            updated.append(path)
+    deleted = sorted(p for p in previous - set(files) if (out_dir / p).is_file())
+    return Changes(tuple(created), tuple(updated), tuple(deleted))
+
+
+def _previous_files(out_dir: Path) -> set[str]:
+    if not out_dir.exists():
+        return set()
+    if not out_dir.is_dir():
+        raise OutputError(f"{out_dir} exists and is not a folder")
+    marker = read_marker(out_dir)
+    if marker is None:
+        if any(out_dir.iterdir()):
+            raise OutputError(
+                f"refusing to write into {out_dir}: it is not empty and has no {MARKER} "
+                "(it was not generated by surreal-gen)"
+            )
+        return set()
+    listed = marker.get("files", [])
+    return {p for p in listed if isinstance(p, str) and _is_inside(out_dir, p)}
+
+
+def _is_inside(out_dir: Path, relative: str) -> bool:
+    root = out_dir.resolve()
+    return (root / relative).resolve().is_relative_to(root) and relative != ""
+
+
+def write_package(out_dir: Path, files: Mapping[str, bytes]) -> Changes:
+    """Make ``out_dir`` hold ``files``; all or nothing. Returns what changed."""
+    changes = compute_changes(out_dir, files)
+    if not changes:
+        return changes
+    out_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    try:
+        for path in (*changes.created, *changes.updated):
+            staged = staging / "new" / path
+            staged.parent.mkdir(parents=True, exist_ok=True)
+            staged.write_bytes(files[path])
+        _commit(out_dir, staging, changes)
+    except OSError as exc:
+        raise OutputError(f"could not write {out_dir}: {exc}") from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return changes
+
+
+def _commit(out_dir: Path, staging: Path, changes: Changes) -> None:
+    """Rename staged files into place, keeping the replaced ones until all renames worked."""
+    done: list[tuple[Path, Path]] = []
+    try:
+        for path in (*changes.updated, *changes.deleted):
+            backup = staging / "old" / path
+            backup.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(out_dir / path, backup)
+            done.append((backup, out_dir / path))
+        for path in (*changes.created, *changes.updated):
+            target = out_dir / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(staging / "new" / path, target)
+            done.append((target, staging / "new" / path))
+    except OSError:
+        for moved_to, moved_from in reversed(done):
+            os.replace(moved_to, moved_from)
+        raise

@@ -1,0 +1,344 @@
+"""Read a database's schema into the IR: ``INFO FOR DB STRUCTURE``, then one
+``INFO FOR TABLE t STRUCTURE`` per table, normalised across SurrealDB 2.x and 3.x
+(surrealdb-notes.md sections 1.5 and 6).
+
+The database is the authority: ``.surql`` files are applied to a fresh embedded engine and
+read back exactly like a live server. We never parse DEFINE statements; we only split a file
+on top-level ``;`` to say where a failing statement starts.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from surreal_gen.codegen.ir import (
+    Changefeed,
+    Event,
+    Field,
+    Index,
+    Schema,
+    Table,
+    TableType,
+    join_path,
+    split_path,
+)
+from surreal_gen.codegen.kinds import AnyKind, Kind, parse_kind_lenient
+from surreal_gen.runtime.types import escape_ident
+
+
+class QueryRunner(Protocol):
+    """What the introspector needs from a connection (runtime ``Connection`` provides it)."""
+
+    async def query(self, sql: str, vars: dict[str, Any] | None = None) -> list[Any]: ...
+
+    async def rpc(self, method: str, params: list[Any]) -> Any: ...
+
+
+@dataclass(frozen=True)
+class Introspection:
+    """The schema read from a database, and the warnings about kinds we could not read."""
+
+    schema: Schema
+    warnings: tuple[str, ...]
+
+
+class SchemaSourceError(Exception):
+    """A schema source the user gave us is wrong; the message is one line, ready to print."""
+
+
+@dataclass(frozen=True)
+class TableFilter:
+    """``--include`` / ``--exclude`` globs over table names."""
+
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+
+    def accepts(self, name: str) -> bool:
+        """True when ``name`` matches an include glob (or there are none) and no exclude glob."""
+        if self.include and not any(fnmatch.fnmatchcase(name, g) for g in self.include):
+            return False
+        return not any(fnmatch.fnmatchcase(name, g) for g in self.exclude)
+
+
+async def introspect(
+    runner: QueryRunner, *, strict: bool = False, tables: TableFilter = TableFilter()
+) -> Introspection:
+    """Read every (non-DROP) table accepted by ``tables`` into a ``Schema``."""
+    version = str(await runner.rpc("version", []))
+    [db_info] = await runner.query("INFO FOR DB STRUCTURE")
+    entries = sorted(
+        (t for t in db_info["tables"] if not t.get("drop") and tables.accepts(str(t["name"]))),
+        key=lambda t: str(t["name"]),
+    )
+    if not entries:
+        return Introspection(Schema(tables=(), engine_version=version), ())
+    statements = ";\n".join(
+        f"INFO FOR TABLE {escape_ident(str(t['name']))} STRUCTURE" for t in entries
+    )
+    table_infos = await runner.query(statements)
+    warnings: list[str] = []
+    built = tuple(
+        _table(entry, info, strict, warnings)
+        for entry, info in zip(entries, table_infos, strict=True)
+    )
+    return Introspection(Schema(tables=built, engine_version=version), tuple(warnings))
+
+
+def _table(entry: dict[str, Any], info: dict[str, Any], strict: bool, warnings: list[str]) -> Table:
+    name = str(entry["name"])
+    kind_info: dict[str, Any] = entry.get("kind") or {"kind": "ANY"}
+    table_type: TableType = str(kind_info["kind"]).lower()  # type: ignore[assignment]
+    changefeed = entry.get("changefeed")
+    return Table(
+        name=name,
+        type=table_type,
+        schemafull=bool(entry.get("full", entry.get("schemafull", False))),
+        changefeed=(
+            None
+            if changefeed is None
+            else Changefeed(_duration_text(changefeed["expiry"]), bool(changefeed["original"]))
+        ),
+        view=_optional_text(entry.get("view")),
+        relation_in=tuple(str(t) for t in kind_info.get("in") or ()),
+        relation_out=tuple(str(t) for t in kind_info.get("out") or ()),
+        fields=tuple(
+            sorted(
+                (_field(name, f, strict, warnings) for f in info["fields"]),
+                key=lambda f: split_path(f.path),
+            )
+        ),
+        indexes=tuple(_index(i) for i in info["indexes"]),
+        events=tuple(_event(e) for e in info["events"]),
+        comment=_optional_text(entry.get("comment")),
+    )
+
+
+def _field(table: str, entry: dict[str, Any], strict: bool, warnings: list[str]) -> Field:
+    path = join_path(split_path(str(entry["name"])))
+    kind_text = entry.get("kind")
+    kind: Kind = AnyKind()
+    if kind_text is not None:
+        kind, warning = parse_kind_lenient(str(kind_text).strip(), f"{table}.{path}", strict=strict)
+        if warning is not None:
+            warnings.append(warning)
+    return Field(
+        path=path,
+        kind=kind,
+        default=_optional_text(entry.get("default")),
+        value=_optional_text(entry.get("value", entry.get("computed"))),
+        assert_=_optional_text(entry.get("assert")),
+        readonly=bool(entry.get("readonly", False)),
+        flexible=bool(entry.get("flex", entry.get("flexible", False))),
+        comment=_optional_text(entry.get("comment")),
+    )
+
+
+def _index(entry: dict[str, Any]) -> Index:
+    columns = entry["cols"]
+    if isinstance(columns, str):  # 2.x: "age, name"; 3.x: ["age", "name"]
+        columns = [c for c in columns.split(", ") if c]
+    return Index(
+        name=str(entry["name"]),
+        columns=tuple(_column_text(str(c)) for c in columns),
+        clause=str(entry["index"]),
+        comment=_optional_text(entry.get("comment")),
+    )
+
+
+def _column_text(column: str) -> str:
+    """Index columns are idioms; give plain paths their canonical spelling (``[*]`` -> ``.*``)."""
+    try:
+        return join_path(split_path(column))
+    except ValueError:
+        return column
+
+
+def _event(entry: dict[str, Any]) -> Event:
+    return Event(
+        name=str(entry["name"]),
+        when=str(entry["when"]),
+        then=tuple(str(t) for t in entry["then"]),
+        comment=_optional_text(entry.get("comment")),
+    )
+
+
+def _optional_text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _duration_text(value: Any) -> str:
+    """2.x prints a changefeed expiry as text, 3.x sends a duration; both end up as text."""
+    return str(value)
+
+
+# --- applying .surql files -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SchemaFile:
+    """A ``.surql`` file to apply: ``display`` is the path shown in error messages."""
+
+    display: str
+    text: str
+
+
+_ENGINE_POSITION = re.compile(r"-->\s*\[(\d+):(\d+)\]")
+_ENGINE_PREFIX = "There was a problem with the database: "
+
+
+def engine_error_location(message: str) -> tuple[int, int] | None:
+    """The ``(line, column)`` of an engine parse error (`` --> [12:5]``), or None."""
+    match = _ENGINE_POSITION.search(message)
+    return None if match is None else (int(match.group(1)), int(match.group(2)))
+
+
+def engine_error_summary(message: str) -> str:
+    """The first line of an engine error, without the 2.x wrapper text."""
+    text = message.strip()
+    text = text.removeprefix(_ENGINE_PREFIX)
+    return text.splitlines()[0].strip() if text else "unknown error"
+
+
+def statement_starts(text: str) -> list[tuple[int, int]]:
+    """The 1-based ``(line, column)`` where each top-level statement of ``text`` starts.
+
+    Statements end at a ``;`` outside strings, identifiers in backticks or ``⟨⟩``, comments
+    and brackets. Stretches that hold only whitespace and comments are not statements.
+    """
+    starts: list[tuple[int, int]] = []
+    depth = 0
+    current: int | None = None
+    i = 0
+    while i < len(text):
+        char = text[i]
+        if text.startswith(("--", "//"), i) or char == "#":
+            i = _skip_until(text, i, "\n")
+            continue
+        if text.startswith("/*", i):
+            i = _skip_until(text, i + 2, "*/") + 1
+            continue
+        if char.isspace():
+            i += 1
+            continue
+        if char == ";" and depth == 0:
+            current = None
+            i += 1
+            continue
+        if current is None:
+            current = i
+            starts.append(_line_column(text, i))
+        if char in "'\"`⟨":
+            i = _skip_quoted(text, i)
+            continue
+        if char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth = max(depth - 1, 0)
+        i += 1
+    return starts
+
+
+def _skip_until(text: str, start: int, terminator: str) -> int:
+    end = text.find(terminator, start)
+    return len(text) if end < 0 else end + 1
+
+
+def _skip_quoted(text: str, start: int) -> int:
+    closing = "⟩" if text[start] == "⟨" else text[start]
+    i = start + 1
+    while i < len(text) and text[i] != closing:
+        i += 2 if text[i] == "\\" else 1
+    return i + 1
+
+
+def _line_column(text: str, offset: int) -> tuple[int, int]:
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
+def located_error(file: SchemaFile, message: str, statement: int | None) -> SchemaSourceError:
+    """``schema/chat.surql:12:5: <engine message>`` for a parse error or a failing statement."""
+    position = engine_error_location(message)
+    if position is None and statement is not None:
+        starts = statement_starts(file.text)
+        if 0 <= statement < len(starts):
+            position = starts[statement]
+    where = file.display if position is None else f"{file.display}:{position[0]}:{position[1]}"
+    return SchemaSourceError(f"{where}: {engine_error_summary(message)}")
+
+
+async def apply_files(runner: QueryRunner, files: Iterable[SchemaFile]) -> None:
+    """Run each file as one query, in order; the first failure raises ``SchemaSourceError``."""
+    for file in files:
+        if not statement_starts(file.text):
+            continue  # an empty query is an engine error, and there is nothing to apply
+        try:
+            await runner.query(file.text)
+        except _EngineError as exc:
+            raise located_error(file, exc.message, exc.statement) from None
+
+
+# --- interim embedded engine access (replaced by runtime.Connection when it lands) --------
+
+
+class _EngineError(Exception):
+    def __init__(self, message: str, statement: int | None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.statement = statement
+
+
+class _EmbeddedEngine:
+    """A fresh in-memory engine: 2.x by default, 3.x when SURREAL_GEN_EMBEDDED=3."""
+
+    def __init__(self) -> None:
+        import os
+
+        if os.environ.get("SURREAL_GEN_EMBEDDED") == "3":
+            from surrealdb_embedded import AsyncEmbeddedDB
+        else:
+            from surrealdb._surrealdb_ext import AsyncEmbeddedDB
+        self._db = AsyncEmbeddedDB("mem://")
+
+    async def connect(self) -> None:
+        await self._db.connect()
+        await self.rpc("use", ["gen", "gen"])
+
+    async def close(self) -> None:
+        await self._db.close()
+
+    async def rpc(self, method: str, params: list[Any]) -> Any:
+        import cbor2
+
+        request = cbor2.dumps({"id": 1, "method": method, "params": params})
+        try:
+            raw = await self._db.execute(request)
+        except RuntimeError as exc:
+            raise _EngineError(str(exc), None) from None
+        reply = cbor2.loads(raw, tag_hook=_decode_tag)
+        if "error" in reply:
+            raise _EngineError(str(reply["error"]["message"]), None)
+        return reply["result"]
+
+    async def query(self, sql: str, vars: dict[str, Any] | None = None) -> list[Any]:
+        results = await self.rpc("query", [sql, vars or {}])
+        for index, result in enumerate(results):
+            if result["status"] != "OK":
+                raise _EngineError(str(result["result"]), index)
+        return [r["result"] for r in results]
+
+
+def _decode_tag(tag: Any, immutable: bool) -> Any:
+    if tag.tag == 7:
+        return str(tag.value)
+    if tag.tag == 14:
+        seconds = tag.value[0] if tag.value else 0
+        for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
+            if seconds and seconds % size == 0:
+                return f"{seconds // size}{unit}"
+        return f"{seconds}s"
+    return tag

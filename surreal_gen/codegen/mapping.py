@@ -1,0 +1,670 @@
+"""Kinds to Python types, and each table to the plan of its generated module.
+
+The type mapping (DESIGN.md "Type mapping"), with the choices made here:
+
+- ``option<T>`` is ``T | None = None``: unset means NONE, and NONE is never sent as NULL.
+  A kind that admits ``null`` carries the ``Nullable`` marker, so ``None`` goes out as NULL.
+- ``record<a | b>`` is ``RecordID[Literal["a", "b"]]``; a bare ``record`` is ``RecordID[str]``.
+- Literal unions of strings, ints and bools are ``Literal[...]``; float, decimal and duration
+  literals fall back to their base type (Python's ``Literal`` cannot hold them).
+- ``decimal`` is ``Decimal``; ``number`` is ``int | float | Decimal``; ``datetime`` is
+  pydantic's ``AwareDatetime``; ``duration`` is the runtime's lossless ``Duration``.
+- ``array<T, N>`` is ``list[T]`` with ``max_length=N`` (2.x means "at most N", 3.x "exactly
+  N"; the database enforces the rest).
+- ``set<T>`` is ``frozenset[T]`` when ``T`` is hashable in Python (so the runtime sends a CBOR
+  set, which 3.x requires), else ``list[T]``.
+- ``object`` with declared nested fields (``address.city``, ``items.*.sku``) is a nested
+  model; FLEXIBLE fields and schemaless tables allow extra keys. A bare ``object`` is
+  ``dict[str, Any]``.
+- A field with VALUE or COMPUTED is ``Computed`` (never written), unless the expression reads
+  ``$value``: then it transforms what the client writes and stays writable.
+  READONLY is ``ReadOnly`` (written on create only). A DEFAULT that is a plain literal
+  becomes the Python default; any other DEFAULT is ``DB_DEFAULT`` (left out, filled in by
+  the database).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+from surreal_gen.codegen import naming
+from surreal_gen.codegen.ir import ELEMENT, Field, Table
+from surreal_gen.codegen.kinds import (
+    AnyKind,
+    Array,
+    ArrayLiteral,
+    File,
+    Geometry,
+    Kind,
+    LiteralValue,
+    NoneKind,
+    NullKind,
+    ObjectLiteral,
+    Option,
+    Record,
+    References,
+    Scalar,
+    Set,
+    TableKind,
+    Union,
+)
+
+RUNTIME_MODULES: dict[str, str] = {
+    "surreal_gen.runtime.model": "BaseSurrealModel SurrealConfigDict Computed ReadOnly Nullable"
+    " DB_DEFAULT",
+    "surreal_gen.runtime.queryset": "QuerySet",
+    "surreal_gen.runtime.types": "RecordID Table Duration Range GeometryPoint GeometryLine"
+    " GeometryPolygon GeometryMultiPoint GeometryMultiLine GeometryMultiPolygon"
+    " GeometryCollection",
+}
+"""Where generated code imports each runtime name from (docs/internals.md package map)."""
+
+_RUNTIME_MODULE_OF = {n: m for m, names in RUNTIME_MODULES.items() for n in names.split()}
+
+
+def runtime(name: str) -> tuple[str, str]:
+    """The import of a runtime name used by generated code."""
+    return (_RUNTIME_MODULE_OF[name], name)
+
+
+Import = tuple[str, str]
+"""``(module, name)`` for ``from module import name``."""
+
+LookupGroup = Literal["plain", "ordered", "text", "collection"]
+
+
+@dataclass(frozen=True)
+class PyType:
+    """A Python type expression, the names it needs, and facts the mapping relies on."""
+
+    text: str
+    imports: frozenset[Import] = frozenset()
+    hashable: bool = True
+    lookups: LookupGroup = "plain"
+    element: str | None = None
+    """For arrays and sets: the item type (used by ``contains`` filters)."""
+
+
+def _t(
+    text: str, *imports: Import, hashable: bool = True, lookups: LookupGroup = "plain"
+) -> PyType:
+    return PyType(text, frozenset(imports), hashable, lookups)
+
+
+ANY = _t("Any", ("typing", "Any"), hashable=False)
+NONE = _t("None")
+DICT = _t("dict[str, Any]", ("typing", "Any"), hashable=False)
+
+_SCALARS: dict[str, PyType] = {
+    "string": _t("str", lookups="text"),
+    "int": _t("int", lookups="ordered"),
+    "float": _t("float", lookups="ordered"),
+    "bool": _t("bool"),
+    "bytes": _t("bytes"),
+    "number": _t("int | float | Decimal", ("decimal", "Decimal"), lookups="ordered"),
+    "decimal": _t("Decimal", ("decimal", "Decimal"), lookups="ordered"),
+    "datetime": _t("AwareDatetime", ("pydantic", "AwareDatetime"), lookups="ordered"),
+    "duration": _t("Duration", runtime("Duration"), lookups="ordered"),
+    "uuid": _t("UUID", ("uuid", "UUID")),
+    "regex": _t("str"),
+    "object": DICT,
+    "function": ANY,
+    "range": _t("Range", runtime("Range"), hashable=False),
+}
+
+_GEOMETRY_CLASSES: dict[str, str] = {
+    "point": "GeometryPoint",
+    "line": "GeometryLine",
+    "polygon": "GeometryPolygon",
+    "multipoint": "GeometryMultiPoint",
+    "multiline": "GeometryMultiLine",
+    "multipolygon": "GeometryMultiPolygon",
+    "collection": "GeometryCollection",
+}
+
+IMPORTABLE_NAMES = frozenset(
+    {name for t in _SCALARS.values() for _, name in t.imports}
+    | set(_GEOMETRY_CLASSES.values())
+    | {"Annotated", "Any", "Literal", "Field", "BaseModel", "ConfigDict", "TYPE_CHECKING"}
+    | {"BaseSurrealModel", "SurrealConfigDict", "QuerySet", "RecordID", "Table", "DB_DEFAULT"}
+    | {"Computed", "ReadOnly", "Nullable", "Sequence", "TypedDict", "Unpack", "annotations"}
+    | {"Range", "Duration", "UUID", "Decimal", "AwareDatetime", "datetime"}
+    | {"LiveModelStream", "ChangeFeedStream"}
+)
+"""Every name a generated module may import; fields never take these names."""
+
+LOOKUPS: dict[LookupGroup, tuple[str, ...]] = {
+    "plain": ("in", "not_in", "isnull"),
+    "ordered": ("in", "not_in", "isnull", "gt", "gte", "lt", "lte"),
+    "text": (
+        "in",
+        "not_in",
+        "isnull",
+        "gt",
+        "gte",
+        "lt",
+        "lte",
+        "contains",
+        "icontains",
+        "startswith",
+        "endswith",
+    ),
+    "collection": ("isnull", "contains", "containsall", "containsany"),
+}
+"""The lookups (``field__lookup``) offered for each kind of value: those of
+``surreal_gen.runtime.queryset.LOOKUPS`` that make sense for it."""
+
+
+def py_str(value: str) -> str:
+    """A Python string literal for ``value``, double-quoted where possible; always safe."""
+    text = repr(value)
+    if text.startswith("'") and '"' not in value:
+        text = '"' + text[1:-1].replace("\\'", "'") + '"'
+    return text
+
+
+def union(types: list[PyType]) -> PyType:
+    """``A | B`` with duplicates dropped, in order; a single member stands alone."""
+    unique: list[PyType] = []
+    for t in types:
+        if t.text not in {u.text for u in unique}:
+            unique.append(t)
+    if len(unique) == 1:
+        return unique[0]
+    values = [u for u in unique if u.text != "None"]
+    lookups = {u.lookups for u in values}
+    return PyType(
+        " | ".join(u.text for u in unique),
+        frozenset().union(*(u.imports for u in unique)),
+        all(u.hashable for u in unique),
+        lookups.pop() if len(lookups) == 1 else "plain",
+        values[0].element if len(values) == 1 else None,
+    )
+
+
+def literal_type(values: list[LiteralValue]) -> PyType:
+    """``Literal[...]`` for string, int and bool literals (others use their base type)."""
+    members: list[PyType] = []
+    python_literals: list[str] = []
+    for value in values:
+        if value.type == "string":
+            python_literals.append(py_str(str(value.value)))
+        elif value.type in ("int", "bool"):
+            python_literals.append(repr(value.value))
+        else:
+            members.append(_SCALARS[value.type])
+    if python_literals:
+        members.insert(0, _t(f"Literal[{', '.join(python_literals)}]", ("typing", "Literal")))
+    return union(members)
+
+
+def admits_null(kind: Kind) -> bool:
+    """True when ``null`` is one of the values ``kind`` allows."""
+    if isinstance(kind, NullKind):
+        return True
+    if isinstance(kind, Option):
+        return admits_null(kind.inner)
+    if isinstance(kind, Union):
+        return any(admits_null(m) for m in kind.members)
+    return False
+
+
+def is_optional(kind: Kind) -> bool:
+    """True when the value may be absent (NONE): ``option<T>`` / ``none | T`` / ``any``."""
+    return isinstance(kind, (Option, NoneKind, AnyKind))
+
+
+def is_computed(f: Field) -> bool:
+    """VALUE / COMPUTED that does not read the written value: the database owns the field."""
+    return f.value is not None and re.search(r"\$value\b", f.value) is None
+
+
+# --- module plans --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FieldPlan:
+    """One attribute of a generated model."""
+
+    name: str
+    alias: str | None
+    annotation: str
+    default: str | None
+    doc: str | None
+    filter_type: PyType | None
+    nested_model: str | None
+
+
+@dataclass(frozen=True)
+class ModelPlan:
+    """One generated pydantic class (a table model or a nested object model)."""
+
+    class_name: str
+    doc: str | None
+    fields: tuple[FieldPlan, ...]
+    extra_allow: bool
+
+
+@dataclass(frozen=True)
+class FilterKey:
+    """One key of the filters TypedDict: ``address__city__startswith: str``."""
+
+    key: str
+    type_text: str
+
+
+@dataclass(frozen=True)
+class ModulePlan:
+    """Everything the table-module template needs."""
+
+    table: Table
+    module_name: str
+    model: ModelPlan
+    nested: tuple[ModelPlan, ...]
+    queryset_name: str
+    filters_name: str
+    filters: tuple[FilterKey, ...]
+    stream_filters_name: str
+    stream_filters: tuple[FilterKey, ...]
+    imports: tuple[str, ...]
+    type_checking_imports: tuple[str, ...]
+    read_only: bool
+
+
+@dataclass
+class _ModuleBuilder:
+    table: Table
+    class_name: str
+    used_names: set[str]
+    imports: set[Import] = field(default_factory=set)
+    filter_imports: set[Import] = field(default_factory=set)
+    nested: list[ModelPlan] = field(default_factory=list)
+    nested_by_path: dict[tuple[str, ...], str] = field(default_factory=dict)
+    fields: dict[tuple[str, ...], Field] = field(default_factory=dict)
+    children: dict[tuple[str, ...], list[str]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for f in self.table.fields:
+            segments = f.segments
+            self.fields[segments] = f
+            for depth in range(len(segments)):
+                names = self.children.setdefault(segments[:depth], [])
+                if segments[depth] not in names:
+                    names.append(segments[depth])
+
+    # -- types --
+
+    def python_type(self, kind: Kind, segments: tuple[str, ...], where: str) -> PyType:
+        """The Python type for ``kind`` at ``segments`` (nested models are built on demand)."""
+        if isinstance(kind, AnyKind):
+            return self.object_model(segments, where) or ANY
+        if isinstance(kind, Scalar):
+            if kind.name == "object":
+                return self.object_model(segments, where) or DICT
+            return _SCALARS[kind.name]
+        if isinstance(kind, (NoneKind, NullKind)):
+            return NONE
+        if isinstance(kind, Option):
+            return union([self.python_type(kind.inner, segments, where), NONE])
+        if isinstance(kind, Union):
+            literals = [m for m in kind.members if isinstance(m, LiteralValue)]
+            others = [
+                self.python_type(m, segments, where)
+                for m in kind.members
+                if not isinstance(m, LiteralValue)
+            ]
+            return union(([literal_type(literals)] if literals else []) + others)
+        if isinstance(kind, LiteralValue):
+            return literal_type([kind])
+        if isinstance(kind, Record):
+            return _record_type(kind.tables)
+        if isinstance(kind, TableKind):
+            return _t("Table", runtime("Table"))
+        if isinstance(kind, Geometry):
+            return _geometry_type(kind.types)
+        if isinstance(kind, (Array, Set)):
+            return self.collection_type(kind, segments, where)
+        if isinstance(kind, References):
+            target = _record_type((kind.table,) if kind.table else ())
+            return _t(f"list[{target.text}]", *target.imports, hashable=False)
+        if isinstance(kind, ArrayLiteral):
+            items = [self.python_type(k, segments, where) for k in kind.items]
+            if not items:
+                return _t("tuple[()]", hashable=True)
+            return PyType(
+                f"tuple[{', '.join(i.text for i in items)}]",
+                frozenset().union(*(i.imports for i in items)),
+                all(i.hashable for i in items),
+            )
+        if isinstance(kind, (ObjectLiteral, File)):
+            return DICT if isinstance(kind, ObjectLiteral) else ANY
+        raise AssertionError(f"unhandled kind {kind!r}")
+
+    def collection_type(self, kind: Array | Set, segments: tuple[str, ...], where: str) -> PyType:
+        element_path = (*segments, ELEMENT)
+        element_kind = kind.item
+        declared = self.fields.get(element_path)
+        if isinstance(element_kind, AnyKind) and declared is not None:
+            element_kind = declared.kind
+        item = self.python_type(element_kind, element_path, where)
+        container = "frozenset" if isinstance(kind, Set) and item.hashable else "list"
+        text = f"{container}[{item.text}]"
+        imports = set(item.imports)
+        if kind.max_len is not None:
+            text = f"Annotated[{text}, Field(max_length={kind.max_len})]"
+            imports |= {("typing", "Annotated"), ("pydantic", "Field")}
+        return PyType(text, frozenset(imports), False, "collection", item.text)
+
+    def object_model(self, segments: tuple[str, ...], where: str) -> PyType | None:
+        """The nested model for the object at ``segments``, or None when it has no fields."""
+        named = [c for c in self.children.get(segments, []) if c != ELEMENT]
+        if not named:
+            return None
+        existing = self.nested_by_path.get(segments)
+        if existing is None:
+            existing = self.build_model(segments, named, where)
+        return PyType(existing, hashable=False, lookups="plain")
+
+    # -- models --
+
+    def build_model(self, segments: tuple[str, ...], named: list[str], where: str) -> str:
+        parts = ["item" if s == ELEMENT else s for s in segments]
+        class_name = naming.class_name("_".join([self.class_name, *parts]), self.used_names)
+        self.used_names.update(
+            class_name + suffix for suffix in ("", *naming.DERIVED_CLASS_SUFFIXES)
+        )
+        self.nested_by_path[segments] = class_name
+        owner = self.fields.get(segments)
+        plans = self.field_plans(segments, named)
+        self.nested.append(
+            ModelPlan(
+                class_name=class_name,
+                doc=owner.comment if owner is not None else None,
+                fields=plans,
+                extra_allow=(owner is not None and owner.flexible) or not self.table.schemafull,
+            )
+        )
+        return class_name
+
+    def field_plans(
+        self, parent: tuple[str, ...], names: list[str], taken: frozenset[str] = frozenset()
+    ) -> tuple[FieldPlan, ...]:
+        python_names = naming.field_names(names, taken | IMPORTABLE_NAMES | self.used_names)
+        plans: list[FieldPlan] = []
+        for db_name in names:
+            segments = (*parent, db_name)
+            declared = self.fields.get(segments) or Field(path=db_name, kind=Option(AnyKind()))
+            plans.append(self.field_plan(python_names[db_name], db_name, segments, declared))
+        return tuple(plans)
+
+    def field_plan(
+        self, python_name: str, db_name: str, segments: tuple[str, ...], f: Field
+    ) -> FieldPlan:
+        where = f"{self.table.name}.{'.'.join(segments)}"
+        value_type = self.python_type(f.kind, segments, where)
+        self.imports.update(value_type.imports)
+        markers: list[str] = []
+        if is_computed(f):
+            markers.append("Computed")
+        elif f.readonly:
+            markers.append("ReadOnly")
+        nullable = admits_null(f.kind)
+        if nullable:
+            markers.append("Nullable")
+        self.imports.update(runtime(m) for m in markers)
+        annotation = value_type.text
+        if markers:
+            annotation = f"Annotated[{annotation}, {', '.join(markers)}]"
+            self.imports.add(("typing", "Annotated"))
+        default = self.default_expression(f, value_type)
+        alias = None if python_name == db_name else db_name
+        if alias is not None:
+            self.imports.add(("pydantic", "Field"))
+            default = (
+                f"Field(alias={py_str(alias)})"
+                if default is None
+                else f"Field(default={default}, alias={py_str(alias)})"
+            )
+        nested = self.nested_by_path.get(segments)
+        direct_model = nested if value_type.text in (nested, f"{nested} | None") else None
+        return FieldPlan(
+            name=python_name,
+            alias=alias,
+            annotation=annotation,
+            default=default,
+            doc=f.comment,
+            filter_type=None if nested is not None else _filter_value_type(value_type, nullable),
+            nested_model=direct_model,
+        )
+
+    def default_expression(self, f: Field, value_type: PyType) -> str | None:
+        if is_computed(f):
+            self.imports.add(runtime("DB_DEFAULT"))
+            return "DB_DEFAULT"
+        if f.default is not None:
+            literal = simple_default(f.default, value_type)
+            if literal is not None:
+                return literal
+            self.imports.add(runtime("DB_DEFAULT"))
+            return "DB_DEFAULT"
+        if is_optional(f.kind):
+            return "None"
+        return None
+
+    def filters(self, model: ModelPlan, prefix: str = "") -> list[FilterKey]:
+        keys: list[FilterKey] = []
+        by_name = {m.class_name: m for m in self.nested}
+        for plan in model.fields:
+            key = f"{prefix}{plan.name}"
+            if plan.nested_model is not None:
+                keys.extend(self.filters(by_name[plan.nested_model], f"{key}__"))
+                continue
+            if plan.filter_type is None:
+                continue
+            self.filter_imports.update(plan.filter_type.imports)
+            keys.extend(_lookup_keys(key, plan.filter_type))
+        return keys
+
+
+def _filter_value_type(value_type: PyType, nullable: bool) -> PyType:
+    """The value a filter compares with: the field's type without ``None`` unless NULL is
+    a real value of the field."""
+    members = [m.strip() for m in _split_top_level_union(value_type.text)]
+    if not nullable and "None" in members and len(members) > 1:
+        members.remove("None")
+    return PyType(
+        " | ".join(members),
+        value_type.imports,
+        value_type.hashable,
+        value_type.lookups,
+        value_type.element,
+    )
+
+
+def _split_top_level_union(text: str) -> list[str]:
+    parts: list[str] = []
+    depth = 0
+    start = 0
+    for i, char in enumerate(text):
+        if char == "[":
+            depth += 1
+        elif char == "]":
+            depth -= 1
+        elif char == "|" and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    parts.append(text[start:])
+    return parts
+
+
+STREAM_PARAMETERS = frozenset(
+    {"diff", "auto_resubscribe", "since", "poll_interval", "batch_size", "until_caught_up"}
+)
+"""Keyword parameters of ``QuerySet.live`` / ``changes``: filters by these names must go
+through ``.filter(...)``, so the typed ``live`` / ``changes`` leave them out."""
+
+_TEXT_LOOKUPS = frozenset({"contains", "icontains", "startswith", "endswith"})
+
+
+def _lookup_keys(key: str, value: PyType) -> list[FilterKey]:
+    """``key`` and ``key__<lookup>`` with the value type each lookup compares with."""
+    exact = value.text if value.element is None else f"list[{value.element}]"
+    keys = [FilterKey(key, exact)]
+    not_none = " | ".join(
+        m.strip() for m in _split_top_level_union(value.text) if m.strip() != "None"
+    )
+    for lookup in LOOKUPS[value.lookups]:
+        if lookup == "isnull":
+            type_text = "bool"
+        elif lookup in ("in", "not_in"):
+            type_text = f"Sequence[{value.text}]"
+        elif value.element is not None:
+            contains = value.element if lookup == "contains" else f"Sequence[{value.element}]"
+            type_text = contains
+        elif lookup in _TEXT_LOOKUPS:
+            type_text = "str"
+        else:
+            type_text = not_none
+        keys.append(FilterKey(f"{key}__{lookup}", type_text))
+    return keys
+
+
+def _record_type(tables: tuple[str, ...]) -> PyType:
+    if not tables:
+        return _t("RecordID[str]", runtime("RecordID"))
+    names = ", ".join(py_str(t) for t in tables)
+    return _t(f"RecordID[Literal[{names}]]", runtime("RecordID"), ("typing", "Literal"))
+
+
+def _geometry_type(types: tuple[str, ...]) -> PyType:
+    chosen = [t for t in types if t in _GEOMETRY_CLASSES] if types else list(_GEOMETRY_CLASSES)
+    members = [_t(_GEOMETRY_CLASSES[t], runtime(_GEOMETRY_CLASSES[t])) for t in chosen]
+    if len(chosen) != len(types) and types:
+        members.append(DICT)  # geometry<feature> (2.x only) has no runtime class
+    return union(members)
+
+
+_INT = re.compile(r"[-+]?\d+")
+
+
+def simple_default(text: str, value_type: PyType) -> str | None:
+    """The Python literal for a DEFAULT that is a plain string, int, bool or NULL/NONE
+    matching the field's type; None when the database must compute it."""
+    members = {m.strip() for m in _split_top_level_union(value_type.text)}
+    stripped = text.strip()
+    literal: str | None = None
+    if stripped in ("NONE", "NULL") and "None" in members:
+        return "None"
+    if stripped in ("true", "false") and "bool" in members:
+        return "True" if stripped == "true" else "False"
+    if _INT.fullmatch(stripped):
+        literal = str(int(stripped))
+        if "int" in members or "int | float | Decimal" in value_type.text:
+            return literal
+    if len(stripped) >= 2 and stripped[0] == stripped[-1] == "'" and "\\" not in stripped:
+        literal = py_str(stripped[1:-1])
+        if "str" in members:
+            return literal
+    if literal is not None and any(m.startswith("Literal[") and literal in m for m in members):
+        return literal
+    return None
+
+
+def plan_module(table: Table, class_name: str, module_name: str) -> ModulePlan:
+    """The plan of the module generated for ``table``."""
+    builder = _ModuleBuilder(
+        table=table,
+        class_name=class_name,
+        used_names={
+            class_name,
+            f"{class_name}QuerySet",
+            f"{class_name}Filters",
+            f"{class_name}StreamFilters",
+        },
+    )
+    builder.imports.update(
+        {runtime("BaseSurrealModel"), runtime("SurrealConfigDict"), runtime("QuerySet")}
+        | {("typing", "TYPE_CHECKING")}
+    )
+    id_plan = FieldPlan(
+        name="id",
+        alias=None,
+        annotation=f"{_record_type((table.name,)).text} | None",
+        default="None",
+        doc=None,
+        filter_type=_record_type((table.name,)),
+        nested_model=None,
+    )
+    builder.imports.update(_record_type((table.name,)).imports)
+    names = [n for n in builder.children.get((), []) if n != "id"]
+    if table.type == "relation":
+        names = [n for n in ("in", "out") if n not in names] + names
+        for side, tables in (("in", table.relation_in), ("out", table.relation_out)):
+            builder.fields.setdefault((side,), Field(path=side, kind=Record(tables)))
+    plans = (id_plan, *builder.field_plans((), names, frozenset({"id"})))
+    model = ModelPlan(
+        class_name=class_name,
+        doc=table.comment,
+        fields=plans,
+        extra_allow=not table.schemafull,
+    )
+    filters = builder.filters(model)
+    stream_filters = [k for k in filters if k.key not in STREAM_PARAMETERS]
+    if builder.nested:
+        builder.imports.update({("pydantic", "BaseModel"), ("pydantic", "ConfigDict")})
+    checking_imports = {
+        ("typing", "TypedDict"),
+        ("typing", "Unpack"),
+        ("datetime", "datetime"),
+        ("surreal_gen.runtime.live", "LiveModelStream"),
+        ("surreal_gen.runtime.changes", "ChangeFeedStream"),
+    }
+    if any("Sequence[" in key.type_text for key in filters):
+        checking_imports.add(("collections.abc", "Sequence"))
+    return ModulePlan(
+        table=table,
+        module_name=module_name,
+        model=model,
+        nested=tuple(builder.nested),
+        queryset_name=f"{class_name}QuerySet",
+        filters_name=f"{class_name}Filters",
+        filters=tuple(filters),
+        stream_filters_name=(
+            f"{class_name}Filters" if stream_filters == filters else f"{class_name}StreamFilters"
+        ),
+        stream_filters=tuple(stream_filters),
+        imports=_import_lines(builder.imports),
+        type_checking_imports=_import_lines(
+            (builder.filter_imports - builder.imports) | checking_imports
+        ),
+        read_only=table.view is not None,
+    )
+
+
+_THIRD_PARTY = frozenset({"pydantic"})
+
+
+def _import_lines(imports: set[Import]) -> tuple[str, ...]:
+    """``from m import a, b`` lines, grouped stdlib / pydantic / runtime with a blank line
+    (an empty string) between groups, wrapped like ruff format when too long."""
+    by_module: dict[str, set[str]] = {}
+    for module, name in imports:
+        by_module.setdefault(module, set()).add(name)
+
+    def group(module: str) -> int:
+        return 2 if module.startswith("surreal_gen") else 1 if module in _THIRD_PARTY else 0
+
+    lines: list[str] = []
+    previous_group: int | None = None
+    for module in sorted(by_module, key=lambda m: (group(m), m)):
+        if previous_group is not None and group(module) != previous_group:
+            lines.append("")
+        previous_group = group(module)
+        names = sorted(by_module[module], key=lambda n: (not n.isupper(), n))
+        line = f"from {module} import {', '.join(names)}"
+        if len(line) > 100:
+            line = f"from {module} import (\n" + "".join(f"    {n},\n" for n in names) + ")"
+        lines.append(line)
+    return tuple(lines)
