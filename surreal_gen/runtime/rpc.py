@@ -1,0 +1,150 @@
+"""The RPC layer the transports share: request envelopes, replies, signin parameters.
+
+A transport moves bytes; this module decides what goes in them and what a reply means.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from surreal_gen.runtime import cbor
+from surreal_gen.runtime.errors import (
+    AuthenticationError,
+    NotFoundError,
+    RpcError,
+    SurrealConnectionError,
+    SurrealGenError,
+    error_from_reply,
+)
+
+__all__ = [
+    "IDEMPOTENT_METHODS",
+    "AuthLevel",
+    "Codec",
+    "Reply",
+    "SessionConfig",
+    "engine_major_from_version",
+    "signin_params",
+    "unknown_namespace_error",
+]
+
+AuthLevel = Literal["root", "namespace", "database"]
+
+# Methods that may be sent again after the socket dropped mid-request: they change nothing.
+IDEMPOTENT_METHODS = frozenset({"ping", "version", "info", "select", "use", "authenticate"})
+
+
+@dataclass(frozen=True)
+class SessionConfig:
+    """What a session needs: where to `use`, and how to sign in (if at all)."""
+
+    namespace: str | None
+    database: str | None
+    user: str | None = None
+    password: str | None = None
+    auth_level: AuthLevel = "root"
+    token: str | None = None
+
+
+def signin_params(session: SessionConfig) -> dict[str, str] | None:
+    """The `signin` parameter map for a system user, or None when there is nothing to send."""
+    if session.user is None or session.password is None:
+        return None
+    params = {"user": session.user, "pass": session.password}
+    if session.auth_level in ("namespace", "database"):
+        if session.namespace is None:
+            raise AuthenticationError(f"{session.auth_level} signin needs a namespace")
+        params["NS"] = session.namespace
+    if session.auth_level == "database":
+        if session.database is None:
+            raise AuthenticationError("database signin needs a database")
+        params["DB"] = session.database
+    return params
+
+
+def token_from_signin(result: Any) -> str:
+    """`signin` returns a token string; 3.x may return `{access, refresh}` instead."""
+    if isinstance(result, str):
+        return result
+    if isinstance(result, Mapping) and isinstance(result.get("access"), str):
+        return str(result["access"])
+    raise AuthenticationError(f"signin returned no token: {result!r}")
+
+
+def engine_major_from_version(version: Any) -> int:
+    """`surrealdb-2.3.10` -> 2. Unknown text is treated as the newest engine (3)."""
+    text = str(version).removeprefix("surrealdb-")
+    head = text.split(".", 1)[0]
+    return int(head) if head.isdigit() else 3
+
+
+def unknown_namespace_error(error: SurrealGenError, session: SessionConfig) -> SurrealGenError:
+    """Name the namespace/database when the server says one of them does not exist."""
+    if isinstance(error, NotFoundError):
+        text = error.message.lower()
+        if "namespace" in text:
+            return NotFoundError(
+                f"unknown namespace {session.namespace!r}: {error.message}", kind=error.kind
+            )
+        if "database" in text:
+            return NotFoundError(
+                f"unknown database {session.database!r} in namespace {session.namespace!r}: "
+                f"{error.message}",
+                kind=error.kind,
+            )
+    return error
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """One decoded message: a reply (`id` set), or a live notification (`id` None)."""
+
+    id: Any
+    result: Any
+    error: SurrealGenError | None
+
+    def unwrap(self) -> Any:
+        if self.error is not None:
+            raise self.error
+        return self.result
+
+
+class Codec:
+    """Encodes requests and decodes replies for one connection.
+
+    `engine_major` starts at 3 and is set once `version` has answered; it only changes how
+    Python sets are sent (tag 56 on 3.x, arrays on 2.x).
+    """
+
+    def __init__(self) -> None:
+        self.engine_major = 3
+        self._ids = itertools.count(1)
+
+    def next_id(self) -> int:
+        return next(self._ids)
+
+    def request(self, method: str, params: list[Any], request_id: int | None = None) -> bytes:
+        envelope: dict[str, Any] = {"method": method, "params": params}
+        if request_id is not None:
+            envelope["id"] = request_id
+        try:
+            return cbor.encode(envelope, self.engine_major)
+        except (TypeError, ValueError) as exc:
+            raise RpcError(f"cannot encode {method} parameters: {exc}", kind="Validation") from exc
+
+    def reply(self, data: bytes) -> Reply:
+        try:
+            message = cbor.decode(data)
+        except cbor.CborError as exc:
+            raise SurrealConnectionError(f"the server sent an unreadable message: {exc}") from exc
+        if not isinstance(message, Mapping):
+            raise SurrealConnectionError(f"the server sent an unexpected message: {message!r}")
+        error = message.get("error")
+        return Reply(
+            id=message.get("id"),
+            result=message.get("result"),
+            error=error_from_reply(error) if error is not None else None,
+        )

@@ -1,0 +1,847 @@
+"""SurrealDB values that have no exact Python counterpart, and SurrealQL text escaping.
+
+Every type here is immutable, compares by value, and validates with pydantic: generated
+models use them as field annotations. `runtime/cbor.py` maps them to CBOR tags.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any, ClassVar, Generic, Literal, Union, get_args, get_origin
+
+from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import core_schema
+from typing_extensions import TypeVar
+
+__all__ = [
+    "NONE",
+    "Bound",
+    "Duration",
+    "Geometry",
+    "GeometryCollection",
+    "GeometryLine",
+    "GeometryMultiLine",
+    "GeometryMultiPoint",
+    "GeometryMultiPolygon",
+    "GeometryPoint",
+    "GeometryPolygon",
+    "NoneType",
+    "Range",
+    "RecordID",
+    "RecordKey",
+    "Table",
+    "escape_ident",
+    "surql_literal",
+]
+
+
+class NoneType:
+    """The type of `NONE`: SurrealDB's "no value", distinct from NULL (`None`). Compare with `is`."""
+
+    def __repr__(self) -> str:
+        return "NONE"
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __reduce__(self) -> str:
+        return "NONE"
+
+
+NONE = NoneType()
+"""Send this to write SurrealDB NONE (CBOR tag 6), e.g. to unset a field in a MERGE."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Escaping
+
+_SIMPLE_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_RECORD_PART = re.compile(r"[A-Za-z0-9_]+")
+
+# Words SurrealDB's own printer wraps in backticks when they name a table or field. Escaping a
+# word that needs none is harmless, so the list errs on the generous side.
+_KEYWORDS = frozenset(
+    [
+        "access",
+        "after",
+        "algorithm",
+        "all",
+        "alter",
+        "and",
+        "analyze",
+        "analyzer",
+        "any",
+        "as",
+        "asc",
+        "assert",
+        "at",
+        "before",
+        "begin",
+        "bm25",
+        "break",
+        "by",
+        "cancel",
+        "capacity",
+        "cast",
+        "changefeed",
+        "changes",
+        "class",
+        "collate",
+        "columns",
+        "comment",
+        "commit",
+        "content",
+        "continue",
+        "create",
+        "database",
+        "db",
+        "default",
+        "define",
+        "delete",
+        "desc",
+        "diff",
+        "dimension",
+        "distance",
+        "drop",
+        "duration",
+        "else",
+        "end",
+        "event",
+        "explain",
+        "f32",
+        "f64",
+        "false",
+        "fetch",
+        "field",
+        "fields",
+        "filters",
+        "flexible",
+        "for",
+        "from",
+        "full",
+        "function",
+        "group",
+        "highlights",
+        "hnsw",
+        "if",
+        "ignore",
+        "in",
+        "include",
+        "index",
+        "info",
+        "insert",
+        "int",
+        "into",
+        "is",
+        "kill",
+        "let",
+        "limit",
+        "live",
+        "merge",
+        "mtree",
+        "namespace",
+        "noindex",
+        "none",
+        "normal",
+        "not",
+        "ns",
+        "null",
+        "on",
+        "only",
+        "option",
+        "or",
+        "order",
+        "original",
+        "out",
+        "overwrite",
+        "parallel",
+        "param",
+        "passhash",
+        "password",
+        "patch",
+        "permissions",
+        "readonly",
+        "relate",
+        "relation",
+        "remove",
+        "replace",
+        "return",
+        "roles",
+        "root",
+        "schemafull",
+        "schemaless",
+        "scope",
+        "search",
+        "select",
+        "session",
+        "set",
+        "show",
+        "signin",
+        "signup",
+        "since",
+        "sleep",
+        "split",
+        "start",
+        "table",
+        "tb",
+        "then",
+        "throw",
+        "timeout",
+        "to",
+        "token",
+        "tokenizers",
+        "transaction",
+        "true",
+        "type",
+        "union",
+        "unique",
+        "unset",
+        "update",
+        "upsert",
+        "use",
+        "user",
+        "value",
+        "values",
+        "version",
+        "when",
+        "where",
+        "with",
+    ]
+)
+
+
+def escape_ident(name: str) -> str:
+    """Escape a table or field name for SurrealQL text, as SurrealDB prints it.
+
+    A plain ASCII identifier that is not a keyword is returned as is; anything else is wrapped
+    in backticks with backslash and backtick escaped: ``escape_ident("a-b") == "`a-b`"``.
+    An empty name is refused: SurrealDB has no empty identifiers.
+    """
+    if not name:
+        raise ValueError("an identifier must not be empty")
+    if _SIMPLE_IDENT.fullmatch(name) and name.lower() not in _KEYWORDS:
+        return name
+    return _backticks(name)
+
+
+def _backticks(text: str) -> str:
+    return "`" + text.replace("\\", "\\\\").replace("`", "\\`") + "`"
+
+
+def _record_part(text: str) -> str:
+    """A record id's table or string key: raw when ASCII word characters and not all digits."""
+    if _RECORD_PART.fullmatch(text) and not text.isdigit():
+        return text
+    return _backticks(text)
+
+
+def _quote_string(text: str) -> str:
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def surql_literal(value: Any) -> str:
+    """SurrealQL text for a value, as SurrealDB prints it (used for record keys and messages).
+
+    Queries never splice values into their text; this exists for display and for the
+    array/object parts of record ids.
+    """
+    if value is None:
+        return "NULL"
+    if value is NONE:
+        return "NONE"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        return _quote_string(value)
+    if isinstance(value, Decimal):
+        return f"{value}dec"
+    if isinstance(value, uuid.UUID):
+        return f"u'{value}'"
+    if isinstance(value, datetime):
+        return f"d'{value.isoformat().replace('+00:00', 'Z')}'"
+    if isinstance(value, RecordID | Duration | Range):
+        return str(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(surql_literal(item) for item in value) + "]"
+    if isinstance(value, Mapping):
+        if not value:
+            return "{}"
+        fields = ", ".join(
+            f"{k if _SIMPLE_IDENT.fullmatch(k) else _double_quote(k)}: {surql_literal(v)}"
+            for k, v in value.items()
+        )
+        return "{ " + fields + " }"
+    raise TypeError(f"no SurrealQL literal for {type(value).__name__}")
+
+
+def _double_quote(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+# ---------------------------------------------------------------------------------------------
+# Record ids and tables
+
+
+class Table(str):
+    """A table name as a value (CBOR tag 7). In a record method's `what`, it means the table."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"Table({str.__repr__(self)})"
+
+    @classmethod
+    def __get_pydantic_core_schema__(
+        cls, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.no_info_after_validator_function(
+            cls,
+            core_schema.str_schema(min_length=1),
+            serialization=core_schema.plain_serializer_function_ser_schema(str, when_used="json"),
+        )
+
+
+RecordKey = Union[str, int, list[Any], dict[str, Any], uuid.UUID, "Range"]
+TableT = TypeVar("TableT", bound=str, default=str)
+
+
+class RecordID(Generic[TableT]):
+    """A record id: `table` plus a key (string, integer, array, object, UUID or range).
+
+    `RecordID[Literal["user", "post"]]` types an id that may only point at those tables;
+    pydantic enforces it. `str(rid)` gives SurrealQL text such as ``user:`a b` ``.
+    """
+
+    __slots__ = ("id", "table")
+    table: str
+    id: RecordKey
+
+    def __init__(self, table: TableT, id: RecordKey) -> None:
+        if not isinstance(table, str) or not table:
+            raise ValueError(f"record id table must be a non-empty string, got {table!r}")
+        object.__setattr__(self, "table", str(table))
+        object.__setattr__(self, "id", id)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("RecordID is immutable")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError("RecordID is immutable")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (RecordID, (self.table, self.id))
+
+    @classmethod
+    def parse(cls, text: str) -> RecordID[str]:
+        """Parse ``table:key`` as SurrealDB prints it.
+
+        The key may be a plain word, a number (an integer key), ``u'<uuid>'``, or text escaped
+        with backticks or ⟨⟩. Array and object keys cannot be given as text.
+        """
+        table, rest = _split_record_text(text)
+        return RecordID(table, _parse_record_key(rest, text))
+
+    def __str__(self) -> str:
+        key = self.id
+        if isinstance(key, str):
+            key_text = _record_part(key)
+        elif isinstance(key, bool):
+            key_text = surql_literal(key)
+        elif isinstance(key, int):
+            key_text = str(key)
+        else:
+            key_text = surql_literal(key)
+        return f"{_record_part(self.table)}:{key_text}"
+
+    def __repr__(self) -> str:
+        return f"RecordID({self.table!r}, {self.id!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, RecordID):
+            return NotImplemented
+        return self.table == other.table and type(self.id) is type(other.id) and self.id == other.id
+
+    def __hash__(self) -> int:
+        try:
+            return hash((self.table, self.id))
+        except TypeError:
+            return hash((self.table, repr(self.id)))
+
+    @classmethod
+    def __get_pydantic_core_schema__(
+        cls, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        allowed = _allowed_tables(source)
+
+        def validate(value: Any) -> RecordID[Any]:
+            if isinstance(value, RecordID):
+                rid = value
+            elif isinstance(value, str):
+                rid = RecordID.parse(value)
+            else:
+                # pydantic reports ValueError as a validation error; TypeError would escape.
+                raise ValueError(f"expected a record id or 'table:key' text, got {value!r}")  # noqa: TRY004
+            if allowed is not None and rid.table not in allowed:
+                names = ", ".join(sorted(allowed))
+                raise ValueError(f"record id {rid} must point to table {names}")
+            return rid
+
+        return core_schema.no_info_plain_validator_function(
+            validate,
+            serialization=core_schema.plain_serializer_function_ser_schema(str, when_used="json"),
+        )
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return {"type": "string", "format": "surrealdb-record-id"}
+
+
+def _allowed_tables(source: Any) -> frozenset[str] | None:
+    """The table names a `RecordID[...]` annotation allows; None means any table."""
+    args = get_args(source) if get_origin(source) is RecordID else ()
+    if not args:
+        return None
+    names: set[str] = set()
+    pending = [args[0]]
+    while pending:
+        arg = pending.pop()
+        if arg is str or isinstance(arg, TypeVar):
+            return None
+        origin = get_origin(arg)
+        if origin is Literal:
+            names.update(str(value) for value in get_args(arg))
+        elif origin is Union:
+            pending.extend(get_args(arg))
+        else:
+            raise TypeError(f"RecordID[...] takes Literal table names or str, not {arg!r}")
+    return frozenset(names)
+
+
+def _split_record_text(text: str) -> tuple[str, str]:
+    if text[:1] in ("`", "⟨"):
+        table, end = _read_escaped(text, 0)
+        if text[end : end + 1] != ":":
+            raise ValueError(f"invalid record id {text!r}: expected ':' after the table name")
+        return table, text[end + 1 :]
+    table, colon, rest = text.partition(":")
+    if not colon or not table or not rest:
+        raise ValueError(f"invalid record id {text!r}: expected 'table:key'")
+    if not _RECORD_PART.fullmatch(table):
+        raise ValueError(f"invalid record id {text!r}: escape the table name with backticks")
+    return table, rest
+
+
+def _read_escaped(text: str, start: int) -> tuple[str, int]:
+    """Read a backtick- or ⟨⟩-escaped part starting at `start`; return it and the end index."""
+    close = "`" if text[start] == "`" else "⟩"
+    out: list[str] = []
+    i = start + 1
+    while i < len(text):
+        char = text[i]
+        if char == "\\" and i + 1 < len(text):
+            out.append(text[i + 1])
+            i += 2
+            continue
+        if char == close:
+            return "".join(out), i + 1
+        out.append(char)
+        i += 1
+    raise ValueError(f"invalid record id {text!r}: unterminated escape")
+
+
+_INT_KEY = re.compile(r"-?[0-9]+")
+_UUID_KEY = re.compile(r"""u(['"])([0-9a-fA-F-]{36})\1""")
+
+
+def _parse_record_key(key: str, text: str) -> RecordKey:
+    if key[:1] in ("`", "⟨"):
+        value, end = _read_escaped(key, 0)
+        if end != len(key):
+            raise ValueError(f"invalid record id {text!r}: text after the escaped key")
+        return value
+    if _INT_KEY.fullmatch(key):
+        return int(key)
+    if _RECORD_PART.fullmatch(key):
+        return key
+    uuid_match = _UUID_KEY.fullmatch(key)
+    if uuid_match:
+        return uuid.UUID(uuid_match.group(2))
+    raise ValueError(
+        f"invalid record id {text!r}: escape the key with backticks, e.g. "
+        f"{_record_part(text.partition(':')[0])}:{_backticks(key)}"
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Durations
+
+_NANOS_PER_SECOND = 1_000_000_000
+_UNIT_NANOS = {
+    "y": 365 * 86_400 * _NANOS_PER_SECOND,
+    "w": 7 * 86_400 * _NANOS_PER_SECOND,
+    "d": 86_400 * _NANOS_PER_SECOND,
+    "h": 3_600 * _NANOS_PER_SECOND,
+    "m": 60 * _NANOS_PER_SECOND,
+    "s": _NANOS_PER_SECOND,
+    "ms": 1_000_000,
+    "us": 1_000,
+    "µs": 1_000,
+    "μs": 1_000,
+    "ns": 1,
+}
+_PRINT_UNITS = ("y", "w", "d", "h", "m", "s", "ms", "µs", "ns")
+_DURATION_PART = re.compile(r"([0-9]+)(ns|us|µs|μs|ms|s|m|h|d|w|y)")
+
+
+class Duration:
+    """A SurrealDB duration, lossless: whole `seconds` plus `nanoseconds` (0 to 999,999,999).
+
+    SurrealDB durations are never negative. `timedelta` keeps only microseconds, so
+    `to_timedelta()` drops sub-microsecond digits; keep the `Duration` to round-trip exactly.
+    """
+
+    __slots__ = ("nanoseconds", "seconds")
+    seconds: int
+    nanoseconds: int
+
+    def __init__(self, seconds: int = 0, nanoseconds: int = 0) -> None:
+        total = seconds * _NANOS_PER_SECOND + nanoseconds
+        if total < 0:
+            raise ValueError(f"a duration cannot be negative: {seconds}s {nanoseconds}ns")
+        secs, nanos = divmod(total, _NANOS_PER_SECOND)
+        object.__setattr__(self, "seconds", secs)
+        object.__setattr__(self, "nanoseconds", nanos)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("Duration is immutable")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Duration, (self.seconds, self.nanoseconds))
+
+    @classmethod
+    def parse(cls, text: str) -> Duration:
+        """Parse SurrealQL duration text such as ``1h30m`` or ``1y2w3d4h5m6s7ms8µs9ns``."""
+        position = 0
+        total = 0
+        for match in _DURATION_PART.finditer(text):
+            if match.start() != position:
+                break
+            total += int(match.group(1)) * _UNIT_NANOS[match.group(2)]
+            position = match.end()
+        if position != len(text) or not text:
+            raise ValueError(f"invalid duration {text!r}: expected e.g. '1h30m' or '500ms'")
+        return cls(0, total)
+
+    @classmethod
+    def from_timedelta(cls, value: timedelta) -> Duration:
+        return cls(value.days * 86_400 + value.seconds, value.microseconds * 1_000)
+
+    def to_timedelta(self) -> timedelta:
+        return timedelta(seconds=self.seconds, microseconds=self.nanoseconds // 1_000)
+
+    @property
+    def total_nanoseconds(self) -> int:
+        return self.seconds * _NANOS_PER_SECOND + self.nanoseconds
+
+    def __str__(self) -> str:
+        remaining = self.total_nanoseconds
+        if remaining == 0:
+            return "0ns"
+        parts: list[str] = []
+        for unit in _PRINT_UNITS:
+            count, remaining = divmod(remaining, _UNIT_NANOS[unit])
+            if count:
+                parts.append(f"{count}{unit}")
+        return "".join(parts)
+
+    def __repr__(self) -> str:
+        return f"Duration.parse({str(self)!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Duration):
+            return self.total_nanoseconds == other.total_nanoseconds
+        return NotImplemented
+
+    def __lt__(self, other: Duration) -> bool:
+        return self.total_nanoseconds < other.total_nanoseconds
+
+    def __le__(self, other: Duration) -> bool:
+        return self.total_nanoseconds <= other.total_nanoseconds
+
+    def __gt__(self, other: Duration) -> bool:
+        return self.total_nanoseconds > other.total_nanoseconds
+
+    def __ge__(self, other: Duration) -> bool:
+        return self.total_nanoseconds >= other.total_nanoseconds
+
+    def __hash__(self) -> int:
+        return hash(self.total_nanoseconds)
+
+    @classmethod
+    def __get_pydantic_core_schema__(
+        cls, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        def validate(value: Any) -> Duration:
+            if isinstance(value, Duration):
+                return value
+            if isinstance(value, timedelta):
+                return cls.from_timedelta(value)
+            if isinstance(value, str):
+                return cls.parse(value)
+            raise ValueError(f"expected a duration, timedelta or text like '1h30m', got {value!r}")
+
+        return core_schema.no_info_plain_validator_function(
+            validate,
+            serialization=core_schema.plain_serializer_function_ser_schema(str, when_used="json"),
+        )
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return {"type": "string", "format": "surrealdb-duration"}
+
+
+# ---------------------------------------------------------------------------------------------
+# Geometry (GeoJSON-compatible; x is longitude, y latitude)
+
+
+class Geometry:
+    """Base of the geometry types. As an annotation it accepts any of them (or GeoJSON)."""
+
+    __slots__ = ()
+    geojson_type: ClassVar[str] = ""
+
+    def to_geojson(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    @classmethod
+    def from_geojson(cls, data: Mapping[str, Any]) -> Geometry:
+        """Build from a GeoJSON geometry dict; on a subclass, the type must match it."""
+        kind = data.get("type")
+        target = _GEOMETRY_BY_GEOJSON.get(kind) if isinstance(kind, str) else None
+        if target is None:
+            raise ValueError(f"unknown GeoJSON geometry type {kind!r}")
+        if cls is not Geometry and target is not cls:
+            raise ValueError(f"expected GeoJSON type {cls.geojson_type!r}, got {kind!r}")
+        return target._from_geojson_body(data)
+
+    @classmethod
+    def _from_geojson_body(cls, data: Mapping[str, Any]) -> Geometry:
+        raise NotImplementedError
+
+    @classmethod
+    def __get_pydantic_core_schema__(
+        cls, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        def validate(value: Any) -> Geometry:
+            if isinstance(value, cls):
+                return value
+            if isinstance(value, Mapping):
+                return cls.from_geojson(value)
+            raise ValueError(f"expected a {cls.__name__} or a GeoJSON dict, got {value!r}")
+
+        return core_schema.no_info_plain_validator_function(
+            validate,
+            serialization=core_schema.plain_serializer_function_ser_schema(
+                lambda value: value.to_geojson(), when_used="json"
+            ),
+        )
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return {"type": "object", "format": "geojson"}
+
+
+@dataclass(frozen=True, slots=True)
+class GeometryPoint(Geometry):
+    x: float
+    y: float
+    geojson_type: ClassVar[str] = "Point"
+
+    @property
+    def coordinates(self) -> tuple[float, float]:
+        return (self.x, self.y)
+
+    def to_geojson(self) -> dict[str, Any]:
+        return {"type": "Point", "coordinates": [self.x, self.y]}
+
+    @classmethod
+    def _from_geojson_body(cls, data: Mapping[str, Any]) -> GeometryPoint:
+        return _point(data["coordinates"])
+
+
+def _point(coordinates: Any) -> GeometryPoint:
+    x, y = coordinates
+    return GeometryPoint(float(x), float(y))
+
+
+@dataclass(frozen=True, slots=True)
+class GeometryLine(Geometry):
+    points: tuple[GeometryPoint, ...]
+    geojson_type: ClassVar[str] = "LineString"
+
+    def to_geojson(self) -> dict[str, Any]:
+        return {"type": "LineString", "coordinates": _line_coordinates(self)}
+
+    @classmethod
+    def _from_geojson_body(cls, data: Mapping[str, Any]) -> GeometryLine:
+        return _line(data["coordinates"])
+
+
+def _line(coordinates: Any) -> GeometryLine:
+    return GeometryLine(tuple(_point(point) for point in coordinates))
+
+
+def _line_coordinates(line: GeometryLine) -> list[list[float]]:
+    return [[point.x, point.y] for point in line.points]
+
+
+@dataclass(frozen=True, slots=True)
+class GeometryPolygon(Geometry):
+    """The first ring is the exterior; the others are holes."""
+
+    rings: tuple[GeometryLine, ...]
+    geojson_type: ClassVar[str] = "Polygon"
+
+    def to_geojson(self) -> dict[str, Any]:
+        return {"type": "Polygon", "coordinates": _polygon_coordinates(self)}
+
+    @classmethod
+    def _from_geojson_body(cls, data: Mapping[str, Any]) -> GeometryPolygon:
+        return _polygon(data["coordinates"])
+
+
+def _polygon(coordinates: Any) -> GeometryPolygon:
+    return GeometryPolygon(tuple(_line(ring) for ring in coordinates))
+
+
+def _polygon_coordinates(polygon: GeometryPolygon) -> list[list[list[float]]]:
+    return [_line_coordinates(ring) for ring in polygon.rings]
+
+
+@dataclass(frozen=True, slots=True)
+class GeometryMultiPoint(Geometry):
+    points: tuple[GeometryPoint, ...]
+    geojson_type: ClassVar[str] = "MultiPoint"
+
+    def to_geojson(self) -> dict[str, Any]:
+        return {"type": "MultiPoint", "coordinates": [[p.x, p.y] for p in self.points]}
+
+    @classmethod
+    def _from_geojson_body(cls, data: Mapping[str, Any]) -> GeometryMultiPoint:
+        return GeometryMultiPoint(tuple(_point(point) for point in data["coordinates"]))
+
+
+@dataclass(frozen=True, slots=True)
+class GeometryMultiLine(Geometry):
+    lines: tuple[GeometryLine, ...]
+    geojson_type: ClassVar[str] = "MultiLineString"
+
+    def to_geojson(self) -> dict[str, Any]:
+        return {
+            "type": "MultiLineString",
+            "coordinates": [_line_coordinates(line) for line in self.lines],
+        }
+
+    @classmethod
+    def _from_geojson_body(cls, data: Mapping[str, Any]) -> GeometryMultiLine:
+        return GeometryMultiLine(tuple(_line(line) for line in data["coordinates"]))
+
+
+@dataclass(frozen=True, slots=True)
+class GeometryMultiPolygon(Geometry):
+    polygons: tuple[GeometryPolygon, ...]
+    geojson_type: ClassVar[str] = "MultiPolygon"
+
+    def to_geojson(self) -> dict[str, Any]:
+        return {
+            "type": "MultiPolygon",
+            "coordinates": [_polygon_coordinates(polygon) for polygon in self.polygons],
+        }
+
+    @classmethod
+    def _from_geojson_body(cls, data: Mapping[str, Any]) -> GeometryMultiPolygon:
+        return GeometryMultiPolygon(tuple(_polygon(polygon) for polygon in data["coordinates"]))
+
+
+@dataclass(frozen=True, slots=True)
+class GeometryCollection(Geometry):
+    geometries: tuple[Geometry, ...]
+    geojson_type: ClassVar[str] = "GeometryCollection"
+
+    def to_geojson(self) -> dict[str, Any]:
+        return {
+            "type": "GeometryCollection",
+            "geometries": [geometry.to_geojson() for geometry in self.geometries],
+        }
+
+    @classmethod
+    def _from_geojson_body(cls, data: Mapping[str, Any]) -> GeometryCollection:
+        return GeometryCollection(
+            tuple(Geometry.from_geojson(geometry) for geometry in data["geometries"])
+        )
+
+
+_GEOMETRY_BY_GEOJSON: dict[str, type[Geometry]] = {
+    cls.geojson_type: cls
+    for cls in (
+        GeometryPoint,
+        GeometryLine,
+        GeometryPolygon,
+        GeometryMultiPoint,
+        GeometryMultiLine,
+        GeometryMultiPolygon,
+        GeometryCollection,
+    )
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Ranges
+
+
+@dataclass(frozen=True, slots=True)
+class Bound:
+    """One end of a `Range`: the value and whether the range includes it."""
+
+    value: Any
+    inclusive: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Range:
+    """A SurrealDB range such as ``1..5`` or ``1>..=5``; a missing end is unbounded."""
+
+    begin: Bound | None
+    end: Bound | None
+
+    def __str__(self) -> str:
+        begin = "" if self.begin is None else surql_literal(self.begin.value)
+        if self.begin is not None and not self.begin.inclusive:
+            begin += ">"
+        end = "" if self.end is None else surql_literal(self.end.value)
+        if self.end is not None and self.end.inclusive:
+            end = "=" + end
+        return f"{begin}..{end}"
+
+    @classmethod
+    def __get_pydantic_core_schema__(
+        cls, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.is_instance_schema(
+            cls,
+            serialization=core_schema.plain_serializer_function_ser_schema(str, when_used="json"),
+        )
