@@ -8,6 +8,7 @@ running maximum over every child that `RUSAGE_CHILDREN` would give.
 from __future__ import annotations
 
 import json
+import math
 import os
 import statistics
 import subprocess
@@ -76,7 +77,7 @@ def median(values: Sequence[float]) -> float:
 def percentile(values: Sequence[float], fraction: float) -> float:
     """Nearest-rank percentile of `values` (fraction in 0..1)."""
     ordered = sorted(values)
-    rank = max(0, min(len(ordered) - 1, round(fraction * len(ordered) + 0.5) - 1))
+    rank = max(0, min(len(ordered) - 1, math.ceil(fraction * len(ordered)) - 1))
     return ordered[rank]
 
 

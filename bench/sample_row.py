@@ -1,0 +1,32 @@
+"""A valid row of synthetic table tbl_0000 (F = 30) for the import-cost samples; stdlib only."""
+
+# In the forms a user passes: record ids, durations and decimals as text.
+SAMPLE_ROW = {
+    "id": "tbl_0000:1",
+    "text_00": "hello",
+    "count_01": 1,
+    "ratio_02": 0.5,
+    "flag_03": True,
+    "amount_04": "12.50",
+    "created_05": "2026-01-01T00:00:00Z",
+    "ttl_06": "1h30m",
+    "uid_07": "0190a0a0-0000-7000-8000-000000000000",
+    "measure_08": 3,
+    "blob_09": b"\x00\x01",
+    "tags_12": ["a", "b"],
+    "vector_13": [1.0, 2.0],
+    "labels_14": ["x"],
+    "link_15": "tbl_0001:1",
+    "refs_17": ["tbl_0003:1", "tbl_0003:2"],
+    "status_18": "draft",
+    "address_19": {"street": "1 Main St", "city": "Springfield"},
+    "items_20": [{"sku": "A-1", "qty": 2, "price": "9.99"}],
+    "location_21": {"type": "Point", "coordinates": [1.0, 2.0]},
+    "meta_22": {"source": "bench", "more": 1},
+    "extra_23": {"k": "v"},
+    "anything_24": 42,
+    "text_26": "world",
+    "count_27": 2,
+    "ratio_28": 1.5,
+    "flag_29": False,
+}
