@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -27,7 +27,9 @@ from surreal_gen.codegen.ir import (
     split_path,
 )
 from surreal_gen.codegen.kinds import AnyKind, Kind, parse_kind_lenient
-from surreal_gen.runtime.types import escape_ident
+from surreal_gen.runtime.connection import Connection, ConnectionConfig
+from surreal_gen.runtime.errors import QueryError, RpcError, SurrealGenError
+from surreal_gen.runtime.types import Duration, escape_ident
 
 
 class QueryRunner(Protocol):
@@ -171,8 +173,8 @@ def _optional_text(value: Any) -> str | None:
 
 
 def _duration_text(value: Any) -> str:
-    """2.x prints a changefeed expiry as text, 3.x sends a duration; both end up as text."""
-    return str(value)
+    """2.x prints a changefeed expiry as text, 3.x sends a ``Duration``; both print the same."""
+    return str(Duration.parse(value) if isinstance(value, str) else value)
 
 
 # --- applying .surql files -----------------------------------------------------------------
@@ -278,67 +280,33 @@ async def apply_files(runner: QueryRunner, files: Iterable[SchemaFile]) -> None:
             continue  # an empty query is an engine error, and there is nothing to apply
         try:
             await runner.query(file.text)
-        except _EngineError as exc:
+        except QueryError as exc:
             raise located_error(file, exc.message, exc.statement) from None
+        except RpcError as exc:
+            raise located_error(file, exc.message, None) from None
 
 
-# --- interim embedded engine access (replaced by runtime.Connection when it lands) --------
+EMBEDDED_URL = "mem://"
+"""A fresh in-memory engine (2.x; ``SURREAL_GEN_EMBEDDED=3`` or ``mem://?engine=3`` for 3.x)."""
 
 
-class _EngineError(Exception):
-    def __init__(self, message: str, statement: int | None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.statement = statement
+async def read_schema(
+    config: ConnectionConfig,
+    *,
+    files: Sequence[SchemaFile] = (),
+    strict: bool = False,
+    tables: TableFilter = TableFilter(),
+) -> Introspection:
+    """Connect with ``config``, apply ``files`` (in order), and introspect.
 
-
-class _EmbeddedEngine:
-    """A fresh in-memory engine: 2.x by default, 3.x when SURREAL_GEN_EMBEDDED=3."""
-
-    def __init__(self) -> None:
-        import os
-
-        if os.environ.get("SURREAL_GEN_EMBEDDED") == "3":
-            from surrealdb_embedded import AsyncEmbeddedDB
-        else:
-            from surrealdb._surrealdb_ext import AsyncEmbeddedDB
-        self._db = AsyncEmbeddedDB("mem://")
-
-    async def connect(self) -> None:
-        await self._db.connect()
-        await self.rpc("use", ["gen", "gen"])
-
-    async def close(self) -> None:
-        await self._db.close()
-
-    async def rpc(self, method: str, params: list[Any]) -> Any:
-        import cbor2
-
-        request = cbor2.dumps({"id": 1, "method": method, "params": params})
-        try:
-            raw = await self._db.execute(request)
-        except RuntimeError as exc:
-            raise _EngineError(str(exc), None) from None
-        reply = cbor2.loads(raw, tag_hook=_decode_tag)
-        if "error" in reply:
-            raise _EngineError(str(reply["error"]["message"]), None)
-        return reply["result"]
-
-    async def query(self, sql: str, vars: dict[str, Any] | None = None) -> list[Any]:
-        results = await self.rpc("query", [sql, vars or {}])
-        for index, result in enumerate(results):
-            if result["status"] != "OK":
-                raise _EngineError(str(result["result"]), index)
-        return [r["result"] for r in results]
-
-
-def _decode_tag(tag: Any, immutable: bool) -> Any:
-    if tag.tag == 7:
-        return str(tag.value)
-    if tag.tag == 14:
-        seconds = tag.value[0] if tag.value else 0
-        for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
-            if seconds and seconds % size == 0:
-                return f"{seconds // size}{unit}"
-        return f"{seconds}s"
-    return tag
+    Files are meant for a fresh embedded engine; a live database is only read. Connection
+    problems become ``SchemaSourceError`` naming the URL.
+    """
+    connection = Connection(config)
+    try:
+        await apply_files(connection, files)
+        return await introspect(connection, strict=strict, tables=tables)
+    except SurrealGenError as exc:
+        raise SchemaSourceError(f"{config.url}: {exc}") from None
+    finally:
+        await connection.close()

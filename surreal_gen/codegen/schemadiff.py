@@ -1,0 +1,57 @@
+"""Table- and field-level differences between two schemas, for ``diff`` and ``--check``."""
+
+from __future__ import annotations
+
+from surreal_gen.codegen.ir import Field, Schema, Table, field_to_json, table_to_json
+from surreal_gen.codegen.kinds import render_kind
+
+
+def describe_changes(old: Schema, new: Schema) -> list[str]:
+    """One line per change: ``+ table t``, ``- t.f``, ``~ t.f: kind int -> string`` ..."""
+    lines: list[str] = []
+    old_tables = {t.name: t for t in old.tables}
+    new_tables = {t.name: t for t in new.tables}
+    for name in sorted(old_tables.keys() | new_tables.keys()):
+        before, after = old_tables.get(name), new_tables.get(name)
+        if before is None:
+            lines.append(f"+ table {name}")
+        elif after is None:
+            lines.append(f"- table {name}")
+        else:
+            lines.extend(_table_changes(before, after))
+    return lines
+
+
+def _table_changes(before: Table, after: Table) -> list[str]:
+    lines: list[str] = []
+    settings_before = _table_settings(before)
+    settings_after = _table_settings(after)
+    for key in sorted(settings_before.keys() | settings_after.keys()):
+        if settings_before.get(key) != settings_after.get(key):
+            lines.append(
+                f"~ table {after.name}: {key} {settings_before.get(key)!r} -> "
+                f"{settings_after.get(key)!r}"
+            )
+    fields_before = {f.path: f for f in before.fields}
+    fields_after = {f.path: f for f in after.fields}
+    for path in sorted(fields_before.keys() | fields_after.keys()):
+        old, new = fields_before.get(path), fields_after.get(path)
+        where = f"{after.name}.{path}"
+        if old is None and new is not None:
+            lines.append(f"+ {where}: {render_kind(new.kind)}")
+        elif new is None and old is not None:
+            lines.append(f"- {where}")
+        elif old is not None and new is not None and old != new:
+            lines.append(f"~ {where}: {_field_change(old, new)}")
+    return lines
+
+
+def _table_settings(table: Table) -> dict[str, object]:
+    data = table_to_json(table)
+    return {k: v for k, v in data.items() if k not in ("name", "fields")}
+
+
+def _field_change(old: Field, new: Field) -> str:
+    before, after = field_to_json(old), field_to_json(new)
+    changed = [k for k in before if before[k] != after[k]]
+    return ", ".join(f"{k} {before[k]!r} -> {after[k]!r}" for k in changed)
