@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal, TypeAlias, cast, get_args
 
+from surreal_gen.runtime.types import Duration, escape_ident
+
 ScalarName: TypeAlias = Literal[
     "bool",
     "bytes",
@@ -250,13 +252,7 @@ def literal(value: LiteralPython) -> LiteralValue:
 def duration_literal(text: str) -> LiteralValue:
     """The literal kind for a duration such as ``"90m"``, normalised as the engine prints it
     (``1h30m``); raises ``ValueError`` on anything that is not a duration."""
-    match = _DURATION.fullmatch(text)
-    if match is None:
-        raise ValueError(f"not a duration: {text!r}")
-    total = sum(
-        int(amount) * _DURATION_UNITS[unit] for amount, unit in _DURATION_PART.findall(text)
-    )
-    canonical = _duration_text(total)
+    canonical = str(Duration.parse(text))
     return LiteralValue("duration", canonical, canonical)
 
 
@@ -293,20 +289,6 @@ _MAX_DEPTH = 200
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _IDENT_WORD = re.compile(r"[A-Za-z0-9_]+")
 _UINT = re.compile(r"[0-9]+")
-_DURATION_UNITS = {
-    "ns": 1,
-    "us": 1_000,
-    "µs": 1_000,
-    "μs": 1_000,
-    "ms": 1_000_000,
-    "s": 1_000_000_000,
-    "m": 60 * 1_000_000_000,
-    "h": 3_600 * 1_000_000_000,
-    "d": 86_400 * 1_000_000_000,
-    "w": 7 * 86_400 * 1_000_000_000,
-    "y": 365 * 86_400 * 1_000_000_000,
-}
-_DURATION_PART = re.compile(r"([0-9]+)(ns|us|µs|μs|ms|s|m|h|d|w|y)")
 _DURATION = re.compile(r"(?:[0-9]+(?:ns|us|µs|μs|ms|s|m|h|d|w|y))+(?![A-Za-z0-9_])")
 _NUMBER = re.compile(
     r"(?P<digits>[0-9][0-9_]*(?:\.[0-9][0-9_]*)?(?:[eE][+-]?[0-9]+)?)(?P<suffix>f|dec)?"
@@ -652,7 +634,7 @@ def render_kind(kind: Kind) -> str:
             if table is None:
                 return "references"
             suffix = f", {path}" if path is not None else ""
-            return f"references<{_escape_ident(table)}{suffix}>"
+            return f"references<{escape_ident(table)}{suffix}>"
         case LiteralValue(text=text):
             return text
         case ObjectLiteral(fields):
@@ -667,7 +649,7 @@ def render_kind(kind: Kind) -> str:
 def _with_names(keyword: str, names: tuple[str, ...]) -> str:
     if not names:
         return keyword
-    return f"{keyword}<{' | '.join(_escape_ident(name) for name in names)}>"
+    return f"{keyword}<{' | '.join(escape_ident(name) for name in names)}>"
 
 
 def _collection(keyword: str, item: Kind, max_len: int | None) -> str:
@@ -676,13 +658,6 @@ def _collection(keyword: str, item: Kind, max_len: int | None) -> str:
     if isinstance(item, AnyKind):
         return keyword
     return f"{keyword}<{render_kind(item)}>"
-
-
-def _escape_ident(name: str) -> str:
-    """A table or bucket name as the engine prints it: bare if a plain word, else backticked."""
-    if _WORD.fullmatch(name):
-        return name
-    return "`" + name.replace("\\", "\\\\").replace("`", "\\`") + "`"
 
 
 def _object_key(key: str) -> str:
@@ -725,14 +700,3 @@ def _float_text(value: float) -> str:
     if math.isinf(value):
         return "Infinity" if value > 0 else "-Infinity"
     return _plain_number(Decimal(repr(value))) + "f"
-
-
-def _duration_text(nanoseconds: int) -> str:
-    if nanoseconds == 0:
-        return "0ns"
-    parts: list[str] = []
-    for unit in ("y", "w", "d", "h", "m", "s", "ms", "µs", "ns"):
-        amount, nanoseconds = divmod(nanoseconds, _DURATION_UNITS[unit])
-        if amount:
-            parts.append(f"{amount}{unit}")
-    return "".join(parts)
