@@ -117,7 +117,7 @@ def main() -> None:
     args = parser.parse_args()
     count = 5000 if args.quick else 50_000
     rounds = args.rounds or (1 if args.quick else 3)
-    missing = runtime_missing() or server_missing()
+    missing = runtime_missing("transports.http", "changes") or server_missing()
     if missing:
         print(f"changefeed: not measured ({missing})")
         return

@@ -68,10 +68,11 @@ class RuntimeClient:
         await self.connection.query(sql)
 
 
-def runtime_missing() -> str:
-    """Why the runtime cannot be measured yet, or ''."""
-    if importlib.util.find_spec("surreal_gen.runtime.connection") is None:
-        return "surreal_gen.runtime.connection not landed"
+def runtime_missing(*modules: str) -> str:
+    """Why the runtime (and these of its modules, e.g. `transports.ws`) cannot be measured, or ''."""
+    for module in ("connection", *modules):
+        if importlib.util.find_spec(f"surreal_gen.runtime.{module}") is None:
+            return f"surreal_gen.runtime.{module} not landed"
     return ""
 
 

@@ -155,7 +155,7 @@ def main() -> None:
     args = parser.parse_args()
     latency_writes, burst_writes = (200, 2000) if args.quick else (1000, 20_000)
     rounds = args.rounds or (1 if args.quick else 3)
-    missing = runtime_missing() or server_missing()
+    missing = runtime_missing("transports.ws", "live") or server_missing()
     if missing:
         print(f"live: not measured ({missing})")
         return
