@@ -1,0 +1,471 @@
+"""The ``surreal-gen`` command.
+
+``surreal-gen`` (or ``surreal-gen generate``) reads the schema and writes the package;
+``introspect`` prints the normalised schema as JSON; ``diff`` compares a generated package
+with the schema. Settings come from ``[tool.surreal-gen]`` in pyproject.toml, then the
+environment (``SURREALDB_URL``, ``SURREALDB_NAMESPACE``, ``SURREALDB_DATABASE``,
+``SURREALDB_USER``, ``SURREALDB_PASS``), then flags.
+
+The schema source is, in order: ``--schema``, ``--url`` or ``--from-json`` when given (only
+one of them); else the configured ``schema`` files; else a live database from the configured
+or environment URL. Exit codes: 0 ok, 1 ``--check`` / ``diff`` found differences, 2 usage or
+schema error. User mistakes get a one-line message, never a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import keyword
+import os
+import sys
+import time
+import tomllib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from surreal_gen import __version__
+from surreal_gen.codegen.emit import (
+    Changes,
+    OutputError,
+    compute_changes,
+    read_marker,
+    render_package,
+    write_package,
+)
+from surreal_gen.codegen.introspect import (
+    EMBEDDED_URL,
+    Introspection,
+    SchemaFile,
+    SchemaSourceError,
+    TableFilter,
+    read_schema,
+)
+from surreal_gen.codegen.ir import Schema, SnapshotError, schema_from_json, schema_to_json
+from surreal_gen.codegen.kinds import KindSyntaxError
+from surreal_gen.codegen.schemadiff import describe_changes
+from surreal_gen.runtime.connection import ConnectionConfig
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+ENV_KEYS = {
+    "url": "SURREALDB_URL",
+    "namespace": "SURREALDB_NAMESPACE",
+    "database": "SURREALDB_DATABASE",
+    "user": "SURREALDB_USER",
+    "password": "SURREALDB_PASS",
+}
+
+
+class UsageProblem(click.ClickException):
+    """A user mistake (bad flag, bad schema, unwritable output): exit code 2, one line."""
+
+    exit_code = 2
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"surreal-gen: error: {self.message}", err=True)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything one run needs, after config, environment and flags are merged."""
+
+    schema: tuple[Path, ...] = ()
+    url: str | None = None
+    namespace: str | None = None
+    database: str | None = None
+    user: str | None = None
+    password: str | None = None
+    from_json: Path | None = None
+    out: Path | None = None
+    tables: TableFilter = field(default_factory=TableFilter)
+    strict: bool = False
+    explicit_source: str | None = None
+
+
+def find_pyproject(start: Path) -> Path | None:
+    """The nearest pyproject.toml at or above ``start``."""
+    for folder in (start, *start.parents):
+        candidate = folder / "pyproject.toml"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_config(pyproject: Path | None) -> dict[str, Any]:
+    """``[tool.surreal-gen]`` with paths made absolute (relative to pyproject.toml)."""
+    if pyproject is None:
+        return {}
+    try:
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise UsageProblem(f"{pyproject}: {exc}") from None
+    section = data.get("tool", {}).get("surreal-gen", {})
+    if not isinstance(section, dict):
+        raise UsageProblem(f"{pyproject}: [tool.surreal-gen] must be a table")
+    config = dict(section)
+    base = pyproject.parent
+    if "schema" in config:
+        schema = config["schema"]
+        config["schema"] = [base / p for p in ([schema] if isinstance(schema, str) else schema)]
+    for key in ("out", "from-json"):
+        if key in config:
+            config[key] = base / str(config[key])
+    return config
+
+
+def resolve_settings(
+    config: dict[str, Any], env: dict[str, str], flags: dict[str, Any]
+) -> Settings:
+    """Merge config, environment and flags (later wins) and pick the schema source."""
+    given = [k for k in ("schema", "url", "from_json") if flags.get(k)]
+    if len(given) > 1:
+        names = ", ".join("--" + k.replace("_", "-") for k in given)
+        raise UsageProblem(f"choose one schema source, not {names}")
+
+    def pick(key: str, config_key: str | None = None) -> Any:
+        if flags.get(key) not in (None, ()):
+            return flags[key]
+        if key in ENV_KEYS and env.get(ENV_KEYS[key]):
+            return env[ENV_KEYS[key]]
+        return config.get(config_key or key)
+
+    include = tuple(flags.get("include") or config.get("include") or ())
+    exclude = tuple(flags.get("exclude") or config.get("exclude") or ())
+    out = flags.get("out") or config.get("out")
+    return Settings(
+        schema=tuple(Path(p) for p in (flags.get("schema") or config.get("schema") or ())),
+        url=pick("url"),
+        namespace=pick("namespace", "ns"),
+        database=pick("database", "db"),
+        user=pick("user"),
+        password=pick("password"),
+        from_json=flags.get("from_json") or config.get("from-json"),
+        out=Path(out) if out else None,
+        tables=TableFilter(include, exclude),
+        strict=bool(flags.get("strict") or config.get("strict", False)),
+        explicit_source=given[0] if given else None,
+    )
+
+
+def source_of(settings: Settings) -> str:
+    """``schema`` (files), ``url`` (live database) or ``from_json`` (snapshot)."""
+    if settings.explicit_source is not None:
+        return settings.explicit_source
+    if settings.schema:
+        return "schema"
+    if settings.from_json is not None:
+        return "from_json"
+    if settings.url:
+        return "url"
+    raise UsageProblem(
+        "no schema source: pass --schema PATH, --url URL or --from-json FILE, "
+        "or set schema = [...] in [tool.surreal-gen]"
+    )
+
+
+def schema_files(paths: Sequence[Path]) -> list[SchemaFile]:
+    """The ``.surql`` files of ``paths`` in order (a folder's files sorted by path)."""
+    files: list[SchemaFile] = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted(path.rglob("*.surql"))
+            if not found:
+                raise UsageProblem(f"{_display(path)}: no .surql files in this folder")
+        elif path.is_file():
+            found = [path]
+        else:
+            raise UsageProblem(f"{_display(path)}: no such file or folder")
+        for file in found:
+            try:
+                text = file.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise UsageProblem(f"{_display(file)}: cannot read: {exc}") from None
+            files.append(SchemaFile(_display(file), text))
+    return files
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def load_schema(settings: Settings) -> Introspection:
+    """Read the schema from the chosen source; user mistakes raise ``UsageProblem``."""
+    source = source_of(settings)
+    try:
+        if source == "from_json":
+            assert settings.from_json is not None
+            return _from_snapshot(settings.from_json, settings.tables)
+        if source == "schema":
+            config = ConnectionConfig(url=EMBEDDED_URL, namespace="surreal_gen", database="schema")
+            files = schema_files(settings.schema)
+        else:
+            assert settings.url is not None
+            if not settings.namespace or not settings.database:
+                raise UsageProblem(
+                    "a live database needs a namespace and a database: pass --ns and --db "
+                    "(or set SURREALDB_NAMESPACE and SURREALDB_DATABASE)"
+                )
+            config = ConnectionConfig(
+                url=settings.url,
+                user=settings.user,
+                password=settings.password,
+                namespace=settings.namespace,
+                database=settings.database,
+            )
+            files = []
+        return asyncio.run(
+            read_schema(config, files=files, strict=settings.strict, tables=settings.tables)
+        )
+    except (SchemaSourceError, SnapshotError, KindSyntaxError) as exc:
+        raise UsageProblem(str(exc)) from None
+
+
+def _from_snapshot(path: Path, tables: TableFilter) -> Introspection:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UsageProblem(f"{_display(path)}: cannot read schema snapshot: {exc}") from None
+    try:
+        schema = schema_from_json(data)
+    except SnapshotError as exc:
+        raise UsageProblem(f"{_display(path)}: {exc}") from None
+    kept = tuple(t for t in schema.tables if tables.accepts(t.name))
+    return Introspection(Schema(tables=kept, engine_version=schema.engine_version), ())
+
+
+def output_folder(settings: Settings) -> Path:
+    """The output folder; its name is the package name, so it must be an identifier."""
+    if settings.out is None:
+        raise UsageProblem(
+            "no output folder: pass --out DIR or set out = ... in [tool.surreal-gen]"
+        )
+    name = settings.out.resolve().name
+    if not name.isidentifier() or keyword.iskeyword(name):
+        raise UsageProblem(
+            f"--out {settings.out}: the folder names the package, and {name!r} is not a valid "
+            "Python package name"
+        )
+    return settings.out
+
+
+# --- commands ------------------------------------------------------------------------------
+
+
+def _source_options(func: F) -> F:
+    options = [
+        click.option(
+            "--schema",
+            "schema",
+            multiple=True,
+            type=click.Path(path_type=Path),
+            help=".surql file or folder, applied in order to a fresh embedded engine.",
+        ),
+        click.option("--url", help="Live database URL (ws://, http://, mem://, surrealkv://)."),
+        click.option("--ns", "namespace", help="Namespace of the live database."),
+        click.option("--db", "database", help="Database of the live database."),
+        click.option("--user", help="User for the live database."),
+        click.option("--pass", "password", help="Password for the live database."),
+        click.option(
+            "--from-json",
+            "from_json",
+            type=click.Path(path_type=Path),
+            help="A snapshot written by `surreal-gen introspect`.",
+        ),
+        click.option("--include", multiple=True, help="Only tables matching this glob."),
+        click.option("--exclude", multiple=True, help="Leave out tables matching this glob."),
+        click.option("--strict", is_flag=True, help="An unreadable kind is an error."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _generate_options(func: F) -> F:
+    options = [
+        click.option("--out", type=click.Path(path_type=Path), help="Output package folder."),
+        click.option(
+            "--check", is_flag=True, help="Write nothing; exit 1 when the output would change."
+        ),
+        click.option("--watch", is_flag=True, help="Regenerate when .surql files change."),
+        click.option("-q", "--quiet", is_flag=True, help="Print errors only."),
+        click.option("-v", "--verbose", is_flag=True, help="Print every file written."),
+    ]
+    func = _source_options(func)
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _settings(flags: dict[str, Any]) -> Settings:
+    config = load_config(find_pyproject(Path.cwd()))
+    return resolve_settings(config, dict(os.environ), flags)
+
+
+@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@_generate_options
+@click.version_option(__version__, prog_name="surreal-gen")
+@click.pass_context
+def main(ctx: click.Context, /, **flags: Any) -> None:
+    """Generate a typed Python package from a SurrealDB schema (runs `generate` by default)."""
+    if ctx.invoked_subcommand is None:
+        run_generate(flags)
+
+
+@main.command()
+@_generate_options
+def generate(**flags: Any) -> None:
+    """Read the schema and write (or --check) the generated package."""
+    run_generate(flags)
+
+
+@main.command()
+@_source_options
+def introspect(**flags: Any) -> None:
+    """Print the normalised schema as JSON (the input of --from-json)."""
+    result = load_schema(_settings(flags))
+    _print_warnings(result.warnings, quiet=False)
+    click.echo(json.dumps(schema_to_json(result.schema), indent=2, ensure_ascii=False))
+
+
+@main.command()
+@_source_options
+@click.option("--out", type=click.Path(path_type=Path), help="Generated package folder.")
+def diff(**flags: Any) -> None:
+    """Tables and fields added, removed or changed between the package and the schema."""
+    settings = _settings(flags)
+    out = output_folder(settings)
+    marker = read_marker(out)
+    if marker is None:
+        raise UsageProblem(f"{out}: not a package generated by surreal-gen")
+    try:
+        old = schema_from_json(marker.get("schema"))
+    except SnapshotError as exc:
+        raise UsageProblem(f"{out}: {exc}") from None
+    new = load_schema(settings).schema
+    lines = describe_changes(old, new)
+    if not lines:
+        click.echo(f"{_display(out)}: up to date with the schema")
+        return
+    click.echo("\n".join(lines))
+    sys.exit(1)
+
+
+def run_generate(flags: dict[str, Any]) -> None:
+    """The default command: generate once, check, or watch."""
+    settings = _settings(flags)
+    out = output_folder(settings)
+    quiet, verbose = bool(flags.get("quiet")), bool(flags.get("verbose"))
+    if flags.get("watch"):
+        if flags.get("check"):
+            raise UsageProblem("--watch and --check do not go together")
+        watch(settings, out, quiet=quiet, verbose=verbose)
+        return
+    result = load_schema(settings)
+    _print_warnings(result.warnings, quiet=quiet)
+    files = render_package(result.schema)
+    if flags.get("check"):
+        changes = _changes(out, files)
+        if changes:
+            click.echo(_stale_report(out, result.schema, changes), err=True)
+            sys.exit(1)
+        if not quiet:
+            click.echo(f"{_display(out)}: up to date")
+        return
+    try:
+        changes = write_package(out, files)
+    except OutputError as exc:
+        raise UsageProblem(str(exc)) from None
+    _report_written(out, changes, len(files), quiet=quiet, verbose=verbose)
+
+
+def _changes(out: Path, files: dict[str, bytes]) -> Changes:
+    try:
+        return compute_changes(out, files)
+    except OutputError as exc:
+        raise UsageProblem(str(exc)) from None
+
+
+def _stale_report(out: Path, schema: Schema, changes: Changes) -> str:
+    lines = [f"{_display(out)} is out of date: run surreal-gen to regenerate it"]
+    marker = read_marker(out)
+    if marker is not None:
+        try:
+            lines += [
+                "  " + line
+                for line in describe_changes(schema_from_json(marker.get("schema")), schema)
+            ]
+        except SnapshotError:
+            pass
+    lines += [f"  created: {p}" for p in changes.created]
+    lines += [f"  changed: {p}" for p in changes.updated]
+    lines += [f"  deleted: {p}" for p in changes.deleted]
+    return "\n".join(lines)
+
+
+def _report_written(out: Path, changes: Changes, total: int, *, quiet: bool, verbose: bool) -> None:
+    if quiet:
+        return
+    if verbose:
+        for label, paths in (
+            ("created", changes.created),
+            ("changed", changes.updated),
+            ("deleted", changes.deleted),
+        ):
+            for path in paths:
+                click.echo(f"{label}: {_display(out / path)}")
+    written = len(changes.created) + len(changes.updated)
+    click.echo(
+        f"{_display(out)}: {written} written, {len(changes.deleted)} deleted, {total - written} unchanged"
+    )
+
+
+def _print_warnings(warnings: Sequence[str], *, quiet: bool) -> None:
+    if not quiet:
+        for warning in warnings:
+            click.echo(f"surreal-gen: warning: {warning}", err=True)
+
+
+def watch(
+    settings: Settings, out: Path, *, quiet: bool, verbose: bool, interval: float = 0.5
+) -> None:
+    """Regenerate whenever a schema file changes; errors are printed and watching goes on."""
+    if source_of(settings) != "schema":
+        raise UsageProblem("--watch needs .surql schema files (--schema or schema = [...])")
+    seen: tuple[tuple[str, int, int], ...] | None = None
+    try:
+        while True:
+            current = _snapshot_of_files(settings.schema)
+            if current != seen:
+                seen = current
+                try:
+                    result = load_schema(settings)
+                    _print_warnings(result.warnings, quiet=quiet)
+                    files = render_package(result.schema)
+                    changes = write_package(out, files)
+                    _report_written(out, changes, len(files), quiet=quiet, verbose=verbose)
+                except (UsageProblem, OutputError) as exc:
+                    click.echo(f"surreal-gen: error: {exc}", err=True)
+            time.sleep(interval)
+    except KeyboardInterrupt:
+        return
+
+
+def _snapshot_of_files(paths: Sequence[Path]) -> tuple[tuple[str, int, int], ...]:
+    entries: list[tuple[str, int, int]] = []
+    for path in paths:
+        candidates = sorted(path.rglob("*.surql")) if path.is_dir() else [path]
+        for file in candidates:
+            try:
+                stat = file.stat()
+            except OSError:
+                continue
+            entries.append((str(file), stat.st_mtime_ns, stat.st_size))
+    return tuple(entries)
