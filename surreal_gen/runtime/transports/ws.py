@@ -1,0 +1,328 @@
+"""RPC over WebSocket (`ws://`, `wss://`) with the CBOR subprotocol.
+
+One socket carries concurrent requests matched by id, and live notifications (messages with
+no id). Keepalive pings notice a dead socket. When the socket drops, requests in flight fail
+with a clear error (idempotent ones are sent again), and the transport reconnects with
+backoff, signs in, re-issues `use`, and then tells the connection (`"reconnected"`), so live
+queries can be re-issued. When the retry budget is spent it reports `"gave_up"` and every
+waiting request fails: nothing hangs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import socket
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
+from websockets.typing import Subprotocol
+
+from surreal_gen.runtime.errors import (
+    AuthenticationError,
+    ConfigurationError,
+    RequestTimeoutError,
+    SurrealConnectionError,
+    SurrealGenError,
+)
+from surreal_gen.runtime.rpc import (
+    IDEMPOTENT_METHODS,
+    Codec,
+    Reply,
+    SessionConfig,
+    signin_params,
+    unknown_namespace_error,
+)
+from surreal_gen.runtime.transports.base import NotificationHandler, StateHandler, StateKind
+
+__all__ = ["WebSocketTransport", "describe_network_error", "with_rpc_path"]
+
+logger = logging.getLogger(__name__)
+
+_FIRST_BACKOFF_S = 0.05
+_MAX_BACKOFF_S = 5.0
+
+
+def with_rpc_path(url: str) -> str:
+    """Append `/rpc` to a URL that has no path, as the official SDKs do."""
+    parts = urlsplit(url)
+    if parts.path in ("", "/"):
+        return urlunsplit((parts.scheme, parts.netloc, "/rpc", parts.query, ""))
+    return url
+
+
+def describe_network_error(error: BaseException) -> str:
+    """A short reason for a failed network operation: `connection refused`, `timed out`..."""
+    if isinstance(error, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(error, socket.gaierror):
+        return f"unknown host ({error.strerror})"
+    if isinstance(error, TimeoutError):
+        return "timed out"
+    if isinstance(error, InvalidStatus):
+        return f"the server answered HTTP {error.response.status_code}, not a WebSocket"
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror.lower()
+    return str(error) or type(error).__name__
+
+
+@dataclass(slots=True)
+class _Pending:
+    future: asyncio.Future[Reply]
+    method: str
+    params: list[Any]
+
+
+class WebSocketTransport:
+    supports_live = True
+
+    def __init__(
+        self, url: str, *, timeout: float, reconnect_attempts: int, keepalive_interval: float
+    ) -> None:
+        self.url = url
+        self.codec = Codec()
+        self._endpoint = with_rpc_path(url)
+        self._timeout = timeout
+        self._reconnect_attempts = reconnect_attempts
+        self._keepalive = keepalive_interval
+        self._session = SessionConfig(None, None)
+        self._socket: ClientConnection | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._reconnector: asyncio.Task[None] | None = None
+        self._pending: dict[int, _Pending] = {}
+        self._ready = asyncio.Event()
+        self._failure: SurrealGenError | None = None
+        self._closing = False
+        self._on_notification: NotificationHandler = lambda notification: None
+        self._on_state: StateHandler | None = None
+
+    def set_handlers(self, on_notification: NotificationHandler, on_state: StateHandler) -> None:
+        self._on_notification = on_notification
+        self._on_state = on_state
+
+    # -- opening -------------------------------------------------------------------------------
+
+    async def open(self, session: SessionConfig) -> None:
+        self._session = session
+        await self._establish()
+        self._ready.set()
+
+    async def _establish(self) -> None:
+        """Open a socket, start reading, sign in and `use`. Raises a clear error on failure."""
+        socket = await self._open_socket()
+        self._socket = socket
+        self._reader = asyncio.create_task(
+            self._read(socket), name=f"surreal-gen reader {self.url}"
+        )
+        try:
+            await self._prepare_session()
+        except BaseException:
+            self._socket = None
+            await socket.close()
+            raise
+
+    async def _open_socket(self) -> ClientConnection:
+        try:
+            return await connect(
+                self._endpoint,
+                subprotocols=[Subprotocol("cbor")],
+                open_timeout=self._timeout,
+                ping_interval=self._keepalive,
+                ping_timeout=self._keepalive * 2,
+                close_timeout=1.0,
+                max_size=None,
+                compression=None,
+            )
+        except InvalidURI as exc:
+            raise ConfigurationError(f"invalid WebSocket URL {self.url}: {exc}") from None
+        except (OSError, TimeoutError, InvalidHandshake) as exc:
+            reason = describe_network_error(exc)
+            raise SurrealConnectionError(f"cannot reach {self.url}: {reason}") from None
+
+    async def _prepare_session(self) -> None:
+        session = self._session
+        if session.token is not None:
+            await self._call("authenticate", [session.token])
+        else:
+            params = signin_params(session)
+            if params is not None:
+                try:
+                    await self._call("signin", [params])
+                except AuthenticationError as exc:
+                    raise AuthenticationError(
+                        f"signin to {self.url} as {session.auth_level} user {session.user!r} "
+                        f"failed: {exc}"
+                    ) from None
+        if session.namespace is not None or session.database is not None:
+            try:
+                await self._call("use", [session.namespace, session.database])
+            except SurrealGenError as exc:
+                raise unknown_namespace_error(exc, session) from exc
+
+    # -- requests ------------------------------------------------------------------------------
+
+    async def request(self, method: str, params: list[Any]) -> Any:
+        if not self._ready.is_set():
+            try:
+                await asyncio.wait_for(self._ready.wait(), self._timeout)
+            except TimeoutError:
+                raise RequestTimeoutError(
+                    f"{method} on {self.url}: still reconnecting after {self._timeout:g}s"
+                ) from None
+        if self._failure is not None:
+            raise self._failure
+        return await self._call(method, params)
+
+    async def _call(self, method: str, params: list[Any]) -> Any:
+        socket = self._socket
+        if socket is None:
+            raise self._failure or SurrealConnectionError(f"{self.url} is not connected")
+        request_id = self.codec.next_id()
+        data = self.codec.request(method, params, request_id)
+        future: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
+        self._pending[request_id] = _Pending(future, method, params)
+        try:
+            # A send on a closed socket is left to the reader: it fails or resends the request.
+            with contextlib.suppress(ConnectionClosed):
+                await socket.send(data)
+            reply = await asyncio.wait_for(asyncio.shield(future), self._timeout)
+        except TimeoutError:
+            raise RequestTimeoutError(
+                f"no reply to {method} from {self.url} within {self._timeout:g}s"
+            ) from None
+        finally:
+            self._pending.pop(request_id, None)
+        return reply.unwrap()
+
+    async def _read(self, socket: ClientConnection) -> None:
+        error: BaseException | None = None
+        try:
+            async for message in socket:
+                if isinstance(message, bytes):
+                    self._dispatch(message)
+        except ConnectionClosed as exc:
+            error = exc
+        if socket is self._socket and not self._closing:
+            self._lost(error)
+
+    def _dispatch(self, message: bytes) -> None:
+        try:
+            reply = self.codec.reply(message)
+        except SurrealConnectionError:
+            logger.exception("unreadable message from %s", self.url)
+            return
+        if reply.id is None:
+            if isinstance(reply.result, dict):
+                self._on_notification(reply.result)
+            return
+        pending = self._pending.get(reply.id)
+        if pending is not None and not pending.future.done():
+            pending.future.set_result(reply)
+
+    # -- losing and regaining the socket -------------------------------------------------------
+
+    def _lost(self, error: BaseException | None) -> None:
+        self._socket = None
+        self._ready.clear()
+        reason = f"connection to {self.url} dropped" + (f" ({error})" if error else "")
+        for request_id, pending in list(self._pending.items()):
+            if pending.method in IDEMPOTENT_METHODS:
+                continue
+            del self._pending[request_id]
+            if not pending.future.done():
+                pending.future.set_exception(
+                    SurrealConnectionError(
+                        f"{reason} during {pending.method}; it may or may not have been applied"
+                    )
+                )
+        self._reconnector = asyncio.create_task(
+            self._reconnect(SurrealConnectionError(reason)),
+            name=f"surreal-gen reconnect {self.url}",
+        )
+
+    async def _reconnect(self, cause: SurrealConnectionError) -> None:
+        await self._notify("disconnected", cause)
+        last_error: SurrealGenError = cause
+        delay = _FIRST_BACKOFF_S
+        for _ in range(self._reconnect_attempts):
+            await asyncio.sleep(delay * (0.5 + random.random() / 2))
+            delay = min(delay * 2, _MAX_BACKOFF_S)
+            try:
+                await self._establish()
+            except AuthenticationError as exc:
+                last_error = exc
+                break
+            except SurrealGenError as exc:
+                last_error = exc
+                continue
+            self._resend_idempotent()
+            self._ready.set()
+            await self._notify("reconnected", None)
+            return
+        self._give_up(last_error)
+        await self._notify("gave_up", self._failure)
+
+    def _resend_idempotent(self) -> None:
+        """Send again the read-only requests that were in flight when the socket dropped."""
+        for request_id, pending in list(self._pending.items()):
+            del self._pending[request_id]
+            if not pending.future.done():
+                task = asyncio.ensure_future(self._call(pending.method, pending.params))
+                task.add_done_callback(_forward_to(pending.future))
+
+    def _give_up(self, last_error: SurrealGenError) -> None:
+        self._failure = SurrealConnectionError(
+            f"lost the connection to {self.url} and could not reconnect after "
+            f"{self._reconnect_attempts} attempts: {last_error}"
+        )
+        for pending in self._pending.values():
+            if not pending.future.done():
+                pending.future.set_exception(self._failure)
+        self._pending.clear()
+        self._ready.set()
+
+    async def _notify(self, kind: StateKind, error: BaseException | None) -> None:
+        if self._on_state is not None:
+            await self._on_state(kind, error)
+
+    # -- closing -------------------------------------------------------------------------------
+
+    async def close(self) -> None:
+        self._closing = True
+        if self._reconnector is not None:
+            self._reconnector.cancel()
+        socket, self._socket = self._socket, None
+        if socket is not None:
+            await socket.close()
+        if self._reader is not None:
+            self._reader.cancel()
+        closed = SurrealConnectionError(f"{self.url} was closed")
+        for pending in self._pending.values():
+            if not pending.future.done():
+                pending.future.set_exception(closed)
+        self._pending.clear()
+        self._failure = closed
+        self._ready.set()
+
+
+def _forward_to(target: asyncio.Future[Reply]) -> Any:
+    """A done-callback that copies a resent request's outcome into the original future."""
+
+    def forward(task: asyncio.Future[Any]) -> None:
+        if target.done():
+            return
+        if task.cancelled():
+            target.cancel()
+            return
+        error = task.exception()
+        if error is not None:
+            target.set_exception(error)
+        else:
+            target.set_result(Reply(id=None, result=task.result(), error=None))
+
+    return forward
