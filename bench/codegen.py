@@ -118,7 +118,7 @@ def run_size(n: int, fields: int, work: Path, modes: list[str]) -> list[Result]:
             continue
         if mode == "sg-loaded" and not store.exists():
             asyncio.run(load_store(surql, store))
-        out = size_dir / f"out-{mode}"
+        out = size_dir / f"out_{mode.replace('-', '_')}"
         shutil.rmtree(out, ignore_errors=True)
         out.mkdir()
         args = [mode, str(json_path if mode == "dcg" else surql), str(out), str(n)]

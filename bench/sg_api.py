@@ -1,10 +1,14 @@
-"""How the benchmarks drive surreal-gen: through its public CLI and codegen functions only."""
+"""How the benchmarks drive surreal-gen: through its CLI and its public codegen functions."""
 
 from __future__ import annotations
 
+import ast
+import asyncio
 import importlib.util
 from pathlib import Path
 from typing import Any
+
+from bench.engines import DATABASE, NAMESPACE
 
 REQUIRED_MODULES = [
     "surreal_gen.codegen.cli",
@@ -28,30 +32,58 @@ def run_cli(*args: str) -> None:
     from surreal_gen.codegen.cli import main
 
     try:
-        main.main(list(args), standalone_mode=False)
+        main.main(list(args), prog_name="surreal-gen", standalone_mode=False)
     except SystemExit as exit_:
         if exit_.code not in (0, None):
             raise RuntimeError(f"surreal-gen {' '.join(args)} exited {exit_.code}") from None
 
 
 def generate_from_surql(surql: Path, out: Path) -> None:
+    """`surreal-gen generate --schema SURQL --out OUT`: apply, introspect, render, write."""
     run_cli("generate", "--schema", str(surql), "--out", str(out), "--quiet")
 
 
 def generate_from_url(url: str, out: Path) -> None:
+    """`surreal-gen generate --url URL`: introspect an already-loaded database, render, write."""
     run_cli(
-        "generate", "--url", url, "--ns", "bench", "--db", "bench", "--out", str(out), "--quiet"
+        "generate", "--url", url, "--ns", NAMESPACE, "--db", DATABASE, "--out", str(out), "--quiet"
     )
 
 
 def introspect_surql(surql: Path) -> Any:
-    raise NotImplementedError
+    """The schema IR of a .surql file, read the way the CLI reads it (fresh embedded engine)."""
+    from surreal_gen.codegen.cli import schema_files
+    from surreal_gen.codegen.introspect import EMBEDDED_URL, read_schema
+    from surreal_gen.runtime.connection import ConnectionConfig
+
+    config = ConnectionConfig(url=EMBEDDED_URL, namespace="surreal_gen", database="schema")
+    return asyncio.run(read_schema(config, files=schema_files([surql]))).schema
 
 
 def render_and_write(schema: Any, out: Path) -> None:
-    raise NotImplementedError
+    from surreal_gen.codegen.emit import render_package, write_package
+
+    write_package(out, render_package(schema))
 
 
 def check_output(out: Path, tables: list[str]) -> None:
-    """Every table got a module under `out` that parses."""
-    raise NotImplementedError
+    """Every table got exactly one parseable module whose model names that table."""
+    named = []
+    for module in sorted(out.glob("*.py")):
+        source = module.read_text(encoding="utf-8")
+        tree = ast.parse(source)
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.keyword)
+                and node.arg == "table_name"
+                and isinstance(node.value, ast.Constant)
+            ):
+                named.append(node.value.value)
+    if sorted(named) != sorted(tables):
+        extra, lacking = set(named) - set(tables), set(tables) - set(named)
+        raise SystemExit(
+            f"{out}: {len(named)} table models for {len(tables)} tables "
+            f"(unexpected {sorted(extra)[:3]}, missing {sorted(lacking)[:3]})"
+        )
+    if not (out / "__init__.py").is_file():
+        raise SystemExit(f"{out}: no __init__.py")
