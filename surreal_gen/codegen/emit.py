@@ -110,9 +110,7 @@ def render_package(schema: Schema, *, extra_files: ExtraFiles | None = None) -> 
     exports.sort()
     init = env.get_template("package_init.py.jinja").render(
         exports=exports,
-        all_names=sorted(
-            [name for name, _ in exports] + ["GENERATOR_VERSION", "SCHEMA_FINGERPRINT"]
-        ),
+        all_names=["GENERATOR_VERSION", "SCHEMA_FINGERPRINT", *(name for name, _ in exports)],
         fingerprint=schema.fingerprint,
         generator_version=__version__,
     )
