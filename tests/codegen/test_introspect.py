@@ -1,0 +1,195 @@
+"""The introspector against the real engines: 2.x and 3.x give the same IR; errors point
+at the file, line and column of the statement that failed."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from surreal_gen.codegen.introspect import (
+    SchemaFile,
+    SchemaSourceError,
+    TableFilter,
+    introspect,
+    read_schema,
+    statement_starts,
+)
+from surreal_gen.codegen.ir import (
+    Changefeed,
+    Schema,
+    join_path,
+    schema_from_json,
+    schema_to_json,
+    split_path,
+)
+from surreal_gen.codegen.kinds import AnyKind, Array, Option, Record, Scalar, Set
+from surreal_gen.runtime.connection import Connection, ConnectionConfig
+from tests.codegen.reference import ENGINE_URLS, read_files, reference, reference_files
+from tests.fixtures.server import SurrealDatabase
+
+
+def _without_engine(schema: Schema) -> dict[str, object]:
+    data = schema_to_json(schema)
+    data.pop("engine_version")
+    return data
+
+
+def test_reference_schema_gives_the_same_ir_on_both_engines() -> None:
+    two, three = reference("2.x"), reference("3.x")
+    assert two.schema.engine_version != three.schema.engine_version
+    assert _without_engine(two.schema) == _without_engine(three.schema)
+    assert two.schema == three.schema
+    assert two.schema.fingerprint == three.schema.fingerprint
+    assert two.warnings == three.warnings == ()
+
+
+def test_reference_schema_is_read_in_full() -> None:
+    schema = reference("3.x").schema
+    names = [t.name for t in schema.tables]
+    assert names == sorted(names)
+    chat = schema.table("chat_message")
+    assert chat is not None and chat.schemafull
+    assert chat.changefeed == Changefeed("1d", original=False)
+    room_field = chat.field("room")
+    assert room_field is not None and room_field.default == "'general'"
+    person = schema.table("person")
+    assert person is not None and person.changefeed == Changefeed("12h", original=True)
+    preferences = person.field("preferences")
+    assert preferences is not None and preferences.flexible
+    follows = schema.table("follows")
+    assert follows is not None and follows.type == "relation"
+    assert (follows.relation_in, follows.relation_out) == (("person",), ("person", "room"))
+    view = schema.table("room_stats")
+    assert view is not None and view.view is not None and view.view.startswith("AS SELECT")
+
+
+def test_element_paths_use_dot_star_on_both_engines() -> None:
+    for engine in ENGINE_URLS:
+        purchase = reference(engine).schema.table("purchase")
+        assert purchase is not None
+        paths = [f.path for f in purchase.fields]
+        assert "items.*.unit_price" in paths and "scores.*.*" in paths
+        assert not any("[" in p for p in paths)
+
+
+def test_kinds_are_normalised_across_engines() -> None:
+    """`option<T>` (2.x) and `none | T` (3.x) are one kind; sets and records keep their shape."""
+    for engine in ENGINE_URLS:
+        schema = reference(engine).schema
+        product = schema.table("product")
+        purchase = schema.table("purchase")
+        assert product is not None and purchase is not None
+        dimensions = product.field("dimensions")
+        labels = product.field("labels")
+        context = purchase.field("context")
+        assert dimensions is not None and labels is not None and context is not None
+        assert dimensions.kind == Option(Array(Scalar("float"), 3))
+        assert labels.kind == Set(Scalar("string"))
+        assert context.kind == Option(Record(("room", "person")))
+
+
+def test_snapshot_json_round_trips() -> None:
+    schema = reference("2.x").schema
+    again = schema_from_json(schema_to_json(schema))
+    assert again == schema
+    assert again.fingerprint == schema.fingerprint
+
+
+def test_live_server_gives_the_same_ir(surreal_database: SurrealDatabase) -> None:
+    """A real server over WebSocket (3.0.2), read by the same code as the embedded engines."""
+    server = surreal_database.server
+    config = ConnectionConfig(
+        url=server.ws_url,
+        user=server.user,
+        password=server.password,
+        namespace=surreal_database.namespace,
+        database=surreal_database.database,
+    )
+
+    async def apply_and_read() -> Schema:
+        connection = Connection(config)
+        try:
+            for file in reference_files():
+                await connection.query(file.text)
+        finally:
+            await connection.close()
+        return (await read_schema(config)).schema
+
+    live = asyncio.run(apply_and_read())
+    assert live == reference("2.x").schema
+
+
+def test_table_filter_limits_what_is_read() -> None:
+    async def read(tables: TableFilter) -> list[str]:
+        connection = Connection(
+            ConnectionConfig(url=ENGINE_URLS["2.x"], namespace="t", database="t")
+        )
+        try:
+            for file in reference_files():
+                await connection.query(file.text)
+            result = await introspect(connection, tables=tables)
+        finally:
+            await connection.close()
+        return [t.name for t in result.schema.tables]
+
+    assert asyncio.run(read(TableFilter(include=("room*",)))) == ["room", "room_stats"]
+    assert "room" not in asyncio.run(read(TableFilter(exclude=("room*",))))
+
+
+def test_field_without_type_is_any() -> None:
+    files = [SchemaFile("t.surql", "DEFINE TABLE t SCHEMAFULL; DEFINE FIELD x ON t VALUE 1;")]
+    for engine in ENGINE_URLS:
+        table = read_files(files, engine).schema.table("t")
+        assert table is not None
+        field = table.field("x")
+        assert field is not None and field.kind == AnyKind() and field.value == "1"
+
+
+@pytest.mark.parametrize("engine", list(ENGINE_URLS))
+def test_parse_error_names_file_line_and_column(engine: str) -> None:
+    good = SchemaFile("schema/a.surql", "DEFINE TABLE a SCHEMAFULL;\n")
+    bad = SchemaFile(
+        "schema/chat.surql", "DEFINE TABLE b SCHEMAFULL;\n\nDEFINE FIELD x ON b\n    TYPE strin;\n"
+    )
+    with pytest.raises(SchemaSourceError) as caught:
+        read_files([good, bad], engine)
+    message = str(caught.value)
+    assert message.startswith("schema/chat.surql:4:10: Parse error: ")
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize("engine", list(ENGINE_URLS))
+def test_failing_statement_is_located_by_its_index(engine: str) -> None:
+    text = (
+        "DEFINE TABLE t SCHEMAFULL; -- a comment; with a semicolon\n"
+        "DEFINE FIELD tags ON t TYPE array<string>;\n"
+        "/* ; */ DEFINE FIELD note ON t TYPE string DEFAULT 'a;b';\n"
+        "    DEFINE FIELD tags[*] ON t TYPE string;\n"
+    )
+    with pytest.raises(SchemaSourceError) as caught:
+        read_files([SchemaFile("schema/t.surql", text)], engine)
+    assert str(caught.value).startswith("schema/t.surql:4:5: ")
+    assert "already exists" in str(caught.value)
+
+
+def test_statement_starts_skip_comments_strings_and_blocks() -> None:
+    text = (
+        "-- header; comment\n"
+        "DEFINE TABLE a;  # trailing; comment\n"
+        'DEFINE FIELD b ON a DEFAULT "x;y";\n'
+        "DEFINE EVENT e ON a WHEN true THEN { CREATE x; CREATE y; };\n"
+        "DEFINE FIELD `c;d` ON a TYPE int\n"
+    )
+    assert statement_starts(text) == [(2, 1), (3, 1), (4, 1), (5, 1)]
+    assert statement_starts("  -- only a comment;\n/* and ; this */ ;") == []
+
+
+def test_split_and_join_paths() -> None:
+    assert split_path("items[*].sku") == ("items", "*", "sku")
+    assert split_path("items.*.sku") == ("items", "*", "sku")
+    assert split_path("matrix[*][*]") == ("matrix", "*", "*")
+    assert split_path("`my-field`.`a b`") == ("my-field", "a b")
+    assert split_path("`a\\`b`") == ("a`b",)
+    assert join_path(("my-field", "*", "a b")) == "`my-field`.*.`a b`"
+    assert join_path(split_path("items[*].sku")) == "items.*.sku"
