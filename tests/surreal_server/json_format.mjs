@@ -60,10 +60,13 @@ function formatDuration([seconds = 0, nanoseconds = 0]) {
 	return text || "0ns";
 }
 
+/** RFC 3339 with 0, 3, 6 or 9 fraction digits, as chrono's `SecondsFormat::AutoSi`. */
 function formatDatetime([seconds = 0, nanoseconds = 0]) {
 	const date = new Date(Number(seconds) * 1000);
-	const fraction = String(nanoseconds).padStart(9, "0").replace(/0+$/, "");
-	return date.toISOString().replace(/\.\d{3}Z$/, fraction ? `.${fraction}Z` : "Z");
+	const nanos = String(nanoseconds).padStart(9, "0");
+	const digits = Number(nanoseconds) === 0 ? 0 : nanos.endsWith("000000") ? 3 : nanos.endsWith("000") ? 6 : 9;
+	const fraction = digits === 0 ? "" : `.${nanos.slice(0, digits)}`;
+	return date.toISOString().replace(/\.\d{3}Z$/, `${fraction}Z`);
 }
 
 function formatUuid(buffer) {
