@@ -1,0 +1,409 @@
+"""`BaseSurrealModel`: a pydantic v2 model bound to a SurrealDB table.
+
+Writing follows the NONE semantics of docs/internals.md: an unset optional field is left out,
+`None` goes out as NONE (NULL only for `Nullable` fields), `Computed` fields are never
+written, `ReadOnly` fields only when the record is created, and a field still holding
+`DB_DEFAULT` is left for the database to fill in. Updates use MERGE, so fields the object does
+not mention keep their database values (and DEFAULTs). The record the database returns is
+taken back into the object, so defaults and computed values appear after `save()`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Self, cast, get_args, get_origin
+
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
+
+from surreal_gen.runtime.errors import (
+    ConfigurationError,
+    DoesNotExist,
+    NotFoundError,
+    ValidationFailed,
+)
+from surreal_gen.runtime.signals import post_delete, post_save, pre_delete, pre_save
+from surreal_gen.runtime.types import NONE, RecordID, escape_ident
+
+if TYPE_CHECKING:
+    from surreal_gen.runtime.connection import Connection
+    from surreal_gen.runtime.queryset import QuerySet
+
+__all__ = [
+    "DB_DEFAULT",
+    "BaseSurrealModel",
+    "Computed",
+    "FieldMarker",
+    "Nullable",
+    "ReadOnly",
+    "SurrealConfigDict",
+]
+
+
+class SurrealConfigDict(ConfigDict, total=False):
+    """pydantic's `ConfigDict` plus the table a model maps to and the connection it uses."""
+
+    table_name: str
+    """The SurrealDB table this model reads and writes."""
+    connection: str
+    """Name of the `SurrealDBConnectionManager` connection to use (default: "default")."""
+
+
+@dataclass(frozen=True, slots=True)
+class FieldMarker:
+    """Metadata for `Annotated[...]` that tells the writer how to treat a field."""
+
+    name: str
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+Computed: Final = FieldMarker("Computed")
+"""The database computes this field (VALUE / COMPUTED): it is read, never written."""
+ReadOnly: Final = FieldMarker("ReadOnly")
+"""READONLY field: written when the record is created, never on update."""
+Nullable: Final = FieldMarker("Nullable")
+"""The field's kind admits NULL: `None` is written as NULL instead of NONE."""
+
+
+class _DbDefault:
+    """Type of `DB_DEFAULT`; one instance, compared with `is`."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "DB_DEFAULT"
+
+    def __reduce__(self) -> str:
+        return "DB_DEFAULT"
+
+    def __copy__(self) -> Self:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Self:
+        return self
+
+
+DB_DEFAULT: Any = _DbDefault()
+"""Python default of a field the database fills in (DEFAULT / VALUE): left out when unset."""
+
+
+@dataclass(frozen=True, slots=True)
+class FieldPlan:
+    name: str
+    key: str
+    nullable: bool
+
+
+@dataclass(frozen=True, slots=True)
+class WritePlan:
+    """Which fields a model writes on create and on update, computed once per class."""
+
+    on_create: tuple[FieldPlan, ...]
+    on_update: tuple[FieldPlan, ...]
+    has_read_only: bool
+
+
+_write_plans: dict[type[BaseModel], WritePlan] = {}
+_list_adapters: dict[type[BaseModel], TypeAdapter[Any]] = {}
+_string_id_models: dict[type[BaseModel], bool] = {}
+
+
+def database_key(name: str, field: Any) -> str:
+    """The key a pydantic field has in the database: its serialization alias, else its name."""
+    alias = field.serialization_alias or field.alias
+    return alias if isinstance(alias, str) else name
+
+
+def write_plan(model: type[BaseModel]) -> WritePlan:
+    """The cached write plan of any pydantic model class (nested models included)."""
+    plan = _write_plans.get(model)
+    if plan is None:
+        create: list[FieldPlan] = []
+        update: list[FieldPlan] = []
+        for name, field in model.model_fields.items():
+            if name == "id" and issubclass(model, BaseSurrealModel):
+                continue
+            if Computed in field.metadata:
+                continue
+            entry = FieldPlan(name, database_key(name, field), Nullable in field.metadata)
+            create.append(entry)
+            if ReadOnly not in field.metadata:
+                update.append(entry)
+        plan = WritePlan(tuple(create), tuple(update), len(create) != len(update))
+        _write_plans[model] = plan
+    return plan
+
+
+def write_data(model: BaseModel, *, creating: bool) -> dict[str, Any]:
+    """The document to send for `model`, following the NONE semantics above."""
+    plan = write_plan(type(model))
+    fields = plan.on_create if creating else plan.on_update
+    values = model.__dict__
+    fields_set = model.model_fields_set
+    data: dict[str, Any] = {}
+    plain: set[str] = set()
+    for field in fields:
+        value = values[field.name]
+        if value is None:
+            if field.name in fields_set:
+                data[field.key] = None if field.nullable else NONE
+        elif value is DB_DEFAULT:
+            continue
+        elif isinstance(value, BaseModel):
+            data[field.key] = write_data(value, creating=True)
+        elif _is_model_list(value):
+            data[field.key] = [write_data(item, creating=True) for item in value]
+        else:
+            plain.add(field.name)
+    if plain:
+        data.update(model.model_dump(include=plain, by_alias=True))
+    extra = model.__pydantic_extra__
+    if extra:
+        data.update({key: NONE if value is None else value for key, value in extra.items()})
+    return data
+
+
+def _is_model_list(value: Any) -> bool:
+    return isinstance(value, list | tuple) and bool(value) and isinstance(value[0], BaseModel)
+
+
+def _annotation_mentions(annotation: Any, target: type) -> bool:
+    if annotation is target or get_origin(annotation) is target:
+        return True
+    return any(_annotation_mentions(arg, target) for arg in get_args(annotation))
+
+
+class BaseSurrealModel(BaseModel):
+    """Base class of every table model: pydantic validation plus save/delete/refresh/get.
+
+    `model_config = SurrealConfigDict(table_name="chat_message")` names the table;
+    `connection="name"` picks a named connection (every method also takes `using=`).
+    `id` may be declared as `RecordID[...] | None` (generated models) or `str | None`
+    (hand-written models; the id is then kept as `table:key` text).
+    """
+
+    model_config: ClassVar[SurrealConfigDict] = SurrealConfigDict(
+        populate_by_name=True, defer_build=True
+    )
+
+    id: Any = None
+
+    # -- table and connection -----------------------------------------------------------------
+
+    @classmethod
+    def get_table_name(cls) -> str:
+        """The table from `model_config["table_name"]`; a missing name is a ConfigurationError."""
+        name = cls.model_config.get("table_name")
+        if not name:
+            raise ConfigurationError(
+                f"{cls.__name__} has no table: set "
+                'model_config = SurrealConfigDict(table_name="...")'
+            )
+        return name
+
+    @classmethod
+    def get_connection(cls, using: str | None = None) -> Connection:
+        """The connection named by `using`, else by `model_config["connection"]`, else "default"."""
+        from surreal_gen.runtime.connection import SurrealDBConnectionManager
+
+        name = using or cls.model_config.get("connection") or "default"
+        return SurrealDBConnectionManager.get_connection(name)
+
+    @classmethod
+    def objects(cls) -> QuerySet[Self]:
+        """A QuerySet over this model's table (`.using(name)` picks another connection)."""
+        from surreal_gen.runtime.queryset import QuerySet
+
+        return QuerySet(cls)
+
+    # -- ids ----------------------------------------------------------------------------------
+
+    @classmethod
+    def record_id(cls, value: Any) -> RecordID[str]:
+        """A `RecordID` in this model's table from a RecordID, `table:key` text or a bare key."""
+        table = cls.get_table_name()
+        if isinstance(value, RecordID):
+            rid: RecordID[str] = value
+        elif isinstance(value, str) and ":" in value:
+            try:
+                rid = RecordID.parse(value)
+            except ValueError as exc:
+                raise ValueError(f"{cls.__name__}: {value!r} is not a record id: {exc}") from None
+        elif value is None or isinstance(value, bool | float):
+            raise ValueError(f"{cls.__name__}: {value!r} is not a record id or key")
+        else:
+            rid = RecordID(table, value)
+        if rid.table != table:
+            raise ValueError(f"{cls.__name__}: record {rid} is not in table {table!r}")
+        return rid
+
+    # -- hydration ----------------------------------------------------------------------------
+
+    @classmethod
+    def from_db(cls, row: Mapping[str, Any]) -> Self:
+        """Validate one record read from the database; failures raise ValidationFailed."""
+        return cls.from_db_many([row])[0]
+
+    @classmethod
+    def from_db_many(cls, rows: Sequence[Mapping[str, Any]]) -> list[Self]:
+        """Validate many records in one pass through pydantic's `TypeAdapter(list[Model])`."""
+        adapter = _list_adapters.get(cls)
+        if adapter is None:
+            adapter = TypeAdapter(list[cls])  # type: ignore[valid-type]
+            _list_adapters[cls] = adapter
+        if cls._keeps_string_ids():
+            rows = [_with_text_id(row) for row in rows]
+        try:
+            return cast("list[Self]", adapter.validate_python(rows))
+        except ValidationError as exc:
+            raise _validation_failed(cls, rows, exc) from None
+
+    @classmethod
+    def _keeps_string_ids(cls) -> bool:
+        """Whether `id` is declared without RecordID (e.g. `str | None`), so ids become text."""
+        cached = _string_id_models.get(cls)
+        if cached is None:
+            annotation = cls.model_fields["id"].annotation
+            cached = _annotation_mentions(annotation, str) and not _annotation_mentions(
+                annotation, RecordID
+            )
+            _string_id_models[cls] = cached
+        return cached
+
+    def _absorb(self, row: Mapping[str, Any]) -> None:
+        """Replace this object's state with a record the database returned."""
+        fresh = type(self).from_db(row)
+        object.__setattr__(self, "__dict__", fresh.__dict__)
+        object.__setattr__(self, "__pydantic_fields_set__", fresh.__pydantic_fields_set__)
+        object.__setattr__(self, "__pydantic_extra__", fresh.__pydantic_extra__)
+
+    # -- persistence --------------------------------------------------------------------------
+
+    async def save(self, *, using: str | None = None) -> Self:
+        """Write this object: create the record, or MERGE into it when it exists.
+
+        Without an id the record is created and gets one. With an id the record is updated
+        if it exists (MERGE: fields the object leaves out keep their database values, and
+        `ReadOnly` fields are not sent) and created otherwise. The record the database
+        returns is taken back into the object.
+        """
+        cls = type(self)
+        await pre_save.send(cls, instance=self)
+        plan = write_plan(cls)
+        if self.id is None:
+            sql = f"CREATE {escape_ident(cls.get_table_name())} CONTENT $data"
+            rows = await self._query_rows(sql, {"data": write_data(self, creating=True)}, using)
+            created, record = True, rows[0]
+        else:
+            variables: dict[str, Any] = {"id": cls.record_id(self.id)}
+            if plan.has_read_only:
+                sql = _UPDATE_OR_CREATE
+                variables["create"] = write_data(self, creating=True)
+                variables["update"] = write_data(self, creating=False)
+            else:
+                sql = _UPSERT
+                variables["data"] = write_data(self, creating=True)
+            (outcome,) = await self._query_rows(sql, variables, using)
+            created, record = bool(outcome["created"]), outcome["record"]
+        self._absorb(record)
+        await post_save.send(cls, instance=self, created=created)
+        return self
+
+    async def delete(self, *, using: str | None = None) -> None:
+        """Delete this record; the object keeps its values (saving it again recreates it)."""
+        cls = type(self)
+        if self.id is None:
+            raise ValueError(f"{cls.__name__}.delete(): the object has no id (was it saved?)")
+        await pre_delete.send(cls, instance=self)
+        await self._query_rows("DELETE $id", {"id": cls.record_id(self.id)}, using)
+        await post_delete.send(cls, instance=self)
+
+    async def refresh(self, *, using: str | None = None) -> Self:
+        """Reload every field from the database."""
+        cls = type(self)
+        if self.id is None:
+            raise ValueError(f"{cls.__name__}.refresh(): the object has no id (was it saved?)")
+        rows = await self._query_rows("SELECT * FROM $id", {"id": cls.record_id(self.id)}, using)
+        if not rows:
+            raise DoesNotExist(f"{cls.__name__} {self.id} does not exist")
+        self._absorb(rows[0])
+        return self
+
+    @classmethod
+    async def get(cls, id: Any, *, using: str | None = None) -> Self:
+        """The record with this id (RecordID, `table:key` text or bare key); DoesNotExist if none."""
+        rid = cls.record_id(id)
+        rows = await cls._query_rows("SELECT * FROM $id", {"id": rid}, using)
+        if not rows:
+            raise DoesNotExist(f"{cls.__name__} {rid} does not exist")
+        return cls.from_db(rows[0])
+
+    @classmethod
+    async def _query_rows(
+        cls, sql: str, variables: dict[str, Any], using: str | None
+    ) -> list[dict[str, Any]]:
+        return await query_rows(cls.get_connection(using), sql, variables, cls.get_table_name())
+
+
+async def query_rows(
+    connection: Connection, sql: str, variables: dict[str, Any], table: str
+) -> list[dict[str, Any]]:
+    """The rows of a one-statement query on `table`.
+
+    SurrealDB 3.x refuses to read a table that was never written to ("table does not exist")
+    where 2.x returns nothing; both read as no rows here.
+    """
+    try:
+        results = await connection.query(sql, variables)
+    except NotFoundError as exc:
+        if _is_missing_table(exc, table):
+            return []
+        raise
+    return cast("list[dict[str, Any]]", results[0])
+
+
+def _is_missing_table(exc: NotFoundError, table: str) -> bool:
+    details = exc.details
+    return (
+        isinstance(details, Mapping)
+        and details.get("kind") == "Table"
+        and isinstance(details.get("details"), Mapping)
+        and details["details"].get("name") == table
+    )
+
+
+_UPSERT: Final = "UPSERT $id MERGE $data RETURN $before = NONE AS created, $after AS record"
+_UPDATE_OR_CREATE: Final = (
+    "IF record::exists($id) "
+    "THEN (UPDATE $id MERGE $update RETURN false AS created, $after AS record) "
+    "ELSE (CREATE $id CONTENT $create RETURN true AS created, $after AS record) END"
+)
+
+
+def _with_text_id(row: Mapping[str, Any]) -> Mapping[str, Any]:
+    rid = row.get("id")
+    if isinstance(rid, RecordID):
+        return {**row, "id": str(rid)}
+    return row
+
+
+def _validation_failed(
+    model: type[BaseModel], rows: Sequence[Mapping[str, Any]], exc: ValidationError
+) -> ValidationFailed:
+    """Name the record and the field of the first error, in one line."""
+    error = exc.errors(include_url=False)[0]
+    location = list(error["loc"])
+    record_id: object = None
+    if location and isinstance(location[0], int) and location[0] < len(rows):
+        record_id = rows[location[0]].get("id")
+        location = location[1:]
+    field = ".".join(str(part) for part in location) or None
+    where = f"{model.__name__}: " + error["msg"]
+    return ValidationFailed(record_id, field, f"{where} (got {_short(error.get('input'))})")
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."

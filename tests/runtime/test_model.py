@@ -1,0 +1,492 @@
+"""BaseSurrealModel against real engines: CRUD, NONE semantics, defaults, hydration, peers.
+
+Every test that takes `orm` runs on the embedded 2.x and 3.x engines and over WebSocket and
+HTTP against the loopback test server.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal, cast
+
+import pytest
+from pydantic import BaseModel, ConfigDict, Field
+
+from surreal_gen.runtime.connection import SurrealDBConnectionManager
+from surreal_gen.runtime.errors import (
+    ConfigurationError,
+    DoesNotExist,
+    QueryError,
+    ValidationFailed,
+)
+from surreal_gen.runtime.model import (
+    DB_DEFAULT,
+    BaseSurrealModel,
+    Computed,
+    Nullable,
+    ReadOnly,
+    SurrealConfigDict,
+    write_plan,
+)
+from surreal_gen.runtime.signals import post_delete, post_save, pre_delete, pre_save
+from surreal_gen.runtime.types import RecordID
+from tests.runtime.orm_connections import OrmTarget
+
+
+class ChatMessage(BaseSurrealModel):
+    """The notebook's hand-written model, verbatim."""
+
+    model_config = SurrealConfigDict(table_name="chat_message")
+
+    id: str | None = None
+    text: str
+    sender: str
+    room: str = "general"
+
+
+class Address(BaseModel):
+    city: str
+    zip: str | None = None
+
+
+class Person(BaseSurrealModel):
+    """Shaped like a generated model: typed id, markers, DB_DEFAULT, an alias, a sub-model."""
+
+    model_config = SurrealConfigDict(table_name="person")
+
+    id: RecordID[Literal["person"]] | None = None
+    name: str
+    age: int | None = None
+    nickname: Annotated[str | None, Nullable] = None
+    code: Annotated[str, ReadOnly]
+    created_at: Annotated[datetime, Computed] = DB_DEFAULT
+    score: int = DB_DEFAULT
+    address: Address | None = None
+    tags: list[str] = Field(default_factory=list)
+    source: str | None = Field(default=None, alias="in")
+
+
+PERSON_SCHEMA = """
+DEFINE TABLE person SCHEMAFULL;
+DEFINE FIELD name ON person TYPE string;
+DEFINE FIELD age ON person TYPE option<int>;
+DEFINE FIELD nickname ON person TYPE option<string | null>;
+DEFINE FIELD code ON person TYPE string READONLY;
+DEFINE FIELD created_at ON person VALUE time::now() READONLY;
+DEFINE FIELD score ON person TYPE int DEFAULT 5;
+DEFINE FIELD address ON person TYPE option<object>;
+DEFINE FIELD address.city ON person TYPE string;
+DEFINE FIELD address.zip ON person TYPE option<string>;
+DEFINE FIELD tags ON person TYPE array<string> DEFAULT [];
+DEFINE FIELD in ON person TYPE option<string>;
+"""
+
+
+async def raw_record(orm: OrmTarget, rid: Any) -> dict[str, Any] | None:
+    """The record exactly as the database holds it (no model in between)."""
+    rows = (await orm.connection.query("SELECT * FROM $id", {"id": rid}))[0]
+    return rows[0] if rows else None
+
+
+# -- the notebook's model -------------------------------------------------------------------------
+
+
+async def test_notebook_model_saves_reads_and_cleans_up(orm: OrmTarget) -> None:
+    messages = [
+        ChatMessage(text="Hello everyone!", sender="Alice", room="general"),
+        ChatMessage(text="Hey Alice!", sender="Bob", room="general"),
+        ChatMessage(text="Working on the API", sender="Charlie", room="dev"),
+    ]
+    for message in messages:
+        assert await message.save() is message
+        assert isinstance(message.id, str)
+        assert message.id.startswith("chat_message:")
+
+    again = await ChatMessage.get(messages[0].id)
+    assert again == messages[0]
+    general = await ChatMessage.objects().filter(room="general").order_by("sender").all()
+    assert [m.sender for m in general] == ["Alice", "Bob"]
+
+    await ChatMessage.objects().delete_table()
+    assert await ChatMessage.objects().count() == 0
+
+
+async def test_python_default_is_written(orm: OrmTarget) -> None:
+    message = await ChatMessage(text="hi", sender="Ann").save()
+    raw = await raw_record(orm, ChatMessage.record_id(message.id))
+    assert raw is not None and raw["room"] == "general"
+
+
+# -- NONE semantics, defaults, computed and read-only fields -------------------------------------
+
+
+async def test_create_leaves_out_unset_fields_and_takes_back_database_values(
+    orm: OrmTarget,
+) -> None:
+    await orm.connection.query(PERSON_SCHEMA)
+    person = Person.model_validate(
+        {"name": "Ann", "code": "A-1", "address": {"city": "Montréal"}, "in": "web"}
+    )
+    assert person.created_at is DB_DEFAULT
+
+    await person.save()
+
+    assert isinstance(person.id, RecordID) and person.id.table == "person"
+    assert person.score == 5  # DEFAULT filled by the database
+    assert isinstance(person.created_at, datetime)  # VALUE computed by the database
+    assert person.source == "web"
+    raw = await raw_record(orm, person.id)
+    assert raw is not None
+    assert "age" not in raw and "nickname" not in raw  # unset optionals were left out
+    assert "zip" not in raw["address"]
+    assert raw["in"] == "web"
+
+
+async def test_none_is_written_as_none_and_null_only_for_nullable_fields(orm: OrmTarget) -> None:
+    await orm.connection.query(PERSON_SCHEMA)
+    person = await Person(name="Ann", code="A", age=30, nickname="annie").save()
+
+    person.age = None  # option<int>: NONE removes the field
+    person.nickname = None  # option<string | null>: NULL is kept as a value
+    await person.save()
+
+    raw = await raw_record(orm, person.id)
+    assert raw is not None
+    assert "age" not in raw
+    assert "nickname" in raw and raw["nickname"] is None
+    assert person.age is None and person.nickname is None
+
+
+async def test_update_merges_and_keeps_fields_the_object_does_not_set(orm: OrmTarget) -> None:
+    await orm.connection.query(PERSON_SCHEMA)
+    await orm.connection.query(
+        "CREATE person:keep SET name = 'Old', code = 'K', score = 42, age = 7, tags = ['x']"
+    )
+    partial = Person(id=RecordID("person", "keep"), name="New", code="K")
+
+    await partial.save()
+
+    assert partial.name == "New"
+    assert partial.score == 42  # not wiped back to the DEFAULT
+    assert partial.age == 7
+    assert partial.tags == []  # a Python default is part of the object's state: written
+    raw = await raw_record(orm, RecordID("person", "keep"))
+    assert raw is not None and raw["score"] == 42 and raw["age"] == 7
+
+
+async def test_read_only_field_is_written_on_create_and_never_on_update(orm: OrmTarget) -> None:
+    await orm.connection.query(PERSON_SCHEMA)
+    person = await Person(name="Ann", code="FIRST").save()
+    created_at = person.created_at
+
+    loaded = await Person.get(person.id)
+    loaded.code = "CHANGED"  # would be refused by the database if it were sent
+    loaded.name = "Anna"
+    await loaded.save()
+
+    assert loaded.code == "FIRST"  # the record the database returned wins
+    assert loaded.name == "Anna"
+    assert loaded.created_at == created_at  # computed READONLY value is untouched
+
+
+async def test_object_built_with_an_id_is_created_with_its_read_only_fields(
+    orm: OrmTarget,
+) -> None:
+    await orm.connection.query(PERSON_SCHEMA)
+    person = await Person.model_validate(
+        {"id": "person:chosen", "name": "Ann", "code": "RO"}
+    ).save()
+    assert person.id == RecordID("person", "chosen")
+    raw = await raw_record(orm, person.id)
+    assert raw is not None and raw["code"] == "RO" and raw["score"] == 5
+
+
+async def test_computed_fields_are_never_written() -> None:
+    plan = write_plan(Person)
+    created = {entry.name for entry in plan.on_create}
+    updated = {entry.name for entry in plan.on_update}
+    assert "created_at" not in created and "created_at" not in updated
+    assert "code" in created and "code" not in updated
+    assert "id" not in created
+    assert write_plan(Person) is plan  # computed once per class
+
+
+async def test_save_with_an_id_reports_whether_it_created(orm: OrmTarget) -> None:
+    await orm.connection.query(PERSON_SCHEMA)
+    outcomes: list[bool] = []
+
+    def on_post_save(sender: type[Any], instance: Any, created: bool) -> None:
+        outcomes.append(created)
+
+    post_save.connect(on_post_save)
+    try:
+        person = await Person(
+            id=RecordID("person", "x"), name="Ann", code="A"
+        ).save()  # IF ... CREATE
+        await person.save()  # IF ... UPDATE
+        message = await ChatMessage(id="chat_message:x", text="t", sender="s").save()  # UPSERT
+        await message.save()
+        await ChatMessage(text="t", sender="s").save()  # CREATE
+    finally:
+        post_save.disconnect(on_post_save)
+    assert outcomes == [True, False, True, False, True]
+
+
+async def test_database_refusal_is_a_query_error(orm: OrmTarget) -> None:
+    await orm.connection.query(PERSON_SCHEMA)
+    person = await Person(name="Ann", code="A").save()
+    with pytest.raises(QueryError, match="readonly"):
+        await orm.connection.query("UPDATE $id SET code = 'B'", {"id": person.id})
+
+
+# -- get / refresh / delete ------------------------------------------------------------------------
+
+
+async def test_get_refresh_and_delete(orm: OrmTarget) -> None:
+    await orm.connection.query(PERSON_SCHEMA)
+    person = await Person(name="Ann", code="A").save()
+    assert person.id is not None
+    key = person.id.id
+
+    for form in (person.id, str(person.id), key):
+        assert (await Person.get(form)).name == "Ann"
+
+    await orm.connection.query("UPDATE $id SET name = 'Changed'", {"id": person.id})
+    assert (await person.refresh()).name == "Changed"
+
+    await person.delete()
+    with pytest.raises(DoesNotExist, match="does not exist"):
+        await Person.get(person.id)
+    with pytest.raises(DoesNotExist):
+        await person.refresh()
+
+    await person.save()  # a deleted object can be saved again: it is created anew
+    assert (await Person.get(person.id)).name == "Changed"
+    assert person.code == "A"  # ReadOnly fields are written when the record is created
+
+
+async def test_get_refuses_an_id_of_another_table() -> None:
+    with pytest.raises(ValueError, match="not in table 'person'"):
+        Person.record_id("user:1")
+    with pytest.raises(ValueError, match="not a record id"):
+        Person.record_id(None)
+
+
+async def test_delete_and_refresh_need_an_id() -> None:
+    person = Person(name="Ann", code="A")
+    with pytest.raises(ValueError, match="has no id"):
+        await person.delete()
+    with pytest.raises(ValueError, match="has no id"):
+        await person.refresh()
+
+
+def test_missing_table_name_is_a_configuration_error() -> None:
+    class Nameless(BaseSurrealModel):
+        text: str
+
+    with pytest.raises(ConfigurationError, match="Nameless has no table"):
+        Nameless.get_table_name()
+
+
+# -- hydration -------------------------------------------------------------------------------------
+
+
+async def test_many_rows_hydrate_in_one_batch(orm: OrmTarget) -> None:
+    rows = [
+        {"id": RecordID("chat_message", i), "text": str(i), "sender": "bulk"} for i in range(1, 251)
+    ]
+    await orm.connection.query("INSERT INTO chat_message $rows", {"rows": rows})
+    messages = await ChatMessage.objects().order_by("id").all()
+    assert len(messages) == 250
+    assert all(isinstance(message, ChatMessage) for message in messages)
+    assert messages[0].id == "chat_message:1" and messages[0].text == "1"
+    assert {message.room for message in messages} == {"general"}
+
+
+async def test_invalid_record_names_the_record_and_the_field(orm: OrmTarget) -> None:
+    await orm.connection.query(
+        "CREATE chat_message:good SET text = 'ok', sender = 'a'; "
+        "CREATE chat_message:bad SET text = 'no sender';"
+    )
+    with pytest.raises(ValidationFailed) as caught:
+        await ChatMessage.objects().all()
+    error = caught.value
+    assert error.field == "sender"
+    assert str(error.record_id) == "chat_message:bad"
+    assert "chat_message:bad" in str(error) and "'sender'" in str(error)
+    assert "\n" not in str(error)
+
+
+def test_from_db_many_uses_the_same_validation() -> None:
+    rows = [{"id": RecordID("chat_message", 1), "text": "t", "sender": "s"}]
+    (message,) = ChatMessage.from_db_many(rows)
+    assert message.id == "chat_message:1"
+    with pytest.raises(ValidationFailed, match="field 'text'"):
+        ChatMessage.from_db({"id": RecordID("chat_message", 2), "sender": "s"})
+
+
+# -- extra keys ------------------------------------------------------------------------------------
+
+
+class Flexible(BaseSurrealModel):
+    model_config = SurrealConfigDict(table_name="flexible", extra="allow")
+
+    id: RecordID[Literal["flexible"]] | None = None
+    name: str
+
+
+async def test_models_that_allow_extra_keys_write_and_read_them(orm: OrmTarget) -> None:
+    item = await Flexible.model_validate({"name": "x", "colour": "red", "gone": None}).save()
+    raw = await raw_record(orm, item.id)
+    assert raw is not None and raw["colour"] == "red" and "gone" not in raw
+    loaded = await Flexible.get(item.id)
+    assert loaded.model_extra == {"colour": "red"}
+
+
+# -- signals around save and delete ---------------------------------------------------------------
+
+
+async def test_save_and_delete_send_signals_in_order(orm: OrmTarget) -> None:
+    seen: list[tuple[str, str, Any]] = []
+
+    async def on_pre_save(sender: type[Any], instance: ChatMessage) -> None:
+        instance.text = instance.text.strip()  # receivers may adjust what gets written
+        seen.append(("pre_save", sender.__name__, instance.id is None))
+
+    def on_post_save(sender: type[Any], instance: ChatMessage, created: bool) -> None:
+        seen.append(("post_save", sender.__name__, (created, instance.id is not None)))
+
+    def on_delete(sender: type[Any], instance: ChatMessage) -> None:
+        seen.append(("delete", sender.__name__, instance.text))
+
+    pre_save.connect(on_pre_save, sender=ChatMessage)
+    post_save.connect(on_post_save, sender=BaseSurrealModel)
+    pre_delete.connect(on_delete, sender=ChatMessage)
+    post_delete.connect(on_delete, sender=ChatMessage)
+    try:
+        message = await ChatMessage(text="  padded  ", sender="Ann").save()
+        message.room = "dev"
+        await message.save()
+        await message.delete()
+    finally:
+        pre_save.disconnect(on_pre_save, sender=ChatMessage)
+        post_save.disconnect(on_post_save, sender=BaseSurrealModel)
+        pre_delete.disconnect(on_delete, sender=ChatMessage)
+        post_delete.disconnect(on_delete, sender=ChatMessage)
+
+    assert message.text == "padded"
+    assert seen == [
+        ("pre_save", "ChatMessage", True),
+        ("post_save", "ChatMessage", (True, True)),
+        ("pre_save", "ChatMessage", False),
+        ("post_save", "ChatMessage", (False, True)),
+        ("delete", "ChatMessage", "padded"),
+        ("delete", "ChatMessage", "padded"),
+    ]
+
+
+# -- named connections ----------------------------------------------------------------------------
+
+
+class AuditEntry(BaseSurrealModel):
+    model_config = SurrealConfigDict(table_name="audit", connection="audit")
+
+    id: RecordID[Literal["audit"]] | None = None
+    what: str
+
+
+@pytest.mark.parametrize("engine", ["2", "3"])
+async def test_named_connections_per_model_and_per_call(engine: str) -> None:
+    url = f"mem://?engine={engine}"
+    SurrealDBConnectionManager.set_connection(url, "root", "root", "main", "main")
+    SurrealDBConnectionManager.set_connection(url, "root", "root", "audit", "audit", name="audit")
+    try:
+        await AuditEntry(what="model-level").save()  # model_config connection="audit"
+        await ChatMessage(text="t", sender="s").save()  # default connection
+        await ChatMessage(text="elsewhere", sender="s").save(using="audit")
+
+        assert await AuditEntry.objects().count() == 1
+        assert await AuditEntry.objects().using("default").count() == 0
+        assert [m.text for m in await ChatMessage.objects().all()] == ["t"]
+        assert [m.text for m in await ChatMessage.objects().using("audit").all()] == ["elsewhere"]
+    finally:
+        await SurrealDBConnectionManager.close_connection("audit")
+        await SurrealDBConnectionManager.close_connection()
+
+
+def test_unknown_connection_name_is_a_configuration_error() -> None:
+    with pytest.raises(ConfigurationError, match="no SurrealDB connection named 'nowhere'"):
+        ChatMessage.get_connection("nowhere")
+
+
+# -- peer check with the official SDK --------------------------------------------------------------
+
+
+class PeerNote(BaseSurrealModel):
+    model_config = SurrealConfigDict(table_name="peer_note")
+
+    id: RecordID[Literal["peer_note"]] | None = None
+    title: str
+    stars: int
+    when: datetime
+    labels: list[str]
+    extra: dict[str, Any] = Field(default_factory=dict)
+
+
+async def test_records_cross_between_us_and_the_official_sdk(orm: OrmTarget) -> None:
+    if orm.server is None:
+        pytest.skip("the official SDK and we can only share a database through a server")
+    from surrealdb import AsyncSurreal
+    from surrealdb import RecordID as SdkRecordID
+
+    sdk = AsyncSurreal(orm.server.ws_url)
+    await sdk.connect(orm.server.ws_url)
+    try:
+        await sdk.signin({"username": orm.user, "password": orm.password})
+        await sdk.use(orm.namespace, orm.database)
+        when = datetime.fromisoformat("2026-03-04T05:06:07.123456+00:00")
+
+        await sdk.create(
+            SdkRecordID("peer_note", "from_sdk"),
+            cast(Any, {"title": "by sdk", "stars": 4, "when": when, "labels": ["a", "b"]}),
+        )
+        mine = await PeerNote.get("peer_note:from_sdk")
+        assert (mine.title, mine.stars, mine.when, mine.labels) == ("by sdk", 4, when, ["a", "b"])
+
+        ours = await PeerNote(
+            title="by us", stars=5, when=when, labels=["c"], extra={"k": [1, None]}
+        ).save()
+        assert ours.id is not None
+        selected = await sdk.select(SdkRecordID("peer_note", ours.id.id))
+        theirs = selected[0] if isinstance(selected, list) else selected
+        assert isinstance(theirs, dict)
+        assert theirs["title"] == "by us" and theirs["stars"] == 5
+        assert theirs["when"] == when and theirs["labels"] == ["c"]
+        assert theirs["extra"] == {"k": [1, None]}
+    finally:
+        await sdk.close()
+
+
+# -- pydantic behaviour the runtime relies on -----------------------------------------------------
+
+
+def test_config_keeps_table_name_and_base_settings() -> None:
+    config: dict[str, Any] = dict(Person.model_config)
+    assert config["table_name"] == "person"
+    assert config["populate_by_name"] is True
+    assert config["defer_build"] is True
+
+
+def test_alias_or_name_both_populate() -> None:
+    by_alias = Person.model_validate({"name": "a", "code": "c", "in": "x"})
+    by_name = Person.model_validate({"name": "a", "code": "c", "source": "x"})
+    assert by_alias.source == by_name.source == "x"
+
+
+def test_plain_base_models_inside_are_not_table_models() -> None:
+    class Inner(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        value: int
+
+    plan = write_plan(Inner)
+    assert [entry.key for entry in plan.on_create] == ["value"]
