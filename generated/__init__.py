@@ -8,7 +8,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-SCHEMA_FINGERPRINT = "ca1e34066419478f"
+SCHEMA_FINGERPRINT = "1b0d1b79f8b500f3"
 GENERATOR_VERSION = "0.1.0"
 
 _EXPORTS: dict[str, str] = {

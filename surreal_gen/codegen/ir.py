@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Literal
 
 from surreal_gen.codegen.kinds import Kind, parse_kind, render_kind
-from surreal_gen.runtime.types import escape_ident
 
 TableType = Literal["normal", "relation", "any"]
 
@@ -69,9 +69,19 @@ def split_path(path: str) -> tuple[str, ...]:
     return tuple(segments)
 
 
+_PLAIN_SEGMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
 def join_path(segments: tuple[str, ...]) -> str:
-    """The canonical idiom for ``segments``: ``.*`` for elements, backticks where needed."""
-    return ".".join(ELEMENT if s == ELEMENT else escape_ident(s) for s in segments)
+    """The canonical idiom for ``segments``: ``.*`` for elements, and backticks only around
+    names that are not plain identifiers (a stable spelling, for display and snapshots)."""
+    return ".".join(
+        s if s == ELEMENT or _PLAIN_SEGMENT.fullmatch(s) else _backticked(s) for s in segments
+    )
+
+
+def _backticked(name: str) -> str:
+    return "`" + name.replace("\\", "\\\\").replace("`", "\\`") + "`"
 
 
 @dataclass(frozen=True)

@@ -549,6 +549,33 @@ def _geometry_type(types: tuple[str, ...]) -> PyType:
 _INT = re.compile(r"[-+]?\d+")
 
 
+_STRING_ESCAPES = {"\\": "\\", "'": "'", '"': '"', "n": "\n", "t": "\t", "r": "\r"}
+
+
+def _string_literal(text: str) -> str | None:
+    """The value of a quoted SurrealQL string as INFO prints it (``'a'``, or ``"it's"``), or
+    None when ``text`` is something else (or uses an escape we do not read)."""
+    if len(text) < 2 or text[0] not in "'\"" or text[-1] != text[0]:
+        return None
+    quote = text[0]
+    out: list[str] = []
+    body = text[1:-1]
+    i = 0
+    while i < len(body):
+        char = body[i]
+        if char == quote:
+            return None
+        if char == "\\":
+            if i + 1 >= len(body) or body[i + 1] not in _STRING_ESCAPES:
+                return None
+            out.append(_STRING_ESCAPES[body[i + 1]])
+            i += 2
+            continue
+        out.append(char)
+        i += 1
+    return "".join(out)
+
+
 def simple_default(text: str, value_type: PyType) -> str | None:
     """The Python literal for a DEFAULT that is a plain string, int, bool or NULL/NONE
     matching the field's type; None when the database must compute it."""
@@ -563,8 +590,9 @@ def simple_default(text: str, value_type: PyType) -> str | None:
         literal = str(int(stripped))
         if "int" in members or "int | float | Decimal" in value_type.text:
             return literal
-    if len(stripped) >= 2 and stripped[0] == stripped[-1] == "'" and "\\" not in stripped:
-        literal = py_str(stripped[1:-1])
+    text_value = _string_literal(stripped)
+    if text_value is not None:
+        literal = py_str(text_value)
         if "str" in members:
             return literal
     if literal is not None and any(m.startswith("Literal[") and literal in m for m in members):

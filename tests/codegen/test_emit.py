@@ -1,0 +1,173 @@
+"""Rendering and writing: deterministic bytes, schema text that cannot break or inject code,
+and an output folder written atomically and incrementally."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import inspect
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from surreal_gen.codegen import emit
+from surreal_gen.codegen.emit import MARKER, OutputError, render_package, write_package
+from surreal_gen.codegen.introspect import SchemaFile
+from surreal_gen.runtime.model import BaseSurrealModel
+from tests.codegen.reference import read_files, reference
+
+
+def _snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
+    return {
+        str(p.relative_to(folder)): (p.read_bytes(), p.stat().st_mtime_ns)
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_output_is_deterministic_and_the_same_from_both_engines() -> None:
+    from_two = render_package(reference("2.x").schema)
+    assert render_package(reference("2.x").schema) == from_two
+    assert render_package(reference("3.x").schema) == from_two
+    assert b"surrealdb-" not in b"".join(from_two.values())  # no engine version, no timestamp
+
+
+def test_every_module_compiles() -> None:
+    for path, content in render_package(reference("2.x").schema).items():
+        if path.endswith(".py"):
+            compile(content, path, "exec")
+
+
+NASTY = '""" + __import__("os").getcwd() + """ \\\\ \\n {{ x }} {% if %} \U0001f600 # end \\\\'
+"""SurrealQL text of a comment that tries to end a docstring, escape it, start Jinja, hide a
+newline and end on a backslash."""
+
+NASTY_SCHEMA = f"""
+DEFINE TABLE `odd "name"` SCHEMAFULL COMMENT '{NASTY}';
+DEFINE FIELD `a"b` ON `odd "name"` TYPE string COMMENT '{NASTY}';
+DEFINE FIELD `model_config` ON `odd "name"` TYPE int;
+DEFINE FIELD `1st` ON `odd "name"` TYPE option<string>;
+DEFINE FIELD `in` ON `odd "name"` TYPE option<int>;
+DEFINE FIELD quote ON `odd "name"` TYPE 'it\\'s' | "say \\"hi\\"" DEFAULT 'it\\'s';
+DEFINE FIELD nested ON `odd "name"` TYPE object;
+DEFINE FIELD nested.`x-y` ON `odd "name"` TYPE int COMMENT 'line one
+line two';
+"""
+
+
+def test_schema_text_is_escaped_never_interpolated(tmp_path: Path) -> None:
+    schema = read_files([SchemaFile("nasty.surql", NASTY_SCHEMA)]).schema
+    [table] = schema.tables
+    assert table.comment is not None and '"""' in table.comment and "\n" in table.comment
+    files = render_package(schema)
+    [module_file] = [p for p in files if p.endswith(".py") and p != "__init__.py"]
+    tree = ast.parse(files[module_file])
+    called = {ast.unparse(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
+    queryset = next(c for c in called if c.endswith("QuerySet"))
+    assert called == {"ConfigDict", "SurrealConfigDict", "Field", queryset}
+
+    write_package(tmp_path / "nasty_pkg", files)
+    sys.path.insert(0, str(tmp_path))
+    try:
+        module = importlib.import_module(f"nasty_pkg.{module_file[:-3]}")
+    finally:
+        sys.path.remove(str(tmp_path))
+        for name in [m for m in sys.modules if m.startswith("nasty_pkg")]:
+            del sys.modules[name]
+    [model] = [
+        v
+        for v in vars(module).values()
+        if isinstance(v, type) and issubclass(v, BaseSurrealModel) and v is not BaseSurrealModel
+    ]
+    assert inspect.getdoc(model) == inspect.cleandoc(table.comment)
+    assert model.model_config["table_name"] == 'odd "name"'
+    aliases = {f.alias or name for name, f in model.model_fields.items()}
+    assert aliases >= {'a"b', "model_config", "1st", "in", "quote", "nested"}
+    instance = model.model_validate(
+        {'a"b': "v", "model_config": 1, "quote": 'say "hi"', "nested": {"x-y": 2}}
+    )
+    dumped = instance.model_dump(by_alias=True, exclude_unset=True)
+    assert dumped["nested"] == {"x-y": 2} and dumped["quote"] == 'say "hi"'
+    assert (
+        model.model_validate({'a"b': "v", "model_config": 1, "nested": {"x-y": 2}}).quote == "it's"
+    )
+
+
+def test_unchanged_files_keep_bytes_and_mtime(tmp_path: Path) -> None:
+    out = tmp_path / "models"
+    files = render_package(reference("2.x").schema)
+    first = write_package(out, files)
+    assert set(first.created) == set(files) and not first.updated and not first.deleted
+    before = _snapshot(out)
+    again = write_package(out, files)
+    assert not again
+    assert _snapshot(out) == before
+
+
+def test_only_changed_files_are_rewritten_and_removed_tables_deleted(tmp_path: Path) -> None:
+    out = tmp_path / "models"
+    base = "DEFINE TABLE a SCHEMAFULL; DEFINE FIELD x ON a TYPE int; DEFINE TABLE b SCHEMAFULL;"
+    write_package(out, render_package(read_files([SchemaFile("s.surql", base)]).schema))
+    (out / "notes.txt").write_text("the user's own file")
+    before = _snapshot(out)
+
+    changed = "DEFINE TABLE a SCHEMAFULL; DEFINE FIELD x ON a TYPE string;"
+    changes = write_package(
+        out, render_package(read_files([SchemaFile("s.surql", changed)]).schema)
+    )
+    assert changes.updated == (MARKER, "__init__.py", "a.py")
+    assert changes.deleted == ("b.py",)
+    after = _snapshot(out)
+    assert not (out / "b.py").exists()
+    assert after["py.typed"] == before["py.typed"]
+    assert after["notes.txt"] == before["notes.txt"]
+    assert b"x: str" in after["a.py"][0]
+
+
+def test_refuses_a_folder_that_is_not_ours(tmp_path: Path) -> None:
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "important.py").write_text("keep me")
+    with pytest.raises(OutputError, match="not generated by surreal-gen"):
+        write_package(out, render_package(reference("2.x").schema))
+    assert [p.name for p in out.iterdir()] == ["important.py"]
+
+
+def test_deletes_only_listed_files_inside_the_folder(tmp_path: Path) -> None:
+    out = tmp_path / "models"
+    write_package(out, render_package(reference("2.x").schema))
+    outside = tmp_path / "outside.py"
+    outside.write_text("not ours")
+    marker = (out / MARKER).read_text().replace('"files": [', '"files": [\n    "../outside.py",')
+    (out / MARKER).write_text(marker)
+    write_package(out, render_package(reference("2.x").schema))
+    assert outside.read_text() == "not ours"
+
+
+def test_a_failed_write_leaves_the_folder_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "models"
+    write_package(
+        out, render_package(read_files([SchemaFile("s.surql", "DEFINE TABLE a;")]).schema)
+    )
+    before = _snapshot(out)
+    new_files = render_package(reference("2.x").schema)
+
+    real_replace = os.replace
+    calls = {"n": 0}
+
+    def failing_replace(src: str | Path, dst: str | Path) -> None:
+        calls["n"] += 1
+        if calls["n"] == 5:
+            raise OSError("disk full")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(emit.os, "replace", failing_replace)
+    with pytest.raises(OutputError, match="disk full"):
+        write_package(out, new_files)
+    monkeypatch.undo()
+    assert _snapshot(out) == before
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".models.")]
