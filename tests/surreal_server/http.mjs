@@ -64,6 +64,8 @@ export class HttpApi {
 	 * @param {() => number} options.dropSockets fault injection: cut every WebSocket
 	 * @param {(message: string) => void} options.log
 	 */
+	#basicTokens = new Map();
+
 	constructor({ engine, registry, version, dropSockets, log }) {
 		this.engine = engine;
 		this.registry = registry;
@@ -130,24 +132,38 @@ export class HttpApi {
 		}
 	}
 
+	/**
+	 * Sign the session in from the Authorization header. A password check costs about
+	 * 100 ms (argon2): the real server pays it on every Basic request, this one once per
+	 * credentials, then authenticates with the token that signin gave (same rights).
+	 */
 	async #authenticate(session, headers) {
 		const authorization = headers.authorization;
 		if (authorization === undefined) return;
-		let method;
-		let params;
-		if (/^basic /i.test(authorization)) {
-			const credentials = parseBasic(authorization);
-			if (headers["surreal-auth-ns"] !== undefined) credentials.ns = headers["surreal-auth-ns"];
-			if (headers["surreal-auth-db"] !== undefined) credentials.db = headers["surreal-auth-db"];
-			[method, params] = ["signin", [credentials]];
-		} else if (/^bearer /i.test(authorization)) {
-			[method, params] = ["authenticate", [authorization.slice("bearer ".length).trim()]];
-		} else {
-			throw new HttpFailure(401, "There was a problem with authentication");
+		if (/^bearer /i.test(authorization)) {
+			return this.#signIn(session, "authenticate", [authorization.slice("bearer ".length).trim()]);
 		}
+		if (!/^basic /i.test(authorization)) throw new HttpFailure(401, "There was a problem with authentication");
+		const credentials = parseBasic(authorization);
+		if (headers["surreal-auth-ns"] !== undefined) credentials.ns = headers["surreal-auth-ns"];
+		if (headers["surreal-auth-db"] !== undefined) credentials.db = headers["surreal-auth-db"];
+		const cacheKey = JSON.stringify(credentials);
+		const token = this.#basicTokens.get(cacheKey);
+		if (token !== undefined && (await this.#signIn(session, "authenticate", [token], false))) return;
+		this.#basicTokens.delete(cacheKey);
+		const result = await this.#signIn(session, "signin", [credentials]);
+		if (typeof result === "string") this.#basicTokens.set(cacheKey, result);
+	}
+
+	/** Run signin/authenticate; returns the decoded result, or false (or throws 401) on failure. */
+	async #signIn(session, method, params, required = true) {
 		const reply = await this.engine.call(method, params, session.hex);
-		if (!reply.ok) throw new HttpFailure(401, decode(reply.raw).message);
+		if (!reply.ok) {
+			if (required) throw new HttpFailure(401, decode(reply.raw).message);
+			return false;
+		}
 		session.afterSuccess(method, undefined, reply.raw);
+		return decode(reply.raw);
 	}
 
 	async #rpc(request, response) {

@@ -72,7 +72,13 @@ async function main() {
 	await defineRootUser(engine, config.user, config.pass);
 	const version = decode((await engine.call("version", [])).raw);
 	const registry = new Registry();
-	engine.onNotification((raw) => routeNotification(registry, raw));
+	engine.onNotification((raw) => {
+		try {
+			routeNotification(registry, raw);
+		} catch (error) {
+			log(`cannot deliver a notification: ${error.stack}`);
+		}
+	});
 
 	const sockets = new WebSocketServer({ noServer: true, handleProtocols: (offered) => chooseSubprotocol(offered) });
 	const dropSockets = () => {
@@ -81,7 +87,12 @@ async function main() {
 		return count;
 	};
 	const api = new HttpApi({ engine, registry, version, dropSockets, log });
-	const server = createServer((request, response) => api.handle(request, response));
+	const server = createServer((request, response) => {
+		api.handle(request, response).catch((error) => {
+			log(`${request.method} ${request.url} failed: ${error.stack}`);
+			response.destroy();
+		});
+	});
 	server.on("upgrade", (request, socket, head) => {
 		if (new URL(request.url, "http://localhost").pathname !== "/rpc") {
 			socket.destroy();

@@ -360,6 +360,30 @@ async def test_persistent_server_keeps_data_across_restarts(
         }
 
 
+async def test_engine_debug_output_cannot_stall_the_server(
+    surreal_server: SurrealServer, surreal_database: SurrealDatabase
+) -> None:
+    """Every commit on a change-feed table makes the engine print a block on stderr; far
+    more than a pipe holds must pass without the server blocking."""
+    async with connect(surreal_server) as ws:
+        socket = await signed_in(surreal_server, surreal_database, ws)
+        await socket.call("query", ["DEFINE TABLE feed CHANGEFEED 1h"])
+        statements = await socket.call("query", ["CREATE feed;" * 3000])
+        assert len(statements) == 3000
+        assert all(statement["status"] == "OK" for statement in statements)
+        [counted] = await socket.call("query", ["SELECT count() FROM feed GROUP ALL"])
+        assert counted["result"] == [{"count": 3000}]
+    if surreal_server.process is not None:
+        assert "timestamp.rs" not in surreal_server.process.stderr_tail
+
+
+async def test_sigterm_stops_the_server_cleanly(persistent_surreal_server: SurrealServer) -> None:
+    assert persistent_surreal_server.process is not None
+    async with connect(persistent_surreal_server) as ws:
+        await RawSocket(ws).call("ping")
+        assert await asyncio.to_thread(persistent_surreal_server.process.stop) == 0
+
+
 # -- HTTP ---------------------------------------------------------------------------------
 
 

@@ -32,7 +32,7 @@ function notificationEnvelope(session, entries) {
 	return encodeRawMap(envelope);
 }
 
-export async function serveWebSocket(socket, { engine, registry, log }) {
+export function serveWebSocket(socket, { engine, registry, log }) {
 	const json = socket.protocol !== "cbor";
 	const send = (bytes) => {
 		if (socket.readyState === socket.OPEN) socket.send(json ? cborToJsonText(bytes) : bytes, { binary: !json });
@@ -42,25 +42,25 @@ export async function serveWebSocket(socket, { engine, registry, log }) {
 	const ready = Session.open(engine, registry, deliver).then(
 		(session) => new RpcConnection({ engine, registry, session, websocket: true }),
 	);
-	const pinger = setInterval(() => socket.ping(), PING_INTERVAL_MS);
+	ready.catch((error) => {
+		log(`cannot open a session for a socket: ${error.message}`);
+		socket.terminate();
+	});
+	const pinger = setInterval(() => {
+		if (socket.readyState === socket.OPEN) socket.ping();
+	}, PING_INTERVAL_MS);
 
-	socket.on("message", async (data) => {
+	const handleMessage = async (data) => {
 		const connection = await ready;
 		const bytes = json ? jsonRequestToCbor(data.toString("utf8")) : Buffer.from(data);
-		if (bytes === null) {
-			send(encodeRawMap(new Map([["error", encode(PARSE_ERROR)]])));
-			return;
-		}
-		try {
-			send(await connection.handle(bytes));
-		} catch (error) {
-			log(`request failed: ${error.stack}`);
-		}
-	});
+		send(bytes === null ? encodeRawMap(new Map([["error", encode(PARSE_ERROR)]])) : await connection.handle(bytes));
+	};
+	socket.on("message", (data) => handleMessage(data).catch((error) => log(`request failed: ${error.stack}`)));
 	socket.on("error", (error) => log(`socket error: ${error.message}`));
-	socket.on("close", async () => {
+	socket.on("close", () => {
 		clearInterval(pinger);
-		const connection = await ready;
-		await connection.close();
+		ready
+			.then((connection) => connection.close())
+			.catch((error) => log(`cannot release a closed socket's sessions: ${error.message}`));
 	});
 }
