@@ -302,7 +302,10 @@ async def read_schema(
     Files are meant for a fresh embedded engine; a live database is only read. Connection
     problems become ``SchemaSourceError`` naming the URL.
     """
-    connection = Connection(config)
+    try:
+        connection = Connection(config)
+    except SurrealGenError as exc:
+        raise SchemaSourceError(str(exc)) from None
     try:
         await apply_files(connection, files)
         return await introspect(connection, strict=strict, tables=tables)
