@@ -30,12 +30,12 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from collections.abc import Set as AbstractSet
 
-from pydantic import BaseModel
-
+from surreal_gen.runtime.model import BaseSurrealModel
 from surreal_gen.runtime.types import escape_ident
 
 __all__ = [
     "DERIVED_CLASS_SUFFIXES",
+    "GENERATED_CODE_NAMES",
     "class_name",
     "class_names",
     "escape_ident",
@@ -51,32 +51,18 @@ DERIVED_CLASS_SUFFIXES = ("QuerySet", "Filters")
 _SOFT_KEYWORDS = frozenset({*keyword.softkwlist, "_", "case", "match", "type"})
 _KEYWORDS = frozenset(keyword.kwlist) | _SOFT_KEYWORDS
 
-_BASE_MODEL_ATTRIBUTES = frozenset(name for name in dir(BaseModel) if not name.startswith("_"))
-_RUNTIME_MODEL_ATTRIBUTES = frozenset(
-    {
-        "delete",
-        "from_db",
-        "from_db_many",
-        "get",
-        "get_connection",
-        "get_table_name",
-        "objects",
-        "record_id",
-        "refresh",
-        "save",
-    }
-)
+_MODEL_ATTRIBUTES = frozenset(name for name in dir(BaseSurrealModel) if not name.startswith("_"))
+"""What generated models inherit: pydantic's ``BaseModel`` API and the runtime's
+(``objects``, ``save``, ``get`` ...)."""
 _BUILTIN_TYPES = frozenset(
     name for name in dir(builtins) if isinstance(getattr(builtins, name), type)
 )
-_RESERVED_FIELDS = (
-    _KEYWORDS | _BASE_MODEL_ATTRIBUTES | _RUNTIME_MODEL_ATTRIBUTES | _BUILTIN_TYPES
-) - {"id"}
+_RESERVED_FIELDS = (_KEYWORDS | _MODEL_ATTRIBUTES | _BUILTIN_TYPES) - {"id"}
 """Attribute names a model field must not take. ``id`` is the record id and stays ``id``.
 Builtin type names are here because a field named ``str`` would shadow ``str`` in the
 annotations of the fields after it."""
 
-_GENERATED_CODE_NAMES = frozenset(
+GENERATED_CODE_NAMES = frozenset(
     {
         "Annotated",
         "Any",
@@ -84,6 +70,7 @@ _GENERATED_CODE_NAMES = frozenset(
         "BaseModel",
         "BaseSurrealModel",
         "Bound",
+        "ChangeFeedStream",
         "ClassVar",
         "Computed",
         "ConfigDict",
@@ -93,6 +80,7 @@ _GENERATED_CODE_NAMES = frozenset(
         "Field",
         "Geometry",
         "GeometryCollection",
+        "GeometryFeature",
         "GeometryLine",
         "GeometryMultiLine",
         "GeometryMultiPoint",
@@ -100,14 +88,22 @@ _GENERATED_CODE_NAMES = frozenset(
         "GeometryPoint",
         "GeometryPolygon",
         "Literal",
+        "LiveAction",
+        "LiveModelStream",
+        "ModelChangeEvent",
         "NONE",
+        "NotRequired",
         "Nullable",
         "Optional",
         "QuerySet",
         "Range",
         "ReadOnly",
         "RecordID",
+        "Required",
+        "Self",
+        "Sequence",
         "SurrealConfigDict",
+        "TYPE_CHECKING",
         "Table",
         "TypedDict",
         "UUID",
@@ -115,7 +111,8 @@ _GENERATED_CODE_NAMES = frozenset(
         "Unpack",
     }
 )
-_RESERVED_CLASSES = _KEYWORDS | frozenset(dir(builtins)) | _GENERATED_CODE_NAMES
+"""Names generated modules import or define; no class and no field takes one of them."""
+_RESERVED_CLASSES = _KEYWORDS | frozenset(dir(builtins)) | GENERATED_CODE_NAMES
 
 _WINDOWS_DEVICE_NAMES = frozenset(
     {"con", "prn", "aux", "nul"} | {f"{device}{n}" for device in ("com", "lpt") for n in range(10)}

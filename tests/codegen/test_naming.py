@@ -19,6 +19,7 @@ from surreal_gen.codegen.naming import (
     module_name,
     module_names,
 )
+from surreal_gen.runtime.model import BaseSurrealModel
 
 SOFT_KEYWORDS = {"_", "case", "match", "type"}
 
@@ -87,8 +88,9 @@ def test_field_names_avoid_keywords_and_model_attributes() -> None:
         assert field_name(attribute) == attribute + "_"
     for attribute in ("save", "delete", "refresh", "get", "str", "int"):
         assert field_name(attribute) == attribute + "_"
-    public = [name for name in dir(BaseModel) if not name.startswith("_")]
-    assert all(field_name(name) not in public for name in public)
+    inherited = {name for name in dir(BaseSurrealModel) if not name.startswith("_")} - {"id"}
+    assert inherited > {name for name in dir(BaseModel) if not name.startswith("_")}
+    assert all(field_name(name) not in inherited for name in inherited)
     assert field_name("model_config") == "field_model_config"
 
 
