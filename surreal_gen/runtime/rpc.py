@@ -13,8 +13,8 @@ from typing import Any, Literal
 from surreal_gen.runtime import cbor
 from surreal_gen.runtime.errors import (
     AuthenticationError,
+    InvalidQueryError,
     NotFoundError,
-    RpcError,
     SurrealConnectionError,
     SurrealGenError,
     error_from_reply,
@@ -133,7 +133,7 @@ class Codec:
         try:
             return cbor.encode(envelope, self.engine_major)
         except (TypeError, ValueError) as exc:
-            raise RpcError(f"cannot encode {method} parameters: {exc}", kind="Validation") from exc
+            raise InvalidQueryError(f"cannot send the {method} parameters: {exc}") from None
 
     def reply(self, data: bytes) -> Reply:
         try:
