@@ -1,0 +1,139 @@
+"""The checked-in `generated/` package: current, importable, lazy, and typed so that mypy
+catches a filter on a missing field or with a wrong value."""
+
+from __future__ import annotations
+
+import importlib
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from mypy import api as mypy_api
+
+from surreal_gen.codegen.emit import render_package
+from surreal_gen.runtime.model import BaseSurrealModel
+from tests.codegen.reference import GENERATED_DIR, REPO, reference
+
+
+@pytest.mark.parametrize("engine", ["2.x", "3.x"])
+def test_checked_in_package_is_current(engine: str) -> None:
+    expected = render_package(reference(engine).schema)
+    on_disk = {
+        str(p.relative_to(GENERATED_DIR)): p.read_bytes()
+        for p in GENERATED_DIR.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    }
+    assert on_disk == expected, "generated/ is stale: run surreal-gen"
+
+
+def test_every_export_imports_and_validates() -> None:
+    package = importlib.import_module("generated")
+    exported = {name: getattr(package, name) for name in package.__all__}
+    models = [
+        v for v in exported.values() if isinstance(v, type) and issubclass(v, BaseSurrealModel)
+    ]
+    assert {m.get_table_name() for m in models} == {t.name for t in reference("2.x").schema.tables}
+    for model in models:
+        assert model.model_rebuild() is not False
+        assert "id" in model.model_fields
+    assert package.SCHEMA_FINGERPRINT == reference("2.x").schema.fingerprint
+
+
+def test_package_import_is_lazy() -> None:
+    probe = textwrap.dedent(
+        """
+        import sys
+        import generated
+        before = sorted(m for m in sys.modules if m.startswith("generated"))
+        generated.ChatMessage
+        after = sorted(m for m in sys.modules if m.startswith("generated"))
+        print(before, after)
+        """
+    )
+    output = subprocess.run(
+        [sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert output == "['generated'] ['generated', 'generated.chat_message']"
+
+
+def _mypy(tmp_path: Path, code: str) -> tuple[str, int]:
+    """mypy --strict over generated/ and ``code`` (errors inside the runtime are not ours)."""
+    usage = tmp_path / "usage.py"
+    usage.write_text(textwrap.dedent(code))
+    stdout, stderr, status = mypy_api.run(
+        [
+            "--strict",
+            "--follow-imports=silent",
+            "--no-error-summary",
+            "--cache-dir",
+            str(REPO / ".mypy_cache"),
+            str(GENERATED_DIR),
+            str(usage),
+        ]
+    )
+    return stdout + stderr, status
+
+
+GOOD_USAGE = """
+from generated import ChatMessage, Person, Purchase
+from generated.person import PersonQuerySet
+from surreal_gen.runtime.types import RecordID
+
+
+async def use() -> None:
+    adults: PersonQuerySet = Person.objects().filter(age__gte=18, status="active")
+    adults = adults.filter(address__city__startswith="Par", tags__contains="x")
+    adults = adults.exclude(best_friend=RecordID("person", 1), nickname=None)
+    people: list[Person] = await adults.all()
+    for person in people:
+        city: str | None = person.address.city if person.address else None
+        print(city, person.class_, person.balance + 1)
+    orders = await Purchase.objects().filter(buyer=RecordID("person", "ann")).all()
+    print([item.unit_price for order in orders for item in order.items])
+    stream = ChatMessage.objects().live(room="general", diff=True)
+    feed = ChatMessage.objects().changes(since=0, sender__in=["ann", "bob"])
+    print(stream, feed)
+"""
+
+
+def test_generated_package_passes_mypy_strict(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(REPO)
+    output, status = _mypy(tmp_path, GOOD_USAGE)
+    assert status == 0, output
+
+
+BAD_USAGE = """
+from generated import ChatMessage, Person
+
+Person.objects().filter(agee=3)
+Person.objects().filter(age="old")
+Person.objects().filter(status="deleted")
+ChatMessage.objects().live(rom="general")
+"""
+
+
+def test_bad_filters_fail_mypy_with_the_expected_messages(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(REPO)
+    output, status = _mypy(tmp_path, BAD_USAGE)
+    assert status == 1
+    expected = [
+        'usage.py:4: error: Unexpected keyword argument "agee" for "filter" of "PersonQuerySet"',
+        (
+            'usage.py:5: error: Argument "age" to "filter" of "PersonQuerySet" has incompatible '
+            'type "str"; expected "int"'
+        ),
+        (
+            'usage.py:6: error: Argument "status" to "filter" of "PersonQuerySet" has incompatible '
+            "type \"Literal['deleted']\"; expected \"Literal['active', 'banned', 'pending']\""
+        ),
+        'usage.py:7: error: Unexpected keyword argument "rom" for "live" of "ChatMessageQuerySet"',
+    ]
+    lines = output.splitlines()
+    for message in expected:
+        assert any(message in line for line in lines), output
