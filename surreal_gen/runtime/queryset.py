@@ -172,7 +172,7 @@ class QuerySet(Generic[T]):
         order: list[str] = []
         for name in fields:
             descending = name.startswith("-")
-            path = self._resolve(name.removeprefix("-").split("__"), "order_by", name)
+            path = self._resolve(_split_key(name.removeprefix("-")), "order_by", name)
             order.append(f"{path.text} {'DESC' if descending else 'ASC'}")
         return self._clone(_order=tuple(order))
 
@@ -362,7 +362,7 @@ class QuerySet(Generic[T]):
         return self._clone(_groups=(*self._groups, _Group(negated, conditions)))
 
     def _condition(self, key: str, value: Any, method: str) -> _Condition:
-        parts = key.split("__")
+        parts = _split_key(key)
         lookup = "exact"
         if len(parts) > 1 and parts[-1] in LOOKUPS:
             lookup = parts.pop()
@@ -509,6 +509,22 @@ class QuerySet(Generic[T]):
                 "expected a non-negative integer"
             )
         return count
+
+
+def _split_key(key: str) -> list[str]:
+    """`address__city__startswith` -> parts; `from___gte` -> `["from_", "gte"]`.
+
+    pydantic field names cannot start with `_`, so a part that does is the trailing
+    underscore of the previous name (generated models rename keywords to `from_`).
+    """
+    parts = key.split("__")
+    merged = [parts[0]]
+    for part in parts[1:]:
+        if part.startswith("_") and merged[-1]:
+            merged[-1] += "_"
+            part = part[1:]
+        merged.append(part)
+    return merged
 
 
 def _prefixed(where: str) -> str:
