@@ -1,0 +1,168 @@
+"""The connection manager and Connection on the embedded engines (2.x and 3.x wheels)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from surreal_gen.runtime.connection import Connection, ConnectionConfig, SurrealDBConnectionManager
+from surreal_gen.runtime.errors import (
+    AlreadyExistsError,
+    ConfigurationError,
+    LiveQueryError,
+    NotFoundError,
+    QueryError,
+    RpcError,
+    SurrealConnectionError,
+)
+from surreal_gen.runtime.types import RecordID
+
+
+@pytest.fixture(autouse=True)
+def clean_manager() -> Iterator[None]:
+    yield
+    SurrealDBConnectionManager._connections.clear()
+
+
+@pytest.fixture(params=[2, 3], ids=["engine-2", "engine-3"])
+async def engine(request: pytest.FixtureRequest) -> AsyncIterator[Connection]:
+    connection = SurrealDBConnectionManager.set_connection(
+        f"mem://?engine={request.param}", "root", "root", "ns", "db"
+    )
+    yield connection
+    await connection.close()
+
+
+async def test_set_connection_is_positional_and_lazy(engine: Connection) -> None:
+    assert SurrealDBConnectionManager.get_connection() is engine
+    assert not engine.connected
+    with pytest.raises(SurrealConnectionError, match="not connected yet"):
+        _ = engine.engine_major
+    assert await engine.query("RETURN 1 + 1") == [2]
+    assert engine.connected
+    assert engine.engine_major == int(engine.url[-1])
+    assert engine.version.startswith("surrealdb-")
+
+
+async def test_named_connections_are_separate_databases() -> None:
+    first = SurrealDBConnectionManager.set_connection("mem://", "root", "root", "ns", "one")
+    second = SurrealDBConnectionManager.set_connection(
+        "mem://?engine=3", "root", "root", "ns", "two", name="other"
+    )
+    assert SurrealDBConnectionManager.get_connection("other") is second
+    assert SurrealDBConnectionManager.names() == ["default", "other"]
+    await first.query("CREATE item:1")
+    [info] = await second.query("INFO FOR DB")
+    assert info["tables"] == {}
+    await SurrealDBConnectionManager.close_all()
+    assert SurrealDBConnectionManager.names() == []
+
+
+def test_unknown_connection_name_is_a_clear_error() -> None:
+    with pytest.raises(ConfigurationError, match="no SurrealDB connection named 'missing'"):
+        SurrealDBConnectionManager.get_connection("missing")
+
+
+@pytest.mark.parametrize("url", ["ftp://localhost", "localhost:8000", "postgres://x/y"])
+def test_wrong_scheme_is_a_configuration_error(url: str) -> None:
+    with pytest.raises(ConfigurationError, match="one of mem://, surrealkv://PATH, ws://"):
+        SurrealDBConnectionManager.set_connection(url, "root", "root", "ns", "db")
+
+
+async def test_unknown_embedded_engine_is_a_configuration_error() -> None:
+    connection = SurrealDBConnectionManager.set_connection("mem://?engine=9", None, None, "n", "d")
+    with pytest.raises(ConfigurationError, match="unknown embedded engine '9'"):
+        await connection.connect()
+
+
+async def test_query_returns_one_result_per_statement(engine: Connection) -> None:
+    results = await engine.query(
+        "CREATE person:ann SET age = $age; SELECT * FROM person; RETURN $age",
+        {"age": 30},
+    )
+    assert results == [
+        [{"id": RecordID("person", "ann"), "age": 30}],
+        [{"id": RecordID("person", "ann"), "age": 30}],
+        30,
+    ]
+
+
+async def test_an_err_statement_raises_query_error_naming_it(engine: Connection) -> None:
+    await engine.query("CREATE person:ann")
+    with pytest.raises(QueryError) as info:
+        await engine.query("RETURN 1; CREATE person:ann; RETURN 2")
+    error = info.value
+    assert error.statement == 1
+    assert str(error).startswith("statement 1: ")
+    assert "already exists" in error.message
+    assert isinstance(error, AlreadyExistsError)
+    assert error.kind == "AlreadyExists"
+
+
+async def test_thrown_errors_keep_their_message(engine: Connection) -> None:
+    with pytest.raises(QueryError, match="statement 0: .*out of stock"):
+        await engine.query("THROW 'out of stock'")
+
+
+async def test_rpc_errors_map_by_kind_on_both_engines(engine: Connection) -> None:
+    with pytest.raises(NotFoundError, match="Method not found"):
+        await engine.rpc("no_such_method", [])
+    with pytest.raises(RpcError, match="Parse error") as info:
+        await engine.query("RETURN (")
+    assert info.value.kind == "Validation"
+
+
+async def test_raw_rpc_methods(engine: Connection) -> None:
+    created = await engine.rpc("create", [RecordID("person", "bob"), {"age": 5}])
+    created = created[0] if isinstance(created, list) else created
+    assert created == {"id": RecordID("person", "bob"), "age": 5}
+    assert await engine.rpc("select", [RecordID("person", "bob")]) == created
+    assert await engine.rpc("ping") is None
+
+
+async def test_concurrent_queries_share_one_connection(engine: Connection) -> None:
+    results = await asyncio.gather(*(engine.query("RETURN $n", {"n": n}) for n in range(50)))
+    assert results == [[n] for n in range(50)]
+
+
+async def test_embedded_has_no_live_notifications_and_is_its_own_companion(
+    engine: Connection,
+) -> None:
+    assert not engine.supports_live
+    assert engine.http_companion() is engine
+    with pytest.raises(LiveQueryError, match="live queries need a WebSocket connection"):
+        engine.live_notifications(uuid.uuid4())
+
+
+async def test_surrealkv_keeps_data_across_connections(tmp_path: Path) -> None:
+    url = f"surrealkv://{tmp_path / 'data'}"
+    first = SurrealDBConnectionManager.set_connection(url, "root", "root", "ns", "db")
+    await first.query("CREATE person:kept")
+    await first.close()
+    second = SurrealDBConnectionManager.set_connection(url, "root", "root", "ns", "db")
+    assert await second.query("SELECT VALUE id FROM person") == [[RecordID("person", "kept")]]
+    await second.close()
+
+
+def test_a_connection_follows_its_event_loop() -> None:
+    """asyncio.run twice (a new loop each time) still works: the transport is reopened."""
+    connection = Connection(ConnectionConfig("mem://", namespace="ns", database="db"))
+
+    async def ask() -> list[object]:
+        return await connection.query("RETURN 7")
+
+    assert asyncio.run(ask()) == [7]
+    assert asyncio.run(ask()) == [7]
+
+
+async def test_replacing_a_named_connection_closes_the_old_one() -> None:
+    old = SurrealDBConnectionManager.set_connection("mem://", "root", "root", "ns", "db")
+    await old.connect()
+    new = SurrealDBConnectionManager.set_connection("mem://", "root", "root", "ns", "db")
+    assert SurrealDBConnectionManager.get_connection() is new
+    await asyncio.sleep(0)  # let the background close run
+    assert not old.connected
