@@ -11,7 +11,8 @@ Modes:
   sg-surql     surreal-gen end to end from .surql: apply, introspect, render, write
   sg-loaded    surreal-gen from an already-loaded database (a surrealkv:// store filled by
                an earlier process): introspect, render, write
-  sg-render    surreal-gen render + write alone, from an introspected schema held in memory
+  sg-render    surreal-gen render + write alone (the schema is introspected from the store
+               first, untimed)
 """
 
 from __future__ import annotations
@@ -90,7 +91,7 @@ def child_sg(mode: str, surql: Path, store: Path, out: Path, n_tables: int) -> N
         sg_api.generate_from_url(f"surrealkv://{store}", out)
         work = time.perf_counter() - start
     else:
-        schema = sg_api.introspect_surql(surql)
+        schema = sg_api.introspect_url(f"surrealkv://{store}")
         start = time.perf_counter()
         sg_api.render_and_write(schema, out)
         work = time.perf_counter() - start
@@ -116,7 +117,7 @@ def run_size(n: int, fields: int, work: Path, modes: list[str]) -> list[Result]:
         if mode.startswith("sg-") and not sg_api.available():
             results.append(Result(n, mode, None, skipped=sg_api.missing_reason()))
             continue
-        if mode == "sg-loaded" and not store.exists():
+        if mode in ("sg-loaded", "sg-render") and not store.exists():
             asyncio.run(load_store(surql, store))
         out = size_dir / f"out_{mode.replace('-', '_')}"
         shutil.rmtree(out, ignore_errors=True)
@@ -190,6 +191,21 @@ def print_growth(results: list[Result]) -> None:
     print_table(["mode"] + [f"N={n}" for n in sizes], rows)
 
 
+def print_phases(results: list[Result]) -> None:
+    """surreal-gen's time split by phase, from differences between its modes."""
+    by_key = {(r.n, r.mode): r.work_s for r in results if r.run is not None}
+    rows = []
+    for n in sorted({r.n for r in results}):
+        if all((n, m) in by_key for m in MODES[1:]):
+            surql, loaded, render = (by_key[(n, m)] for m in MODES[1:])
+            rows.append([n, surql - loaded, loaded - render, render])
+    if rows:
+        print(
+            "surreal-gen phases, seconds (apply = sg-surql - sg-loaded, introspect = sg-loaded - sg-render):"
+        )
+        print_table(["N", "apply .surql", "introspect", "render + write"], rows)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="surreal-gen vs datamodel-code-generator")
     parser.add_argument("--quick", action="store_true", help="N = 100, 300")
@@ -217,6 +233,7 @@ def main() -> None:
     )
     print_results(results)
     print_growth(results)
+    print_phases(results)
     key_line = print_ratios(results)
     print(key_line)
 

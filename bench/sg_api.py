@@ -50,14 +50,13 @@ def generate_from_url(url: str, out: Path) -> None:
     )
 
 
-def introspect_surql(surql: Path) -> Any:
-    """The schema IR of a .surql file, read the way the CLI reads it (fresh embedded engine)."""
-    from surreal_gen.codegen.cli import schema_files
-    from surreal_gen.codegen.introspect import EMBEDDED_URL, read_schema
+def introspect_url(url: str) -> Any:
+    """The schema IR of an already-loaded database, read the way the CLI reads it."""
+    from surreal_gen.codegen.introspect import read_schema
     from surreal_gen.runtime.connection import ConnectionConfig
 
-    config = ConnectionConfig(url=EMBEDDED_URL, namespace="surreal_gen", database="schema")
-    return asyncio.run(read_schema(config, files=schema_files([surql]))).schema
+    config = ConnectionConfig(url=url, namespace=NAMESPACE, database=DATABASE)
+    return asyncio.run(read_schema(config)).schema
 
 
 def render_and_write(schema: Any, out: Path) -> None:
