@@ -6,7 +6,7 @@ import json
 import math
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import cbor2
 import pytest
@@ -19,6 +19,7 @@ from surreal_gen.codegen.kinds import (
     ArrayLiteral,
     File,
     Geometry,
+    GeometryType,
     Kind,
     KindSyntaxError,
     LiteralValue,
@@ -29,6 +30,7 @@ from surreal_gen.codegen.kinds import (
     Record,
     References,
     Scalar,
+    ScalarName,
     Set,
     TableKind,
     Union,
@@ -158,17 +160,13 @@ leaves = st.one_of(
     st.just(AnyKind()),
     st.just(NoneKind()),
     st.just(NullKind()),
-    st.sampled_from(
-        ["bool", "bytes", "datetime", "decimal", "duration", "float", "int", "number"]
-        + ["object", "string", "uuid", "regex", "function", "range"]
-    ).map(Scalar),
+    st.sampled_from(get_args(ScalarName)).map(Scalar),
     st.lists(names, unique=True, max_size=3).map(lambda tables: Record(tuple(tables))),
     st.lists(names, unique=True, max_size=3).map(lambda tables: TableKind(tuple(tables))),
     st.lists(names, unique=True, max_size=2).map(lambda buckets: File(tuple(buckets))),
-    st.lists(
-        st.sampled_from(["point", "line", "polygon", "multipoint", "multiline", "multipolygon"]),
-        unique=True,
-    ).map(lambda types: Geometry(tuple(types))),
+    st.lists(st.sampled_from(get_args(GeometryType)), unique=True).map(
+        lambda types: Geometry(tuple(types))
+    ),
     st.builds(
         References,
         st.none() | names,
@@ -279,11 +277,10 @@ ONE_ENGINE_ONLY |= {"file<bucket1>", "table", "table<a | b>", "NaN", "Infinity"}
 
 async def engine_kinds(version: int, kinds_in: list[str]) -> list[str | None]:
     """Define one field per kind on a fresh embedded engine; return each field's INFO kind."""
-    if version == 2:
-        from surrealdb._surrealdb_ext import AsyncEmbeddedDB  # type: ignore[import-untyped]
-    else:
-        from surrealdb_embedded import AsyncEmbeddedDB  # type: ignore[import-not-found,no-redef]
-    db = AsyncEmbeddedDB("mem://")
+    from surrealdb._surrealdb_ext import AsyncEmbeddedDB as Engine2
+    from surrealdb_embedded import AsyncEmbeddedDB as Engine3
+
+    db: Any = Engine2("mem://") if version == 2 else Engine3("mem://")
     await db.connect()
 
     async def query(sql: str) -> Any:
