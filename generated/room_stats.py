@@ -18,9 +18,9 @@ if TYPE_CHECKING:
 
 
 class RoomStats(BaseSurrealModel):
-    """View room_stats."""
+    """View room_stats (read-only)."""
 
-    model_config = SurrealConfigDict(table_name="room_stats", extra="allow")
+    model_config = SurrealConfigDict(table_name="room_stats", extra="allow", frozen=True)
 
     id: RecordID[Literal["room_stats"]] | None = None
 

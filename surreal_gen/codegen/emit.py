@@ -24,6 +24,7 @@ import jinja2
 from surreal_gen import __version__
 from surreal_gen.codegen import naming
 from surreal_gen.codegen.ir import Schema, schema_to_json
+from surreal_gen.codegen.jsonschema_out import schema_json_files
 from surreal_gen.codegen.mapping import ModulePlan, plan_module, py_str
 
 MARKER = ".surreal-gen.json"
@@ -95,7 +96,8 @@ ExtraFiles = Callable[[Schema, Mapping[str, str]], Mapping[str, bytes]]
 
 
 def render_package(schema: Schema, *, extra_files: ExtraFiles | None = None) -> dict[str, bytes]:
-    """Every file of the generated package, by relative path, including the marker."""
+    """Every file of the generated package, by relative path: a module per table, the lazy
+    ``__init__.py``, ``py.typed``, ``schema.json`` (JSON Schema 2020-12) and the marker."""
     env = _environment()
     names = PackageNames.for_schema(schema)
     table_template = env.get_template("table_module.py.jinja")
@@ -116,6 +118,7 @@ def render_package(schema: Schema, *, extra_files: ExtraFiles | None = None) -> 
     )
     files["__init__.py"] = init.encode("utf-8")
     files["py.typed"] = b""
+    files.update(schema_json_files(schema, names.classes))
     if extra_files is not None:
         files.update(extra_files(schema, names.classes))
     files[MARKER] = _marker(schema, sorted(files))
