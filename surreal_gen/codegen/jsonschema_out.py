@@ -102,9 +102,8 @@ def json_schema(schema: Schema, class_names: Mapping[str, str]) -> JsonSchema:
     (``emit.PackageNames.classes``), which names each table's ``$defs`` entry."""
     builder = _DocumentBuilder(taken=set(class_names.values()))
     for table in schema.tables:
-        builder.defs[class_names[table.name]] = _TableBuilder(builder, table).table_def(
-            class_names[table.name]
-        )
+        class_name = class_names[table.name]
+        builder.defs[class_name] = _TableBuilder(builder, table, class_name).table_def()
     return {
         "$schema": DIALECT,
         "title": "SurrealDB schema",
@@ -177,6 +176,7 @@ def _geometry_schema(name: str, document: _DocumentBuilder) -> JsonSchema:
 class _TableBuilder:
     document: _DocumentBuilder
     table: Table
+    class_name: str
     fields: dict[tuple[str, ...], Field] = field(default_factory=dict)
     children: dict[tuple[str, ...], list[str]] = field(default_factory=dict)
 
@@ -189,7 +189,7 @@ class _TableBuilder:
                 if segments[depth] not in names:
                     names.append(segments[depth])
 
-    def table_def(self, class_name: str) -> JsonSchema:
+    def table_def(self) -> JsonSchema:
         properties: dict[str, JsonSchema] = {
             "id": {
                 **_record_schema((self.table.name,)),
@@ -208,7 +208,7 @@ class _TableBuilder:
             properties[name], is_required = self.property_schema((name,))
             if is_required:
                 required.append(name)
-        result: JsonSchema = {"title": class_name, "type": "object"}
+        result: JsonSchema = {"title": self.class_name, "type": "object"}
         if self.table.comment:
             result["description"] = self.table.comment
         result |= {
@@ -331,8 +331,9 @@ class _TableBuilder:
         return self.document.define(self.name_hint(segments), schema)
 
     def name_hint(self, segments: tuple[str, ...]) -> str:
+        """As mapping.py names nested models: ``PersonAddress``, ``PurchaseItemsItem``."""
         parts = ["item" if segment == ELEMENT else segment for segment in segments]
-        return "_".join([self.table.name, *parts])
+        return "_".join([self.class_name, *parts])
 
 
 def _record_schema(tables: tuple[str, ...]) -> JsonSchema:
