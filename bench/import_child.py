@@ -1,7 +1,7 @@
 """One import-cost sample, run as `python -m bench.import_child CASE WORK PACKAGE CLASS`.
 
 Imports only the standard library before its clock starts, so the figure is the import
-itself. Prints `BENCH_RESULT {"import_s": ...}` (see bench/measure.py).
+itself. Prints `BENCH_RESULT {"import_s": ..., "peak_rss_kb": ...}` (see bench/measure.py).
 """
 
 import importlib
@@ -29,7 +29,9 @@ def main() -> None:
         if len(models) < 2:
             raise SystemExit(f"{package} exports {len(models)} names")
     elapsed = time.perf_counter() - start
-    print("BENCH_RESULT " + json.dumps({"import_s": elapsed}), flush=True)
+    with open("/proc/self/status", encoding="ascii") as status:
+        peak_kb = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+    print("BENCH_RESULT " + json.dumps({"import_s": elapsed, "peak_rss_kb": peak_kb}), flush=True)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,11 @@
 """Measurement plumbing: run a child process, read its wall time, peak RSS and its own report.
 
 A child reports in-process figures by printing one line `BENCH_RESULT <json>` (see `report`).
-Peak memory comes from `os.wait4`, so it is the child's own maximum resident set, not the
-running maximum over every child that `RUSAGE_CHILDREN` would give.
+
+Peak memory: Linux carries a process's `ru_maxrss` across fork and exec, so a child started
+from a large parent reports at least the parent's size. A child that reports therefore reads
+its own high-water mark (`VmHWM` in /proc/self/status, which starts afresh at exec); for other
+children the parent falls back to `ru_maxrss` from `os.wait4`.
 """
 
 from __future__ import annotations
@@ -32,9 +35,18 @@ class ChildRun:
     report: dict[str, Any] = field(default_factory=dict)
 
 
+def own_peak_rss_kb() -> int:
+    """This process's peak resident set since exec, in KiB."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    raise RuntimeError("no VmHWM in /proc/self/status")
+
+
 def report(**values: Any) -> None:
-    """Called in a child: hand `values` to the parent."""
-    print(RESULT_PREFIX + json.dumps(values), flush=True)
+    """Called in a child: hand `values` (and the child's own peak RSS) to the parent."""
+    print(RESULT_PREFIX + json.dumps(dict(values, peak_rss_kb=own_peak_rss_kb())), flush=True)
 
 
 def run_child(argv: Sequence[str], *, cwd: Path | None = None, timeout: float = 900) -> ChildRun:
@@ -62,7 +74,8 @@ def run_child(argv: Sequence[str], *, cwd: Path | None = None, timeout: float = 
         )
     lines = [line for line in stdout.splitlines() if line.startswith(RESULT_PREFIX)]
     child_report = json.loads(lines[-1][len(RESULT_PREFIX) :]) if lines else {}
-    return ChildRun(wall, usage.ru_maxrss / 1024, child_report)
+    peak_kb = child_report.pop("peak_rss_kb", usage.ru_maxrss)
+    return ChildRun(wall, peak_kb / 1024, child_report)
 
 
 def python_child(module: str, *args: str, timeout: float = 900) -> ChildRun:
