@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -33,10 +34,12 @@ PERSON_SCHEMA = REPO_ROOT / "schema" / "people.surql"
 
 def person_data(n: int) -> dict[str, Any]:
     """Person n: every optional part present on some rows and absent on others."""
+    from surreal_gen.runtime import GeometryPoint
+
     data: dict[str, Any] = {
         "name": f"Person {n}",
         "email": f"Person{n}@Example.com",
-        "balance": f"{n}.25",
+        "balance": Decimal(f"{n}.25"),
         "status": ["active", "banned", "pending"][n % 3],
         "level": n % 3 + 1,
         "tags": [f"tag{n % 7}", f"tag{n % 11}"],
@@ -48,7 +51,7 @@ def person_data(n: int) -> dict[str, Any]:
         data["address"] = {
             "street": f"{n} Main St",
             "city": "Springfield",
-            "location": {"type": "Point", "coordinates": [n / 1000, 1.5]},
+            "location": GeometryPoint(n / 1000, 1.5),
             "country": {"code": "FR", "name": "France"},
         }
     if n % 3 == 0:
