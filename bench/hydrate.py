@@ -34,7 +34,7 @@ PERSON_SCHEMA = REPO_ROOT / "schema" / "people.surql"
 
 def person_data(n: int) -> dict[str, Any]:
     """Person n: every optional part present on some rows and absent on others."""
-    from surreal_gen.runtime import GeometryPoint
+    from surreal_gen.runtime import GeometryPoint, RecordID
 
     data: dict[str, Any] = {
         "name": f"Person {n}",
@@ -57,6 +57,7 @@ def person_data(n: int) -> dict[str, Any]:
     if n % 3 == 0:
         data["class"] = "premium"
         data["json"] = True
+        data["best_friend"] = RecordID("person", (n + 1) % DISTINCT_ROWS)
     return data
 
 
