@@ -9,7 +9,7 @@ Invariants of a parsed (normalised) kind:
 
 - ``Union.members`` has two or more distinct members, none of them ``Union``, ``Option``,
   ``NoneKind`` or ``AnyKind``.
-- ``Option.inner`` is never ``Option`` or ``NoneKind``.
+- ``Option.inner`` is never ``Option``, ``NoneKind`` or ``AnyKind``.
 - ``ObjectLiteral.fields`` is sorted by key (code point order, as the engine sorts), keys unique.
 """
 
@@ -196,7 +196,7 @@ class KindSyntaxError(ValueError):
     """A kind string the parser cannot read; ``position`` is the 0-based offset in ``text``."""
 
     def __init__(self, message: str, text: str, position: int) -> None:
-        super().__init__(f"{message} at column {position + 1} of kind {text!r}")
+        super().__init__(f"{message} at column {position + 1} of kind {_excerpt(text)}")
         self.message = message
         self.text = text
         self.position = position
@@ -238,12 +238,14 @@ def literal(value: LiteralPython) -> LiteralValue:
     if isinstance(value, bool):
         return LiteralValue("bool", "true" if value else "false", value)
     if isinstance(value, int):
+        if value not in _INT_RANGE:
+            raise ValueError(f"an int literal must fit in 64 bits, not {value}")
         return LiteralValue("int", str(value), value)
     if isinstance(value, float):
         return LiteralValue("float", _float_text(value), value)
     if isinstance(value, Decimal):
-        if not value.is_finite():
-            raise ValueError(f"a decimal literal must be finite, not {value}")
+        if not value.is_finite() or value.adjusted() not in _DECIMAL_EXPONENTS:
+            raise ValueError(f"a decimal literal must be finite and within 1e±28, not {value}")
         plain = _plain_number(value)
         return LiteralValue("decimal", plain + "dec", Decimal(plain))
     return LiteralValue("string", _quote_string(value), value)
@@ -275,11 +277,8 @@ def parse_kind_lenient(text: str, where: str, *, strict: bool) -> tuple[Kind, st
     except KindSyntaxError as error:
         if strict:
             raise KindSyntaxError(f"{where}: {error.message}", text, error.position) from None
-        column = error.position + 1
-        return (
-            AnyKind(),
-            f"{where}: cannot read kind {text!r} ({error.message} at column {column}); typed as any",
-        )
+        problem = f"{error.message} at column {error.position + 1}"
+        return AnyKind(), f"{where}: cannot read kind {_excerpt(text)} ({problem}); typed as any"
 
 
 _SCALARS: frozenset[str] = frozenset(get_args(ScalarName))
@@ -289,7 +288,11 @@ _MAX_DEPTH = 200
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _IDENT_WORD = re.compile(r"[A-Za-z0-9_]+")
 _UINT = re.compile(r"[0-9]+")
-_DURATION = re.compile(r"(?:[0-9]+(?:ns|us|µs|μs|ms|s|m|h|d|w|y))+(?![A-Za-z0-9_])")
+_DURATION = re.compile(r"(?:[0-9]{1,20}(?:ns|us|µs|μs|ms|s|m|h|d|w|y))+(?![A-Za-z0-9_])")
+_INT_RANGE = range(-(2**63), 2**63)
+_DECIMAL_EXPONENTS = range(-28, 29)
+"""What the engine's 64-bit integers and 96-bit decimals hold; bigger literals are refused
+(also keeping a hostile kind string from making huge numbers or strings)."""
 _NUMBER = re.compile(
     r"(?P<digits>[0-9][0-9_]*(?:\.[0-9][0-9_]*)?(?:[eE][+-]?[0-9]+)?)(?P<suffix>f|dec)?"
     r"(?![A-Za-z0-9_])"
@@ -456,6 +459,8 @@ class _Parser:
             match = _UINT.match(self.text, self.pos)
             if match is None:
                 raise self.error("expected a maximum length")
+            if len(match.group().lstrip("0")) > 19:
+                raise self.error("maximum length out of range")
             self.pos = match.end()
             max_len = int(match.group())
         self.expect(">")
@@ -558,9 +563,14 @@ class _Parser:
         digits = sign + match.group("digits").replace("_", "")
         suffix = match.group("suffix")
         if suffix == "dec":
-            return literal(Decimal(digits))
+            decimal = Decimal(digits)
+            if decimal.adjusted() not in _DECIMAL_EXPONENTS:
+                raise self.error("decimal literal out of range", start)
+            return literal(decimal)
         if suffix == "f" or any(char in digits for char in ".eE"):
             return literal(float(digits))
+        if len(digits.lstrip("+-").lstrip("0")) > 19 or int(digits) not in _INT_RANGE:
+            raise self.error("integer literal out of range", start)
         return literal(int(digits))
 
     def object_literal(self) -> ObjectLiteral:
@@ -684,6 +694,11 @@ def _escape_string_body(value: str, quote: str) -> str:
         else:
             out.append(char)
     return "".join(out)
+
+
+def _excerpt(text: str, limit: int = 80) -> str:
+    """``text`` quoted for a message, shortened when long."""
+    return repr(text if len(text) <= limit else text[: limit - 3] + "...")
 
 
 def _plain_number(value: Decimal) -> str:

@@ -140,6 +140,30 @@ def test_lenient_parse_degrades_to_any_with_a_warning() -> None:
         parse_kind_lenient("either<string, int>", "user.name", strict=True)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "9" * 5000,
+        "9223372036854775808",
+        "1e99999dec",
+        "1e-29dec",
+        "7" * 5000 + "d",
+        "set<int, 1" + "0" * 20 + ">",
+    ],
+)
+def test_numbers_beyond_the_engine_are_refused(text: str) -> None:
+    kind, warning = parse_kind_lenient(text, "t.f", strict=False)
+    assert kind == AnyKind() and warning is not None and len(warning) < 200
+
+
+def test_literals_refuse_what_the_parser_would() -> None:
+    with pytest.raises(ValueError):
+        literal(2**63)
+    with pytest.raises(ValueError):
+        literal(Decimal("1e40"))
+    assert parse_kind("-9223372036854775808") == literal(-(2**63))
+
+
 def test_deep_nesting_is_an_error_not_a_crash() -> None:
     kind, warning = parse_kind_lenient("array<" * 5000, "t.f", strict=False)
     assert kind == AnyKind() and warning is not None and "nested too deeply" in warning
@@ -151,9 +175,9 @@ names = st.text(min_size=1, max_size=8)
 literals = st.one_of(
     st.text(max_size=10).map(literal),
     st.booleans().map(literal),
-    st.integers().map(literal),
+    st.integers(min_value=-(2**63), max_value=2**63 - 1).map(literal),
     st.floats().map(literal),
-    st.decimals(allow_nan=False, allow_infinity=False).map(literal),
+    st.decimals(min_value=-(10**20), max_value=10**20, places=8).map(literal),
     st.integers(min_value=0, max_value=10**20).map(lambda ns: duration_literal(f"{ns}ns")),
 )
 leaves = st.one_of(
