@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final, Self, cast, get_args, ge
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
+from surreal_gen.runtime.connection import Connection, SurrealDBConnectionManager
 from surreal_gen.runtime.errors import (
     ConfigurationError,
     DoesNotExist,
@@ -26,7 +27,6 @@ from surreal_gen.runtime.signals import post_delete, post_save, pre_delete, pre_
 from surreal_gen.runtime.types import NONE, RecordID, escape_ident
 
 if TYPE_CHECKING:
-    from surreal_gen.runtime.connection import Connection
     from surreal_gen.runtime.queryset import QuerySet
 
 __all__ = [
@@ -206,15 +206,13 @@ class BaseSurrealModel(BaseModel):
     @classmethod
     def get_connection(cls, using: str | None = None) -> Connection:
         """The connection named by `using`, else by `model_config["connection"]`, else "default"."""
-        from surreal_gen.runtime.connection import SurrealDBConnectionManager
-
         name = using or cls.model_config.get("connection") or "default"
         return SurrealDBConnectionManager.get_connection(name)
 
     @classmethod
     def objects(cls) -> QuerySet[Self]:
         """A QuerySet over this model's table (`.using(name)` picks another connection)."""
-        from surreal_gen.runtime.queryset import QuerySet
+        from surreal_gen.runtime.queryset import QuerySet  # queryset imports this module
 
         return QuerySet(cls)
 
