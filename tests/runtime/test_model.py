@@ -7,6 +7,8 @@ HTTP against the loopback test server.
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
 from typing import Annotated, Any, Literal, cast
 
 import pytest
@@ -29,7 +31,7 @@ from surreal_gen.runtime.model import (
     write_plan,
 )
 from surreal_gen.runtime.signals import post_delete, post_save, pre_delete, pre_save
-from surreal_gen.runtime.types import RecordID
+from surreal_gen.runtime.types import Duration, RecordID
 from tests.runtime.orm_connections import OrmTarget
 
 
@@ -491,3 +493,58 @@ def test_plain_base_models_inside_are_not_table_models() -> None:
 
     plan = write_plan(Inner)
     assert [entry.key for entry in plan.on_create] == ["value"]
+
+
+# -- the generated package (generated/, from schema/) ---------------------------------------------
+
+SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schema"
+TEN_TAGS = [f"t{i}" for i in range(10)]
+
+
+async def apply_reference_schema(orm: OrmTarget) -> None:
+    for path in sorted(SCHEMA_DIR.glob("*.surql")):
+        await orm.connection.query(path.read_text())
+
+
+async def test_generated_person_round_trips_every_kind_of_field(orm: OrmTarget) -> None:
+    from generated import Person as GeneratedPerson
+    from generated.person import PersonAddress, PersonAddressCountry
+
+    await apply_reference_schema(orm)
+    person = GeneratedPerson.model_validate(
+        {
+            "name": "Zoë",
+            "email": "Zoe@Example.COM",
+            "class": "mage",
+            "nickname": None,
+            "tags": TEN_TAGS,  # array<string, 10>: at most 10 on 2.x, exactly 10 on 3.x
+            "address": {"street": "1 rue", "city": "Montréal", "country": {"code": "CA"}},
+        }
+    )
+    await person.save()
+
+    assert person.email == "zoe@example.com"  # the field's VALUE ran in the database
+    assert person.balance == Decimal(0)
+    assert person.session_ttl == Duration.parse("1h30m")
+    assert person.preferences == {}
+    assert person.status == "pending" and person.level == 1
+    assert isinstance(person.created_at, datetime) and isinstance(person.updated_at, datetime)
+    assert person.address == PersonAddress(
+        street="1 rue", city="Montréal", country=PersonAddressCountry(code="CA")
+    )
+    raw = await raw_record(orm, person.id)
+    assert raw is not None and raw["nickname"] is None and "age" not in raw
+
+    created_at = person.created_at
+    person.age = 33
+    person.tags = [*TEN_TAGS[:9], "b"]
+    await person.save()  # READONLY created_at (nanoseconds in the database) is not re-sent
+    assert person.created_at == created_at and person.age == 33
+
+    found = (
+        await GeneratedPerson.objects()
+        .filter(address__country__code="CA", class_="mage", level__in=[1, 2], tags__contains="b")
+        .all()
+    )
+    assert [p.id for p in found] == [person.id]
+    assert await GeneratedPerson.objects().filter(age__gt=40).count() == 0
