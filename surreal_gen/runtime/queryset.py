@@ -452,8 +452,12 @@ class QuerySet(Generic[T]):
             writable[plan.name] = plan
             writable[plan.key] = plan
         data: dict[str, Any] = {}
+        open_model = model.model_config.get("extra") == "allow"
         for key, value in values.items():
             entry = writable.get(key)
+            if entry is None and open_model and key not in _fields_by_key(model):
+                data[key] = NONE if value is None else _plain(value)
+                continue
             if entry is None:
                 reason = (
                     "is computed or read-only and cannot be updated"

@@ -373,13 +373,21 @@ def test_bad_ordering_and_slicing_are_refused() -> None:
         Item.objects().offset(True)
 
 
-def test_models_allowing_extra_keys_accept_any_field() -> None:
-    class Open(BaseSurrealModel):
-        model_config = SurrealConfigDict(table_name="open", extra="allow")
-        name: str
+class Open(BaseSurrealModel):
+    model_config = SurrealConfigDict(table_name="open", extra="allow")
 
-    clause, _ = Open.objects().filter(anything__gt=1)._where_clause()
-    assert clause == "(anything > $p0)"
+    id: RecordID[Literal["open"]] | None = None
+    name: str
+
+
+async def test_models_allowing_extra_keys_filter_and_update_any_field(orm: OrmTarget) -> None:
+    await Open.model_validate({"name": "a", "size": 3, "gone": "soon"}).save()
+    await Open(name="b").save()
+    query = Open.objects().filter(size__gt=1)
+    assert query._where_clause()[0] == "(size > $p0)"
+    assert await query.update(size=4, gone=None, name="A") == 1
+    (updated,) = await query.all()
+    assert updated.name == "A" and updated.model_extra == {"size": 4}
 
 
 def test_live_refuses_ordering_and_slicing() -> None:
