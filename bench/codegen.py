@@ -4,7 +4,7 @@ For each N (tables, F fields each) every mode runs in its own subprocess, so eac
 peak RSS; the child also times its own work (excluding interpreter start and imports).
 
     python -m bench.codegen                 # N = 100, 1000, 3000; F = 30
-    python -m bench.codegen --quick         # N = 100, 300
+    python -m bench.codegen --quick         # N = 100, 200
 
 Modes:
   dcg          datamodel-code-generator, JSON Schema -> pydantic v2, builtin formatter
@@ -208,7 +208,7 @@ def print_phases(results: list[Result]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="surreal-gen vs datamodel-code-generator")
-    parser.add_argument("--quick", action="store_true", help="N = 100, 300")
+    parser.add_argument("--quick", action="store_true", help="N = 100, 200")
     parser.add_argument("--sizes", help="comma-separated table counts (default 100,1000,3000)")
     parser.add_argument("--fields", type=int, default=30)
     parser.add_argument("--modes", default=",".join(MODES))
@@ -222,7 +222,7 @@ def main() -> None:
         else:
             child_sg(mode, Path(source), args.store, Path(out), int(n))
         return
-    sizes = [100, 300] if args.quick else [100, 1000, 3000]
+    sizes = [100, 200] if args.quick else [100, 1000, 3000]
     if args.sizes:
         sizes = [int(s) for s in args.sizes.split(",")]
     modes = args.modes.split(",")

@@ -7,8 +7,8 @@ Duration, aware datetimes, geometry); they are repeated, with fresh ids, up to R
 - limit: `TypeAdapter(list[Person]).validate_python(rows)`, adapter built beforehand;
 - per row: `[Person(**row) for row in rows]`.
 
-    python -m bench.hydrate            # R = 100,000, best of 3
-    python -m bench.hydrate --quick    # R = 20,000, best of 2
+    python -m bench.hydrate            # R = 100,000, best of 5
+    python -m bench.hydrate --quick    # R = 50,000, best of 3
 """
 
 from __future__ import annotations
@@ -99,8 +99,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--rows", type=int)
     args = parser.parse_args()
-    count = args.rows or (20_000 if args.quick else 100_000)
-    repeats = 2 if args.quick else 3
+    count = args.rows or (50_000 if args.quick else 100_000)
+    repeats = 3 if args.quick else 5
     missing = runtime_missing() or sg_api.missing_reason()
     if missing:
         print(f"hydrate: not measured ({missing})")
