@@ -113,9 +113,10 @@ async def compare(http_url: str, count: int, rounds: int) -> dict[str, list[floa
 def main() -> None:
     parser = argparse.ArgumentParser(description="change-feed stream vs bare httpx loop")
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--changes", type=int)
     parser.add_argument("--rounds", type=int)
     args = parser.parse_args()
-    count = 10_000 if args.quick else 50_000
+    count = args.changes or (10_000 if args.quick else 50_000)
     rounds = args.rounds or (3 if args.quick else 5)
     missing = runtime_missing("transports.http", "changes") or server_missing()
     if missing:

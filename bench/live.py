@@ -152,8 +152,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="LiveModelStream vs official SDK live queries")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--rounds", type=int)
+    parser.add_argument("--latency-writes", type=int)
+    parser.add_argument("--burst-writes", type=int)
     args = parser.parse_args()
     latency_writes, burst_writes = (200, 2000) if args.quick else (1000, 20_000)
+    latency_writes = args.latency_writes or latency_writes
+    burst_writes = args.burst_writes or burst_writes
     rounds = args.rounds or (1 if args.quick else 3)
     missing = runtime_missing("transports.ws", "live") or server_missing()
     if missing:
