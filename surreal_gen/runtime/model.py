@@ -181,11 +181,12 @@ class BaseSurrealModel(BaseModel):
     `model_config = SurrealConfigDict(table_name="chat_message")` names the table;
     `connection="name"` picks a named connection (every method also takes `using=`).
     `id` may be declared as `RecordID[...] | None` (generated models) or `str | None`
-    (hand-written models; the id is then kept as `table:key` text).
+    (hand-written models; the id is then kept as `table:key` text). Assignments are
+    validated, so a value of the wrong type fails where it is set, not in the database.
     """
 
     model_config: ClassVar[SurrealConfigDict] = SurrealConfigDict(
-        populate_by_name=True, defer_build=True
+        populate_by_name=True, defer_build=True, validate_assignment=True
     )
 
     id: Any = None

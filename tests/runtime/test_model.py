@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, cast
 
 import pytest
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from surreal_gen.runtime.connection import SurrealDBConnectionManager
 from surreal_gen.runtime.errors import (
@@ -478,6 +478,17 @@ def test_config_keeps_table_name_and_base_settings() -> None:
     assert config["table_name"] == "person"
     assert config["populate_by_name"] is True
     assert config["defer_build"] is True
+
+
+def test_assignments_are_validated() -> None:
+    message = ChatMessage(text="hi", sender="Ann")
+    with pytest.raises(ValidationError, match="text"):
+        message.text = 5  # type: ignore[assignment]
+    person = Person(name="Ann", code="A")
+    person.id = "person:9"  # type: ignore[assignment]
+    assert person.id == RecordID("person", 9)
+    with pytest.raises(ValidationError, match="must point to table person"):
+        person.id = "user:9"  # type: ignore[assignment]
 
 
 def test_alias_or_name_both_populate() -> None:
