@@ -267,6 +267,8 @@ class _TableBuilder:
                 return {"type": "array", "items": {"type": "string"}, "readOnly": True}
             case ObjectLiteral(fields):
                 return self.literal_object(fields, segments)
+            case ArrayLiteral(()):
+                return {"type": "array", "maxItems": 0}
             case ArrayLiteral(items):
                 return {
                     "type": "array",

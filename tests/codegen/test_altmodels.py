@@ -12,8 +12,15 @@ import msgspec
 import pytest
 
 from surreal_gen.codegen import naming
-from surreal_gen.codegen.altmodels import MODEL_TYPES, ModelType, alternative_models
+from surreal_gen.codegen.altmodels import (
+    MODEL_TYPES,
+    AltModelsError,
+    ModelType,
+    alternative_models,
+)
+from surreal_gen.codegen.ir import Field, Schema, Table
 from surreal_gen.codegen.jsonschema_out import json_schema
+from surreal_gen.codegen.kinds import parse_kind
 from tests.codegen.records import all_records, as_json, reference_database
 from tests.codegen.reference import reference
 
@@ -91,3 +98,38 @@ async def test_msgspec_structs_read_real_records(engine: str, tmp_path: Path) ->
     finally:
         await connection.close()
         del sys.modules[path.stem]
+
+
+HOSTILE = Schema(
+    tables=(
+        Table(
+            name="weird table",
+            schemafull=True,
+            fields=(
+                Field('a"b', parse_kind("int")),
+                Field("c\\d", parse_kind("string")),
+                Field("e f", parse_kind("object")),
+                Field("e f.g", parse_kind("int")),
+                Field("class", parse_kind("option<int>")),
+                Field("é", parse_kind("{ 'x y': int } | 'z'")),
+            ),
+        ),
+    )
+)
+
+
+@pytest.mark.parametrize("model_type", ["dataclasses", "typeddict"])
+def test_hostile_names_import(model_type: ModelType, tmp_path: Path) -> None:
+    document = json_schema(HOSTILE, {"weird table": "WeirdTable"})
+    path = tmp_path / f"hostile_{model_type}.py"
+    path.write_text(alternative_models(document, model_type), encoding="utf-8")
+    try:
+        assert isinstance(import_file(path).WeirdTable, type)
+    finally:
+        del sys.modules[path.stem]
+
+
+def test_msgspec_refuses_names_it_cannot_express() -> None:
+    document = json_schema(HOSTILE, {"weird table": "WeirdTable"})
+    with pytest.raises(AltModelsError, match=r"^WeirdTable: msgspec cannot name a field 'a\"b'"):
+        alternative_models(document, "msgspec")

@@ -7,6 +7,8 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from jsonschema import Draft202012Validator, ValidationError
 
 from surreal_gen.codegen import naming
@@ -18,12 +20,13 @@ from surreal_gen.codegen.jsonschema_out import (
     json_schema,
     schema_json_files,
 )
-from surreal_gen.codegen.kinds import parse_kind
+from surreal_gen.codegen.kinds import Kind, parse_kind
 from surreal_gen.runtime.connection import Connection
 from surreal_gen.runtime.errors import QueryError
 from surreal_gen.runtime.types import RecordID
 from tests.codegen.records import all_records, as_json, reference_database
 from tests.codegen.reference import reference
+from tests.codegen.strategies import kinds
 
 
 def document_for(schema: Schema) -> dict[str, Any]:
@@ -104,6 +107,17 @@ def test_shapes_of_kinds() -> None:
         with pytest.raises(ValidationError):
             check.validate({**good, key: bad})
     assert "link" not in document["$defs"]["Shape"]["required"]
+
+
+@given(st.lists(kinds, min_size=1, max_size=4))
+@settings(deadline=None)
+def test_any_kind_gives_a_valid_document(field_kinds: list[Kind]) -> None:
+    fields = tuple(Field(f"f{i}", kind) for i, kind in enumerate(field_kinds))
+    schema = Schema(tables=(Table(name="t", schemafull=True, fields=fields),))
+    files = schema_json_files(schema, {"t": "T"})
+    document = json.loads(files[SCHEMA_FILE])
+    Draft202012Validator.check_schema(document)
+    assert schema_json_files(schema, {"t": "T"}) == files
 
 
 def test_nested_names_never_collide_with_tables() -> None:
