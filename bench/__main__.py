@@ -8,13 +8,68 @@ python -m bench --only codegen,crud
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import platform
 import subprocess
 import sys
 import time
+from importlib.metadata import version
 
 from bench.measure import REPO_ROOT
 
 BENCHMARKS = ["codegen", "import_cost", "hydrate", "crud", "live", "changefeed"]
+
+
+def node_engine_version() -> str:
+    package = (
+        REPO_ROOT
+        / "tests"
+        / "surreal_server"
+        / "node_modules"
+        / "@surrealdb"
+        / "node"
+        / "package.json"
+    )
+    return (
+        json.loads(package.read_text(encoding="utf-8"))["version"]
+        if package.is_file()
+        else "not installed"
+    )
+
+
+def describe_machine() -> str:
+    """Cores, memory, CPU and the versions of everything measured."""
+    with open("/proc/meminfo", encoding="ascii") as meminfo:
+        mem_kb = int(meminfo.readline().split()[1])
+    with open("/proc/cpuinfo", encoding="ascii") as cpuinfo:
+        cpu = next(
+            (line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")),
+            "?",
+        )
+    node = subprocess.run(
+        ["node", "--version"], capture_output=True, text=True, check=False
+    ).stdout.strip()
+    packages = [
+        "surreal-gen",
+        "pydantic",
+        "pydantic-core",
+        "datamodel-code-generator",
+        "surrealdb",
+        "cbor2",
+        "httpx",
+        "websockets",
+    ]
+    lines = [
+        f"machine: {os.cpu_count()} cores ({cpu}), {mem_kb / 1024 / 1024:.0f} GiB memory, Linux {platform.release()}",
+        f"python {platform.python_version()}, node {node or 'absent'}",
+        ", ".join(f"{name} {version(name)}" for name in packages),
+        (
+            "engines: embedded, the surrealdb wheel's core (2.3.10 per docs/surrealdb-notes); "
+            f"test server, @surrealdb/node {node_engine_version()}"
+        ),
+    ]
+    return "\n".join(lines)
 
 
 def main() -> None:
@@ -26,6 +81,7 @@ def main() -> None:
     unknown = sorted(set(names) - set(BENCHMARKS))
     if unknown:
         parser.error(f"unknown benchmark(s): {', '.join(unknown)}")
+    print(describe_machine(), flush=True)
     key_lines = []
     suite_start = time.perf_counter()
     for name in names:
