@@ -65,7 +65,7 @@ def describe_machine() -> str:
         f"python {platform.python_version()}, node {node or 'absent'}",
         ", ".join(f"{name} {version(name)}" for name in packages),
         (
-            "engines: embedded, the surrealdb wheel's core (2.3.10 per docs/surrealdb-notes); "
+            "engines: embedded core 2.3.10 (inside the surrealdb 2.0.0 wheel); "
             f"test server, @surrealdb/node {node_engine_version()}"
         ),
     ]
