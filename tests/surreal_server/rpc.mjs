@@ -14,6 +14,11 @@ const UNKNOWN_SESSION_HEX = newSessionHex();
 const SESSION_METHODS = new Set(["attach", "detach", "sessions"]);
 const WEBSOCKET_ONLY_METHODS = new Set(["live", "kill", "begin", "commit", "cancel", ...SESSION_METHODS]);
 
+/** NULL or NONE: a `session` field holding either means the default session. */
+function isNullish(value) {
+	return value === null || value === undefined || (value instanceof Tagged && value.tag === 6);
+}
+
 export class RpcConnection {
 	/**
 	 * @param {object} options
@@ -40,6 +45,7 @@ export class RpcConnection {
 		}
 		if (entries === null) return this.#envelope(null, this.#fail(INVALID_REQUEST), null);
 		const idRaw = entries.get("id") ?? null;
+		if (entries.has("session") && isNullish(decode(entries.get("session")))) entries.delete("session");
 		const sessionRaw = entries.get("session") ?? null;
 		const method = entries.has("method") ? decode(entries.get("method")) : undefined;
 		const reply = await this.#dispatch(entries, method, sessionRaw);

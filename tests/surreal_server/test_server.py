@@ -168,6 +168,38 @@ async def test_json_subprotocol_renders_values_as_json(
         ]
 
 
+async def test_json_subprotocol_notifications(
+    surreal_server: SurrealServer, surreal_database: SurrealDatabase
+) -> None:
+    async with connect(surreal_server, "json") as ws:
+        notifications = []
+
+        async def call(request_id: int, method: str, params: list[Any]) -> Any:
+            await ws.send(json.dumps({"id": request_id, "method": method, "params": params}))
+            while "id" not in (message := json.loads(await ws.recv())):
+                notifications.append(message)
+            assert message["id"] == request_id
+            return message["result"]
+
+        await call(1, "signin", [{"user": "root", "pass": "root"}])
+        await call(2, "use", [surreal_database.namespace, surreal_database.database])
+        [_, live] = await call(3, "query", ["DEFINE TABLE person; LIVE SELECT * FROM person"])
+        await call(4, "query", ["CREATE person:json SET n = 1"])
+        if not notifications:
+            notifications.append(json.loads(await ws.recv()))
+        assert notifications == [
+            {
+                "result": {
+                    "id": live["result"],
+                    "action": "CREATE",
+                    "record": "person:json",
+                    "result": {"id": "person:json", "n": 1},
+                    "session": None,
+                }
+            }
+        ]
+
+
 async def test_bytes_are_passed_through_unchanged(
     surreal_server: SurrealServer, surreal_database: SurrealDatabase
 ) -> None:
@@ -330,6 +362,7 @@ async def test_drop_cuts_sockets_without_losing_data(
     async with connect(surreal_server) as ws:
         socket = await signed_in(surreal_server, surreal_database, ws)
         await socket.call("create", [record("person", "kept"), {"n": 1}])
+        await socket.call("live", ["person"])
         assert await asyncio.to_thread(surreal_server.drop_sockets) >= 1
         with pytest.raises(websockets.ConnectionClosedError) as closed:
             await ws.recv()
@@ -339,6 +372,10 @@ async def test_drop_cuts_sockets_without_losing_data(
         socket = await signed_in(surreal_server, surreal_database, ws)
         kept = await socket.call("select", [record("person", "kept")])
         assert kept == {"id": record("person", "kept"), "n": 1}
+
+    async with asyncio.timeout(LIVE_CLEANUP_DEADLINE_S):  # the dropped socket's live query
+        while await live_queries_on(surreal_server, surreal_database, "person"):
+            await asyncio.sleep(0.05)
 
 
 async def test_persistent_server_keeps_data_across_restarts(
