@@ -243,7 +243,12 @@ class BaseSurrealModel(BaseModel):
     @classmethod
     def from_db(cls, row: Mapping[str, Any]) -> Self:
         """Validate one record read from the database; failures raise ValidationFailed."""
-        return cls.from_db_many([row])[0]
+        if cls._keeps_string_ids():
+            row = _with_text_id(row)
+        try:
+            return cls.model_validate(row)
+        except ValidationError as exc:
+            raise _validation_failed(cls, exc, row.get("id"), batch=None) from None
 
     @classmethod
     def from_db_many(cls, rows: Sequence[Mapping[str, Any]]) -> list[Self]:
@@ -257,7 +262,7 @@ class BaseSurrealModel(BaseModel):
         try:
             return cast("list[Self]", adapter.validate_python(rows))
         except ValidationError as exc:
-            raise _validation_failed(cls, rows, exc) from None
+            raise _validation_failed(cls, exc, None, batch=rows) from None
 
     @classmethod
     def _keeps_string_ids(cls) -> bool:
@@ -389,14 +394,20 @@ def _with_text_id(row: Mapping[str, Any]) -> Mapping[str, Any]:
 
 
 def _validation_failed(
-    model: type[BaseModel], rows: Sequence[Mapping[str, Any]], exc: ValidationError
+    model: type[BaseModel],
+    exc: ValidationError,
+    record_id: object,
+    *,
+    batch: Sequence[Mapping[str, Any]] | None,
 ) -> ValidationFailed:
-    """Name the record and the field of the first error, in one line."""
+    """Name the record and the field of the first error, in one line.
+
+    For a batch, the first location item is the row index, which gives the record.
+    """
     error = exc.errors(include_url=False)[0]
     location = list(error["loc"])
-    record_id: object = None
-    if location and isinstance(location[0], int) and location[0] < len(rows):
-        record_id = rows[location[0]].get("id")
+    if batch is not None and location and isinstance(location[0], int):
+        record_id = batch[location[0]].get("id")
         location = location[1:]
     field = ".".join(str(part) for part in location) or None
     where = f"{model.__name__}: " + error["msg"]
