@@ -97,7 +97,7 @@ class Field:
     flexible: bool = False
     comment: str | None = None
 
-    @property
+    @cached_property
     def segments(self) -> tuple[str, ...]:
         """The raw path segments (``("items", "*", "sku")``)."""
         return split_path(self.path)
@@ -160,10 +160,15 @@ class Schema:
     engine_version: str = field(default="", compare=False)
 
     @cached_property
+    def tables_json(self) -> list[dict[str, Any]]:
+        """The tables as plain JSON data (computed once; do not modify)."""
+        return [table_to_json(t) for t in self.tables]
+
+    @cached_property
     def fingerprint(self) -> str:
         """A stable hash of the normalised tables (the engine version is not part of it)."""
         canonical = json.dumps(
-            [table_to_json(t) for t in self.tables],
+            self.tables_json,
             sort_keys=True,
             ensure_ascii=False,
             separators=(",", ":"),
@@ -222,7 +227,7 @@ def schema_to_json(schema: Schema) -> dict[str, Any]:
         "format": SNAPSHOT_FORMAT,
         "engine_version": schema.engine_version,
         "fingerprint": schema.fingerprint,
-        "tables": [table_to_json(t) for t in schema.tables],
+        "tables": schema.tables_json,
     }
 
 

@@ -25,6 +25,7 @@ The type mapping (DESIGN.md "Type mapping"), with the choices made here:
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Literal
@@ -471,7 +472,7 @@ class _ModuleBuilder:
 def _filter_value_type(value_type: PyType, nullable: bool) -> PyType:
     """The value a filter compares with: the field's type without ``None`` unless NULL is
     a real value of the field."""
-    members = [m.strip() for m in _split_top_level_union(value_type.text)]
+    members = list(_split_top_level_union(value_type.text))
     if not nullable and "None" in members and len(members) > 1:
         members.remove("None")
     return PyType(
@@ -483,7 +484,9 @@ def _filter_value_type(value_type: PyType, nullable: bool) -> PyType:
     )
 
 
-def _split_top_level_union(text: str) -> list[str]:
+@functools.lru_cache(maxsize=4096)
+def _split_top_level_union(text: str) -> tuple[str, ...]:
+    """The members of a union type expression (``A | B[C | D]`` -> ``A``, ``B[C | D]``)."""
     parts: list[str] = []
     depth = 0
     start = 0
@@ -493,10 +496,10 @@ def _split_top_level_union(text: str) -> list[str]:
         elif char == "]":
             depth -= 1
         elif char == "|" and depth == 0:
-            parts.append(text[start:i])
+            parts.append(text[start:i].strip())
             start = i + 1
-    parts.append(text[start:])
-    return parts
+    parts.append(text[start:].strip())
+    return tuple(parts)
 
 
 STREAM_PARAMETERS = frozenset(
@@ -510,11 +513,15 @@ _TEXT_LOOKUPS = frozenset({"contains", "icontains", "startswith", "endswith"})
 
 def _lookup_keys(key: str, value: PyType) -> list[FilterKey]:
     """``key`` and ``key__<lookup>`` with the value type each lookup compares with."""
+    return [FilterKey(key + suffix, type_text) for suffix, type_text in _lookup_types(value)]
+
+
+@functools.lru_cache(maxsize=1024)
+def _lookup_types(value: PyType) -> tuple[tuple[str, str], ...]:
+    """``("", exact type)`` and ``("__<lookup>", value type)`` for every lookup of ``value``."""
     exact = value.text if value.element is None else f"list[{value.element}]"
-    keys = [FilterKey(key, exact)]
-    not_none = " | ".join(
-        m.strip() for m in _split_top_level_union(value.text) if m.strip() != "None"
-    )
+    types = [("", exact)]
+    not_none = " | ".join(m for m in _split_top_level_union(value.text) if m != "None")
     for lookup in LOOKUPS[value.lookups]:
         if lookup == "isnull":
             type_text = "bool"
@@ -527,8 +534,8 @@ def _lookup_keys(key: str, value: PyType) -> list[FilterKey]:
             type_text = "str"
         else:
             type_text = not_none
-        keys.append(FilterKey(f"{key}__{lookup}", type_text))
-    return keys
+        types.append((f"__{lookup}", type_text))
+    return tuple(types)
 
 
 def _record_type(tables: tuple[str, ...]) -> PyType:
@@ -579,7 +586,7 @@ def _string_literal(text: str) -> str | None:
 def simple_default(text: str, value_type: PyType) -> str | None:
     """The Python literal for a DEFAULT that is a plain string, int, bool or NULL/NONE
     matching the field's type; None when the database must compute it."""
-    members = {m.strip() for m in _split_top_level_union(value_type.text)}
+    members = set(_split_top_level_union(value_type.text))
     stripped = text.strip()
     literal: str | None = None
     if stripped in ("NONE", "NULL") and "None" in members:
