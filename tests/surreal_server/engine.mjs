@@ -10,11 +10,12 @@ const BINDING_SUFFIX = { linux: "-gnu", win32: "-msvc", darwin: "" };
 
 function loadBinding() {
 	const require = createRequire(import.meta.url);
-	const name = `surrealdb-node.${process.platform}-${process.arch}${BINDING_SUFFIX[process.platform] ?? ""}.node`;
+	const suffix = BINDING_SUFFIX[process.platform] ?? "";
+	const name = `surrealdb-node.${process.platform}-${process.arch}${suffix}.node`;
 	try {
 		return require(`./node_modules/@surrealdb/node/dist/${name}`);
 	} catch (error) {
-		throw new Error(`cannot load ${name} from @surrealdb/node (run npm ci in tests/surreal_server): ${error.message}`);
+		throw new Error(`cannot load ${name} (run npm ci in tests/surreal_server): ${error.message}`);
 	}
 }
 
@@ -40,17 +41,19 @@ function classifyReply(raw) {
 
 export class Engine {
 	#native;
+	#log;
 	#requestCounter = 0;
 	#notificationHandler = () => {};
 
-	constructor(native) {
+	constructor(native, log) {
 		this.#native = native;
+		this.#log = log;
 	}
 
 	/** Open `mem://` or `surrealkv://path` and start pumping live notifications. */
-	static async open(storageUrl) {
+	static async open(storageUrl, log) {
 		const { SurrealNodeEngine } = loadBinding();
-		const engine = new Engine(await SurrealNodeEngine.connect(storageUrl, {}));
+		const engine = new Engine(await SurrealNodeEngine.connect(storageUrl, {}), log);
 		await engine.#startNotifications();
 		return engine;
 	}
@@ -68,7 +71,7 @@ export class Engine {
 				if (notification === null) return;
 				this.#notificationHandler(Buffer.from(notification));
 			}
-		})();
+		})().catch((error) => this.#log(`live notifications stopped: ${error.stack}`));
 	}
 
 	/**
@@ -87,7 +90,8 @@ export class Engine {
 		let raw;
 		try {
 			raw = await this.#native.execute(requestBytes);
-		} catch {
+		} catch (error) {
+			this.#log(`the engine refused a request: ${error.message}`);
 			return { ok: false, raw: encode(INVALID_REQUEST) };
 		}
 		return classifyReply(Buffer.from(raw));

@@ -22,5 +22,8 @@ export const ANONYMOUS_ERROR = rpcError(
 	-32002,
 	"NotAllowed",
 	"Anonymous access not allowed: Not enough permissions to perform this action",
-	{ kind: "Auth", details: { kind: "NotAllowed", details: { action: "process", actor: "anonymous", resource: "query" } } },
+	{
+		kind: "Auth",
+		details: { kind: "NotAllowed", details: { action: "process", actor: "anonymous", resource: "query" } },
+	},
 );

@@ -56,6 +56,9 @@ function parseBasic(header) {
 }
 
 export class HttpApi {
+	/** Basic credentials (as JSON) -> the token their signin gave. */
+	#basicTokens = new Map();
+
 	/**
 	 * @param {object} options
 	 * @param {import("./engine.mjs").Engine} options.engine
@@ -64,8 +67,6 @@ export class HttpApi {
 	 * @param {() => number} options.dropSockets fault injection: cut every WebSocket
 	 * @param {(message: string) => void} options.log
 	 */
-	#basicTokens = new Map();
-
 	constructor({ engine, registry, version, dropSockets, log }) {
 		this.engine = engine;
 		this.registry = registry;

@@ -2,7 +2,16 @@
 // with the connection's session injected and the reply envelope built as SurrealDB 3.x
 // builds it. Engine values are spliced through as raw bytes, never re-encoded.
 
-import { decode, encode, encodeRawMap, firstArrayItem, rawMapEntries, Tagged, uuidHex, uuidTag } from "./cbor_raw.mjs";
+import {
+	decode,
+	encode,
+	encodeRawMap,
+	firstArrayItem,
+	rawMapEntries,
+	Tagged,
+	uuidHex,
+	uuidTag,
+} from "./cbor_raw.mjs";
 import { ANONYMOUS_ERROR, INVALID_REQUEST, PARSE_ERROR, methodNotAllowed } from "./errors.mjs";
 import { Session } from "./session.mjs";
 import { newSessionHex } from "./engine.mjs";
@@ -54,14 +63,14 @@ export class RpcConnection {
 
 	async #dispatch(entries, method, sessionRaw) {
 		if (!this.websocket && WEBSOCKET_ONLY_METHODS.has(method)) return this.#fail(methodNotAllowed(method));
-		if (method === "sessions" && sessionRaw === null) {
-			const ids = [...this.namedSessions.keys()].map(uuidTag);
-			return { ok: true, raw: encode(ids) };
+		if (method === "sessions") {
+			return { ok: true, raw: encode([...this.namedSessions.keys()].map(uuidTag)) };
 		}
 		if (sessionRaw === null && SESSION_METHODS.has(method)) return this.engine.executeRaw(entries);
 		if (sessionRaw !== null && method === "attach") return this.#attach(entries, uuidHex(decode(sessionRaw)));
 
-		const session = sessionRaw === null ? this.defaultSession : this.namedSessions.get(uuidHex(decode(sessionRaw)));
+		const session =
+			sessionRaw === null ? this.defaultSession : this.namedSessions.get(uuidHex(decode(sessionRaw)));
 		if (session === undefined) return this.engine.executeRaw(entries, UNKNOWN_SESSION_HEX);
 		if (method === "detach") {
 			this.namedSessions.delete(session.hex);
@@ -73,7 +82,8 @@ export class RpcConnection {
 
 		const reply = await this.engine.executeRaw(entries, session.hex);
 		if (reply.ok) {
-			const firstRaw = method === "kill" || method === "query" ? firstArrayItem(entries.get("params") ?? new Uint8Array()) : null;
+			const params = entries.get("params") ?? new Uint8Array();
+			const firstRaw = method === "kill" || method === "query" ? firstArrayItem(params) : null;
 			session.afterSuccess(method, firstRaw === null ? undefined : decode(firstRaw), reply.raw);
 		}
 		return reply;
@@ -82,8 +92,8 @@ export class RpcConnection {
 	async #attach(entries, hex) {
 		const reply = await this.engine.executeRaw(entries);
 		if (reply.ok && hex !== null) {
-			const session = new Session(this.engine, hex, this.registry, { named: true, deliver: this.defaultSession.deliver });
-			this.namedSessions.set(hex, session);
+			const { deliver } = this.defaultSession;
+			this.namedSessions.set(hex, new Session(this.engine, hex, this.registry, { named: true, deliver }));
 		}
 		return reply;
 	}

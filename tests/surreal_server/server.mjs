@@ -68,7 +68,7 @@ async function defineRootUser(engine, user, pass) {
 
 async function main() {
 	const config = readConfig();
-	const engine = await Engine.open(config.storage);
+	const engine = await Engine.open(config.storage, log);
 	await defineRootUser(engine, config.user, config.pass);
 	const version = decode((await engine.call("version", [])).raw);
 	const registry = new Registry();
