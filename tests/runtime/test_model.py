@@ -30,7 +30,7 @@ from surreal_gen.runtime.model import (
     SurrealConfigDict,
     write_plan,
 )
-from surreal_gen.runtime.signals import post_delete, post_save, pre_delete, pre_save
+from surreal_gen.runtime.signals import post_save
 from surreal_gen.runtime.types import Duration, RecordID
 from tests.runtime.orm_connections import OrmTarget
 
@@ -343,48 +343,6 @@ async def test_models_that_allow_extra_keys_write_and_read_them(orm: OrmTarget) 
     assert raw is not None and raw["colour"] == "red" and "gone" not in raw
     loaded = await Flexible.get(item.id)
     assert loaded.model_extra == {"colour": "red"}
-
-
-# -- signals around save and delete ---------------------------------------------------------------
-
-
-async def test_save_and_delete_send_signals_in_order(orm: OrmTarget) -> None:
-    seen: list[tuple[str, str, Any]] = []
-
-    async def on_pre_save(sender: type[Any], instance: ChatMessage) -> None:
-        instance.text = instance.text.strip()  # receivers may adjust what gets written
-        seen.append(("pre_save", sender.__name__, instance.id is None))
-
-    def on_post_save(sender: type[Any], instance: ChatMessage, created: bool) -> None:
-        seen.append(("post_save", sender.__name__, (created, instance.id is not None)))
-
-    def on_delete(sender: type[Any], instance: ChatMessage) -> None:
-        seen.append(("delete", sender.__name__, instance.text))
-
-    pre_save.connect(on_pre_save, sender=ChatMessage)
-    post_save.connect(on_post_save, sender=BaseSurrealModel)
-    pre_delete.connect(on_delete, sender=ChatMessage)
-    post_delete.connect(on_delete, sender=ChatMessage)
-    try:
-        message = await ChatMessage(text="  padded  ", sender="Ann").save()
-        message.room = "dev"
-        await message.save()
-        await message.delete()
-    finally:
-        pre_save.disconnect(on_pre_save, sender=ChatMessage)
-        post_save.disconnect(on_post_save, sender=BaseSurrealModel)
-        pre_delete.disconnect(on_delete, sender=ChatMessage)
-        post_delete.disconnect(on_delete, sender=ChatMessage)
-
-    assert message.text == "padded"
-    assert seen == [
-        ("pre_save", "ChatMessage", True),
-        ("post_save", "ChatMessage", (True, True)),
-        ("pre_save", "ChatMessage", False),
-        ("post_save", "ChatMessage", (False, True)),
-        ("delete", "ChatMessage", "padded"),
-        ("delete", "ChatMessage", "padded"),
-    ]
 
 
 # -- named connections ----------------------------------------------------------------------------

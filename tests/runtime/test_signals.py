@@ -8,7 +8,15 @@ from typing import Any
 
 import pytest
 
-from surreal_gen.runtime.signals import Signal
+from surreal_gen.runtime.model import BaseSurrealModel, SurrealConfigDict
+from surreal_gen.runtime.signals import (
+    Signal,
+    post_delete,
+    post_save,
+    pre_delete,
+    pre_save,
+)
+from tests.runtime.orm_connections import OrmTarget
 
 
 class Base:
@@ -136,3 +144,70 @@ def test_connect_rejects_a_non_callable_receiver() -> None:
     signal = Signal("test")
     with pytest.raises(TypeError, match="not callable"):
         signal.connect(42)  # type: ignore[call-overload]
+
+
+# -- signals around save and delete, on every transport -------------------------------------------
+
+
+class Note(BaseSurrealModel):
+    model_config = SurrealConfigDict(table_name="note")
+
+    id: str | None = None
+    text: str
+    sender: str
+    room: str = "general"
+
+
+async def test_save_and_delete_send_signals_in_order(orm: OrmTarget) -> None:
+    seen: list[tuple[str, str, Any]] = []
+
+    async def on_pre_save(sender: type[Any], instance: Note) -> None:
+        instance.text = instance.text.strip()  # receivers may adjust what gets written
+        seen.append(("pre_save", sender.__name__, instance.id is None))
+
+    def on_post_save(sender: type[Any], instance: Note, created: bool) -> None:
+        seen.append(("post_save", sender.__name__, (created, instance.id is not None)))
+
+    def on_delete(sender: type[Any], instance: Note) -> None:
+        seen.append(("delete", sender.__name__, instance.text))
+
+    pre_save.connect(on_pre_save, sender=Note)
+    post_save.connect(on_post_save, sender=BaseSurrealModel)
+    pre_delete.connect(on_delete, sender=Note)
+    post_delete.connect(on_delete, sender=Note)
+    try:
+        message = await Note(text="  padded  ", sender="Ann").save()
+        message.room = "dev"
+        await message.save()
+        await message.delete()
+    finally:
+        pre_save.disconnect(on_pre_save, sender=Note)
+        post_save.disconnect(on_post_save, sender=BaseSurrealModel)
+        pre_delete.disconnect(on_delete, sender=Note)
+        post_delete.disconnect(on_delete, sender=Note)
+
+    assert message.text == "padded"
+    assert seen == [
+        ("pre_save", "Note", True),
+        ("post_save", "Note", (True, True)),
+        ("pre_save", "Note", False),
+        ("post_save", "Note", (False, True)),
+        ("delete", "Note", "padded"),
+        ("delete", "Note", "padded"),
+    ]
+
+
+async def test_a_failing_receiver_does_not_stop_the_save(
+    orm: OrmTarget, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(sender: type[Any], **kwargs: Any) -> None:
+        raise RuntimeError("audit service down")
+
+    pre_save.connect(broken, sender=Note)
+    try:
+        with caplog.at_level(logging.ERROR, logger="surreal_gen.runtime.signals"):
+            note = await Note(text="kept", sender="Ann").save()
+    finally:
+        pre_save.disconnect(broken, sender=Note)
+    assert (await Note.get(note.id)).text == "kept"
+    assert any("audit service down" in (record.exc_text or "") for record in caplog.records)
