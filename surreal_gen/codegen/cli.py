@@ -29,11 +29,13 @@ from typing import Any, TypeVar
 import click
 
 from surreal_gen import __version__
+from surreal_gen.codegen.altmodels import MODEL_TYPES, AltModelsError
 from surreal_gen.codegen.emit import (
     Changes,
     OutputError,
     compute_changes,
     read_marker,
+    render_alternative_package,
     render_package,
     write_package,
 )
@@ -84,6 +86,7 @@ class Settings:
     out: Path | None = None
     tables: TableFilter = field(default_factory=TableFilter)
     strict: bool = False
+    model_type: str = "pydantic"
     explicit_source: str | None = None
 
 
@@ -148,6 +151,7 @@ def resolve_settings(
         out=Path(out) if out else None,
         tables=TableFilter(include, exclude),
         strict=bool(flags.get("strict") or config.get("strict", False)),
+        model_type=str(flags.get("model_type") or config.get("output-model-type") or "pydantic"),
         explicit_source=given[0] if given else None,
     )
 
@@ -295,6 +299,13 @@ def _generate_options(func: F) -> F:
             "--check", is_flag=True, help="Write nothing; exit 1 when the output would change."
         ),
         click.option("--watch", is_flag=True, help="Regenerate when .surql files change."),
+        click.option(
+            "--output-model-type",
+            "model_type",
+            type=click.Choice(["pydantic", *MODEL_TYPES]),
+            help="pydantic (default: models with typed queries) or plain models made by "
+            "datamodel-code-generator from schema.json.",
+        ),
         click.option("-q", "--quiet", is_flag=True, help="Print errors only."),
         click.option("-v", "--verbose", is_flag=True, help="Print every file written."),
     ]
@@ -370,7 +381,7 @@ def run_generate(flags: dict[str, Any]) -> None:
         return
     result = load_schema(settings)
     _print_warnings(result.warnings, quiet=quiet)
-    files = render_package(result.schema)
+    files = render(result.schema, settings.model_type)
     if flags.get("check"):
         changes = _changes(out, files)
         if changes:
@@ -384,6 +395,21 @@ def run_generate(flags: dict[str, Any]) -> None:
     except OutputError as exc:
         raise UsageProblem(str(exc)) from None
     _report_written(out, changes, len(files), quiet=quiet, verbose=verbose)
+
+
+def render(schema: Schema, model_type: str) -> dict[str, bytes]:
+    """The package files for ``model_type``; a schema the model type cannot express is a
+    user error."""
+    if model_type == "pydantic":
+        return render_package(schema)
+    if model_type not in MODEL_TYPES:
+        raise UsageProblem(
+            f"unknown output-model-type {model_type!r}: use pydantic, {', '.join(MODEL_TYPES)}"
+        )
+    try:
+        return render_alternative_package(schema, model_type)
+    except AltModelsError as exc:
+        raise UsageProblem(str(exc)) from None
 
 
 def _changes(out: Path, files: dict[str, bytes]) -> Changes:
@@ -448,7 +474,7 @@ def watch(
                 try:
                     result = load_schema(settings)
                     _print_warnings(result.warnings, quiet=quiet)
-                    files = render_package(result.schema)
+                    files = render(result.schema, settings.model_type)
                     changes = write_package(out, files)
                     _report_written(out, changes, len(files), quiet=quiet, verbose=verbose)
                 except (UsageProblem, OutputError) as exc:

@@ -25,8 +25,9 @@ import jinja2
 
 from surreal_gen import __version__
 from surreal_gen.codegen import naming
+from surreal_gen.codegen.altmodels import ModelType, alternative_models
 from surreal_gen.codegen.ir import Schema, schema_to_json
-from surreal_gen.codegen.jsonschema_out import schema_json_files
+from surreal_gen.codegen.jsonschema_out import SCHEMA_FILE, dump, json_schema, schema_json_files
 from surreal_gen.codegen.mapping import ModulePlan, plan_module, py_str
 
 MARKER = ".surreal-gen.json"
@@ -141,6 +142,20 @@ def _render_package(schema: Schema, extra_files: ExtraFiles | None) -> dict[str,
     files.update(schema_json_files(schema, names.classes))
     if extra_files is not None:
         files.update(extra_files(schema, names.classes))
+    files[MARKER] = _marker(schema, sorted(files))
+    return files
+
+
+def render_alternative_package(schema: Schema, model_type: ModelType) -> dict[str, bytes]:
+    """A package whose ``__init__.py`` holds datamodel-code-generator's ``model_type`` classes
+    (``--output-model-type``), made from the same ``schema.json``; plus py.typed and marker."""
+    names = PackageNames.for_schema(schema)
+    document = json_schema(schema, names.classes)
+    files = {
+        "__init__.py": alternative_models(document, model_type).encode("utf-8"),
+        "py.typed": b"",
+        SCHEMA_FILE: dump(document),
+    }
     files[MARKER] = _marker(schema, sorted(files))
     return files
 

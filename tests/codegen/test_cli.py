@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 import json
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -216,3 +218,26 @@ def test_watch_regenerates_when_a_schema_file_changes(
     result = run("--watch")
     assert result.exit_code == 0, result.output
     assert "pinned: bool" in (project / "generated" / "chat_message.py").read_text()
+
+
+@pytest.mark.parametrize("model_type", ["dataclasses", "typeddict", "msgspec"])
+def test_output_model_type_writes_an_importable_package(
+    project: Path, model_type: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = f"models_{model_type}"
+    result = run("--output-model-type", model_type, "--out", out)
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (project / out).iterdir()) == [
+        ".surreal-gen.json",
+        "__init__.py",
+        "py.typed",
+        "schema.json",
+    ]
+    assert run("--output-model-type", model_type, "--out", out, "--check").exit_code == 0
+    monkeypatch.syspath_prepend(str(project))
+    package = importlib.import_module(out)
+    try:
+        assert isinstance(package.ChatMessage, type)
+        assert "sender" in package.ChatMessage.__annotations__
+    finally:
+        del sys.modules[out]
