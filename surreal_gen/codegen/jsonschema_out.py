@@ -151,14 +151,8 @@ class _DocumentBuilder:
 def _geometry_schema(name: str, document: _DocumentBuilder) -> JsonSchema:
     if name == "collection":
         members = [document.geometry_def(shape) for shape in _GEOJSON]
-        geojson, body_key, body = (
-            "GeometryCollection",
-            "geometries",
-            {
-                "type": "array",
-                "items": {"anyOf": members},
-            },
-        )
+        geojson, body_key = "GeometryCollection", "geometries"
+        body: JsonSchema = {"type": "array", "items": {"anyOf": members}}
     elif name == "feature":
         geojson, body_key, body = "Feature", "geometry", {}
     else:

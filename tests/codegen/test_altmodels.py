@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
 import msgspec
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from surreal_gen.codegen import naming
 from surreal_gen.codegen.altmodels import (
@@ -20,9 +23,10 @@ from surreal_gen.codegen.altmodels import (
 )
 from surreal_gen.codegen.ir import Field, Schema, Table
 from surreal_gen.codegen.jsonschema_out import json_schema
-from surreal_gen.codegen.kinds import parse_kind
+from surreal_gen.codegen.kinds import Kind, parse_kind
 from tests.codegen.records import all_records, as_json, reference_database
 from tests.codegen.reference import reference
+from tests.codegen.strategies import kinds
 
 SCHEMA = reference("2.x").schema
 CLASSES = naming.class_names([t.name for t in SCHEMA.tables])
@@ -133,3 +137,24 @@ def test_msgspec_refuses_names_it_cannot_express() -> None:
     document = json_schema(HOSTILE, {"weird table": "WeirdTable"})
     with pytest.raises(AltModelsError, match=r"^WeirdTable: msgspec cannot name a field 'a\"b'"):
         alternative_models(document, "msgspec")
+
+
+@given(st.lists(kinds, min_size=1, max_size=3), st.sampled_from(MODEL_TYPES))
+@settings(max_examples=40, deadline=None)
+def test_any_kinds_give_importable_models_or_a_clear_error(
+    field_kinds: list[Kind], model_type: ModelType
+) -> None:
+    fields = tuple(Field(f"f{i}", kind) for i, kind in enumerate(field_kinds))
+    document = json_schema(Schema(tables=(Table(name="t", fields=fields),)), {"t": "T"})
+    try:
+        source = alternative_models(document, model_type)
+    except AltModelsError as error:
+        assert model_type == "msgspec" and "msgspec cannot name a field" in str(error)
+        return
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"fuzzed_{model_type}.py"
+        path.write_text(source, encoding="utf-8")
+        try:
+            assert isinstance(import_file(path).T, type)
+        finally:
+            del sys.modules[path.stem]
