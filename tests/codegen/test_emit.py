@@ -173,3 +173,9 @@ def test_a_failed_write_leaves_the_folder_as_it_was(
     monkeypatch.undo()
     assert _snapshot(out) == before
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".models.")]
+
+
+def test_an_empty_schema_gives_a_valid_package(tmp_path: Path) -> None:
+    files = render_package(read_files([SchemaFile("empty.surql", "-- nothing yet\n")]).schema)
+    assert sorted(files) == [MARKER, "__init__.py", "py.typed", "schema.json"]
+    compile(files["__init__.py"], "__init__.py", "exec")
