@@ -102,7 +102,6 @@ class WritePlan:
 
     on_create: tuple[FieldPlan, ...]
     on_update: tuple[FieldPlan, ...]
-    has_read_only: bool
 
 
 _write_plans: dict[type[BaseModel], WritePlan] = {}
@@ -131,7 +130,7 @@ def write_plan(model: type[BaseModel]) -> WritePlan:
             create.append(entry)
             if ReadOnly not in field.metadata:
                 update.append(entry)
-        plan = WritePlan(tuple(create), tuple(update), len(create) != len(update))
+        plan = WritePlan(tuple(create), tuple(update))
         _write_plans[model] = plan
     return plan
 
@@ -290,27 +289,25 @@ class BaseSurrealModel(BaseModel):
 
         Without an id the record is created and gets one. With an id the record is updated
         if it exists (MERGE: fields the object leaves out keep their database values, and
-        `ReadOnly` fields are not sent) and created otherwise. The record the database
-        returns is taken back into the object.
+        `ReadOnly` fields are not sent) and created otherwise (a second statement, the
+        `ReadOnly` fields included). The record the database returns is taken back into
+        the object.
         """
         cls = type(self)
         await pre_save.send(cls, instance=self)
-        plan = write_plan(cls)
         if self.id is None:
             sql = f"CREATE {escape_ident(cls.get_table_name())} CONTENT $data"
             rows = await self._query_rows(sql, {"data": write_data(self, creating=True)}, using)
-            created, record = True, rows[0]
+            created = True
         else:
-            variables: dict[str, Any] = {"id": cls.record_id(self.id)}
-            if plan.has_read_only:
-                sql = _UPDATE_OR_CREATE
-                variables["create"] = write_data(self, creating=True)
-                variables["update"] = write_data(self, creating=False)
-            else:
-                sql = _UPSERT
-                variables["data"] = write_data(self, creating=True)
-            (outcome,) = await self._query_rows(sql, variables, using)
-            created, record = bool(outcome["created"]), outcome["record"]
+            rid = cls.record_id(self.id)
+            update = {"id": rid, "data": write_data(self, creating=False)}
+            rows = await self._query_rows("UPDATE $id MERGE $data", update, using)
+            created = not rows
+            if created:
+                create = {"id": rid, "data": write_data(self, creating=True)}
+                rows = await self._query_rows("CREATE $id CONTENT $data", create, using)
+        record = rows[0]
         self._absorb(record)
         await post_save.send(cls, instance=self, created=created)
         return self
@@ -376,14 +373,6 @@ def _is_missing_table(exc: NotFoundError, table: str) -> bool:
         and isinstance(details.get("details"), Mapping)
         and details["details"].get("name") == table
     )
-
-
-_UPSERT: Final = "UPSERT $id MERGE $data RETURN $before = NONE AS created, $after AS record"
-_UPDATE_OR_CREATE: Final = (
-    "IF record::exists($id) "
-    "THEN (UPDATE $id MERGE $update RETURN false AS created, $after AS record) "
-    "ELSE (CREATE $id CONTENT $create RETURN true AS created, $after AS record) END"
-)
 
 
 def _with_text_id(row: Mapping[str, Any]) -> Mapping[str, Any]:

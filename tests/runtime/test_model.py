@@ -224,9 +224,9 @@ async def test_save_with_an_id_reports_whether_it_created(orm: OrmTarget) -> Non
     try:
         person = await Person(
             id=RecordID("person", "x"), name="Ann", code="A"
-        ).save()  # IF ... CREATE
-        await person.save()  # IF ... UPDATE
-        message = await ChatMessage(id="chat_message:x", text="t", sender="s").save()  # UPSERT
+        ).save()  # UPDATE finds nothing, then CREATE
+        await person.save()  # UPDATE
+        message = await ChatMessage(id="chat_message:x", text="t", sender="s").save()
         await message.save()
         await ChatMessage(text="t", sender="s").save()  # CREATE
     finally:
