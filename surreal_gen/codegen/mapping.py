@@ -14,8 +14,9 @@ The type mapping (DESIGN.md "Type mapping"), with the choices made here:
 - ``set<T>`` is ``frozenset[T]`` when ``T`` is hashable in Python (so the runtime sends a CBOR
   set, which 3.x requires), else ``list[T]``.
 - ``object`` with declared nested fields (``address.city``, ``items.*.sku``) is a nested
-  model; FLEXIBLE fields and schemaless tables allow extra keys. A bare ``object`` is
-  ``dict[str, Any]``.
+  model; FLEXIBLE fields and schemaless tables allow extra keys. A bare ``object`` and a
+  literal object kind (``{ a: int }``) are ``dict[str, Any]``; ``[int, string]`` is a tuple.
+- Views are frozen models (the database refuses writes to them).
 - A field with VALUE or COMPUTED is ``Computed`` (never written), unless the expression reads
   ``$value``: then it transforms what the client writes and stays writable.
   READONLY is ``ReadOnly`` (written on create only). A DEFAULT that is a plain literal
@@ -52,17 +53,35 @@ from surreal_gen.codegen.kinds import (
     Union,
 )
 
-RUNTIME_MODULES: dict[str, str] = {
-    "surreal_gen.runtime.model": "BaseSurrealModel SurrealConfigDict Computed ReadOnly Nullable"
-    " DB_DEFAULT",
-    "surreal_gen.runtime.queryset": "QuerySet",
-    "surreal_gen.runtime.types": "RecordID Table Duration Range GeometryPoint GeometryLine"
-    " GeometryPolygon GeometryMultiPoint GeometryMultiLine GeometryMultiPolygon"
-    " GeometryCollection",
+RUNTIME_MODULES: dict[str, tuple[str, ...]] = {
+    "surreal_gen.runtime.model": (
+        "BaseSurrealModel",
+        "SurrealConfigDict",
+        "Computed",
+        "ReadOnly",
+        "Nullable",
+        "DB_DEFAULT",
+    ),
+    "surreal_gen.runtime.queryset": ("QuerySet",),
+    "surreal_gen.runtime.types": (
+        "RecordID",
+        "Table",
+        "Duration",
+        "Range",
+        "GeometryPoint",
+        "GeometryLine",
+        "GeometryPolygon",
+        "GeometryMultiPoint",
+        "GeometryMultiLine",
+        "GeometryMultiPolygon",
+        "GeometryCollection",
+    ),
+    "surreal_gen.runtime.live": ("LiveModelStream",),
+    "surreal_gen.runtime.changes": ("ChangeFeedStream",),
 }
 """Where generated code imports each runtime name from (docs/internals.md package map)."""
 
-_RUNTIME_MODULE_OF = {n: m for m, names in RUNTIME_MODULES.items() for n in names.split()}
+_RUNTIME_MODULE_OF = {n: m for m, names in RUNTIME_MODULES.items() for n in names}
 
 
 def runtime(name: str) -> tuple[str, str]:
@@ -126,13 +145,10 @@ _GEOMETRY_CLASSES: dict[str, str] = {
 }
 
 IMPORTABLE_NAMES = frozenset(
-    {name for t in _SCALARS.values() for _, name in t.imports}
-    | set(_GEOMETRY_CLASSES.values())
-    | {"Annotated", "Any", "Literal", "Field", "BaseModel", "ConfigDict", "TYPE_CHECKING"}
-    | {"BaseSurrealModel", "SurrealConfigDict", "QuerySet", "RecordID", "Table", "DB_DEFAULT"}
-    | {"Computed", "ReadOnly", "Nullable", "Sequence", "TypedDict", "Unpack", "annotations"}
-    | {"Range", "Duration", "UUID", "Decimal", "AwareDatetime", "datetime"}
-    | {"LiveModelStream", "ChangeFeedStream"}
+    {name for names in RUNTIME_MODULES.values() for name in names}
+    | {name for t in _SCALARS.values() for _, name in t.imports}
+    | {"Annotated", "Any", "Literal", "TYPE_CHECKING", "Sequence", "TypedDict", "Unpack"}
+    | {"Field", "BaseModel", "ConfigDict", "datetime", "annotations"}
 )
 """Every name a generated module may import; fields never take these names."""
 
@@ -297,22 +313,22 @@ class _ModuleBuilder:
 
     # -- types --
 
-    def python_type(self, kind: Kind, segments: tuple[str, ...], where: str) -> PyType:
+    def python_type(self, kind: Kind, segments: tuple[str, ...]) -> PyType:
         """The Python type for ``kind`` at ``segments`` (nested models are built on demand)."""
         if isinstance(kind, AnyKind):
-            return self.object_model(segments, where) or ANY
+            return self.object_model(segments) or ANY
         if isinstance(kind, Scalar):
             if kind.name == "object":
-                return self.object_model(segments, where) or DICT
+                return self.object_model(segments) or DICT
             return _SCALARS[kind.name]
         if isinstance(kind, (NoneKind, NullKind)):
             return NONE
         if isinstance(kind, Option):
-            return union([self.python_type(kind.inner, segments, where), NONE])
+            return union([self.python_type(kind.inner, segments), NONE])
         if isinstance(kind, Union):
             literals = [m for m in kind.members if isinstance(m, LiteralValue)]
             others = [
-                self.python_type(m, segments, where)
+                self.python_type(m, segments)
                 for m in kind.members
                 if not isinstance(m, LiteralValue)
             ]
@@ -326,12 +342,12 @@ class _ModuleBuilder:
         if isinstance(kind, Geometry):
             return _geometry_type(kind.types)
         if isinstance(kind, (Array, Set)):
-            return self.collection_type(kind, segments, where)
+            return self.collection_type(kind, segments)
         if isinstance(kind, References):
             target = _record_type((kind.table,) if kind.table else ())
             return _t(f"list[{target.text}]", *target.imports, hashable=False)
         if isinstance(kind, ArrayLiteral):
-            items = [self.python_type(k, segments, where) for k in kind.items]
+            items = [self.python_type(k, segments) for k in kind.items]
             if not items:
                 return _t("tuple[()]", hashable=True)
             return PyType(
@@ -343,13 +359,13 @@ class _ModuleBuilder:
             return DICT if isinstance(kind, ObjectLiteral) else ANY
         raise AssertionError(f"unhandled kind {kind!r}")
 
-    def collection_type(self, kind: Array | Set, segments: tuple[str, ...], where: str) -> PyType:
+    def collection_type(self, kind: Array | Set, segments: tuple[str, ...]) -> PyType:
         element_path = (*segments, ELEMENT)
         element_kind = kind.item
         declared = self.fields.get(element_path)
         if isinstance(element_kind, AnyKind) and declared is not None:
             element_kind = declared.kind
-        item = self.python_type(element_kind, element_path, where)
+        item = self.python_type(element_kind, element_path)
         container = "frozenset" if isinstance(kind, Set) and item.hashable else "list"
         text = f"{container}[{item.text}]"
         imports = set(item.imports)
@@ -358,19 +374,19 @@ class _ModuleBuilder:
             imports |= {("typing", "Annotated"), ("pydantic", "Field")}
         return PyType(text, frozenset(imports), False, "collection", item.text)
 
-    def object_model(self, segments: tuple[str, ...], where: str) -> PyType | None:
+    def object_model(self, segments: tuple[str, ...]) -> PyType | None:
         """The nested model for the object at ``segments``, or None when it has no fields."""
         named = [c for c in self.children.get(segments, []) if c != ELEMENT]
         if not named:
             return None
         existing = self.nested_by_path.get(segments)
         if existing is None:
-            existing = self.build_model(segments, named, where)
+            existing = self.build_model(segments, named)
         return PyType(existing, hashable=False, lookups="plain")
 
     # -- models --
 
-    def build_model(self, segments: tuple[str, ...], named: list[str], where: str) -> str:
+    def build_model(self, segments: tuple[str, ...], named: list[str]) -> str:
         parts = ["item" if s == ELEMENT else s for s in segments]
         class_name = naming.class_name("_".join([self.class_name, *parts]), self.used_names)
         self.used_names.update(
@@ -403,8 +419,7 @@ class _ModuleBuilder:
     def field_plan(
         self, python_name: str, db_name: str, segments: tuple[str, ...], f: Field
     ) -> FieldPlan:
-        where = f"{self.table.name}.{'.'.join(segments)}"
-        value_type = self.python_type(f.kind, segments, where)
+        value_type = self.python_type(f.kind, segments)
         self.imports.update(value_type.imports)
         markers: list[str] = []
         if is_computed(f):
@@ -584,27 +599,23 @@ def _string_literal(text: str) -> str | None:
 
 
 def simple_default(text: str, value_type: PyType) -> str | None:
-    """The Python literal for a DEFAULT that is a plain string, int, bool or NULL/NONE
-    matching the field's type; None when the database must compute it."""
+    """The Python literal for a DEFAULT that is a plain NONE/NULL, bool, int or string that the
+    field's type holds; None when the database must fill it in."""
+    value = text.strip()
     members = set(_split_top_level_union(value_type.text))
-    stripped = text.strip()
-    literal: str | None = None
-    if stripped in ("NONE", "NULL") and "None" in members:
-        return "None"
-    if stripped in ("true", "false") and "bool" in members:
-        return "True" if stripped == "true" else "False"
-    if _INT.fullmatch(stripped):
-        literal = str(int(stripped))
-        if "int" in members or "int | float | Decimal" in value_type.text:
-            return literal
-    text_value = _string_literal(stripped)
-    if text_value is not None:
-        literal = py_str(text_value)
-        if "str" in members:
-            return literal
-    if literal is not None and any(m.startswith("Literal[") and literal in m for m in members):
-        return literal
-    return None
+    has_literal = any(m.startswith("Literal[") for m in members)
+    if value in ("NONE", "NULL"):
+        return "None" if "None" in members else None
+    if value in ("true", "false"):
+        python, base = ("True" if value == "true" else "False"), "bool"
+    elif _INT.fullmatch(value):
+        python, base = str(int(value)), "int"
+    else:
+        string = _string_literal(value)
+        if string is None:
+            return None
+        python, base = py_str(string), "str"
+    return python if base in members or has_literal else None
 
 
 def plan_module(table: Table, class_name: str, module_name: str) -> ModulePlan:
@@ -653,8 +664,8 @@ def plan_module(table: Table, class_name: str, module_name: str) -> ModulePlan:
         ("typing", "TypedDict"),
         ("typing", "Unpack"),
         ("datetime", "datetime"),
-        ("surreal_gen.runtime.live", "LiveModelStream"),
-        ("surreal_gen.runtime.changes", "ChangeFeedStream"),
+        runtime("LiveModelStream"),
+        runtime("ChangeFeedStream"),
     }
     if any("Sequence[" in key.type_text for key in filters):
         checking_imports.add(("collections.abc", "Sequence"))
