@@ -1,0 +1,109 @@
+"""The events that live queries and change feeds yield."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from surreal_gen.runtime.errors import ValidationFailed
+from surreal_gen.runtime.types import RecordID
+
+if TYPE_CHECKING:
+    from surreal_gen.runtime.model import BaseSurrealModel
+
+__all__ = ["LiveAction", "ModelChangeEvent", "StreamGap", "build_event"]
+
+ModelT = TypeVar("ModelT", bound="BaseSurrealModel")
+
+
+class LiveAction(StrEnum):
+    """What happened to a record."""
+
+    CREATE = "CREATE"
+    UPDATE = "UPDATE"
+    DELETE = "DELETE"
+
+
+@dataclass(frozen=True, slots=True)
+class ModelChangeEvent(Generic[ModelT]):
+    """One change to one record, with the record as a model instance.
+
+    - ``instance``: the record after the change; for DELETE, the record as it was. When the
+      stream only knows a deleted record's id (a change feed without INCLUDE ORIGINAL on an
+      engine before 3.2), ``instance`` carries just the ``id``.
+    - ``error``: set when the record does not fit the model. The stream goes on; ``instance``
+      is then built from ``raw`` without validation (``model_construct``), so check ``error``
+      before trusting its fields.
+    - ``changed_fields``: DIFF live queries only: each changed top-level field and its new
+      value (a removed field maps to None). None in other modes.
+    - ``raw``: the record data as SurrealDB sent it (for DIFF: the patch operations).
+    - ``versionstamp``: change feeds only: the versionstamp of the change set.
+    - ``backfilled``: True when a live stream recovered the change from the change feed
+      after a reconnect rather than receiving it as a notification.
+    """
+
+    action: LiveAction
+    instance: ModelT
+    record_id: RecordID[str]
+    changed_fields: dict[str, Any] | None
+    raw: Any
+    error: ValidationFailed | None = None
+    versionstamp: int | None = None
+    backfilled: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class StreamGap:
+    """A live stream lost its socket for a while: changes in that window may be missing.
+
+    ``recovered`` is True when the table has a change feed and every change of the window
+    was replayed from it (``backfilled`` events, duplicates removed); False means the gap
+    is real and changes may be lost. ``reason`` says why in one line.
+    """
+
+    reconnect: int
+    recovered: bool
+    backfilled: int
+    reason: str
+
+
+def build_event(
+    model: type[ModelT],
+    action: LiveAction,
+    record_id: RecordID[str],
+    data: Mapping[str, Any] | None,
+    raw: Any,
+    *,
+    changed_fields: dict[str, Any] | None = None,
+    versionstamp: int | None = None,
+    backfilled: bool = False,
+) -> ModelChangeEvent[ModelT]:
+    """Validate ``data`` into ``model``; a record that does not fit gives an event with ``error``.
+
+    ``data`` None means only the id is known (a deleted record never seen whole).
+    """
+    error: ValidationFailed | None = None
+    if data is None:
+        instance = _unvalidated(model, {"id": record_id})
+    else:
+        try:
+            instance = model.from_db(data)
+        except ValidationFailed as exc:
+            error = exc
+            instance = _unvalidated(model, data)
+    return ModelChangeEvent(
+        action=action,
+        instance=instance,
+        record_id=record_id,
+        changed_fields=changed_fields,
+        raw=raw,
+        error=error,
+        versionstamp=versionstamp,
+        backfilled=backfilled,
+    )
+
+
+def _unvalidated(model: type[ModelT], data: Mapping[str, Any]) -> ModelT:
+    return model.model_construct(**dict(data))

@@ -1,0 +1,41 @@
+"""Models and connections shared by the real-time tests."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Literal
+
+from pydantic import Field
+
+from surreal_gen.runtime import BaseSurrealModel, SurrealConfigDict, SurrealDBConnectionManager
+from surreal_gen.runtime.connection import Connection
+from surreal_gen.runtime.types import RecordID
+
+
+class Item(BaseSurrealModel):
+    model_config = SurrealConfigDict(table_name="item")
+
+    id: RecordID[Literal["item"]] | None = None
+    n: int
+    room: str = "general"
+    tags: list[str] = Field(default_factory=list)
+
+
+class Other(BaseSurrealModel):
+    model_config = SurrealConfigDict(table_name="other")
+
+    id: RecordID[Literal["other"]] | None = None
+    n: int
+
+
+@asynccontextmanager
+async def connection(url: str, **options: str) -> AsyncIterator[tuple[str, Connection]]:
+    """A named connection of its own; yields (name, connection), closed afterwards."""
+    name = f"rt-{uuid.uuid4().hex[:8]}"
+    conn = SurrealDBConnectionManager.set_connection(url, name=name, **options)
+    try:
+        yield name, conn
+    finally:
+        await SurrealDBConnectionManager.close_connection(name)
