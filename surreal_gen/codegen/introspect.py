@@ -90,14 +90,16 @@ async def introspect(
     return Introspection(Schema(tables=built, engine_version=version), tuple(warnings))
 
 
+_TABLE_TYPES: dict[str, TableType] = {"NORMAL": "normal", "RELATION": "relation", "ANY": "any"}
+
+
 def _table(entry: dict[str, Any], info: dict[str, Any], strict: bool, warnings: list[str]) -> Table:
     name = str(entry["name"])
     kind_info: dict[str, Any] = entry.get("kind") or {"kind": "ANY"}
-    table_type: TableType = str(kind_info["kind"]).lower()  # type: ignore[assignment]
     changefeed = entry.get("changefeed")
     return Table(
         name=name,
-        type=table_type,
+        type=_TABLE_TYPES.get(str(kind_info["kind"]), "any"),
         schemafull=bool(entry.get("full", entry.get("schemafull", False))),
         changefeed=(
             None
@@ -108,9 +110,9 @@ def _table(entry: dict[str, Any], info: dict[str, Any], strict: bool, warnings: 
         relation_in=tuple(str(t) for t in kind_info.get("in") or ()),
         relation_out=tuple(str(t) for t in kind_info.get("out") or ()),
         fields=tuple(
-            sorted(
+            sorted(  # by segments: 2.x `a[*]` and 3.x `a.*` sort differently as text
                 (_field(name, f, strict, warnings) for f in info["fields"]),
-                key=lambda f: split_path(f.path),
+                key=lambda f: f.segments,
             )
         ),
         indexes=tuple(_index(i) for i in info["indexes"]),
