@@ -599,9 +599,11 @@ def _strip_optional(annotation: Any) -> Any:
 
 def _element_type(annotation: Any) -> Any:
     """What `contains` looks for: list/set element type, or str for a text field."""
-    if annotation is str or get_origin(annotation) is Literal:
+    if annotation is str:
         return str
     origin = get_origin(annotation)
+    if origin is Literal:
+        return str if all(isinstance(arg, str) for arg in get_args(annotation)) else None
     if origin in (list, set, frozenset, tuple):
         args = get_args(annotation)
         return _strip_optional(args[0]) if args else Any
@@ -620,7 +622,10 @@ def _nested_model(annotation: Any) -> type[BaseModel] | None:
 
 
 def _is_open(annotation: Any) -> bool:
-    """Whether any sub-path is allowed below a field of this annotation (dicts, Any)."""
+    """Whether any sub-path is allowed below a field of this annotation (dicts, Any).
+
+    Lists are looked through: `lines__sku` on `list[dict]` is SurrealQL's `lines.sku`.
+    """
     inner = _strip_optional(annotation)
     if inner is Any or inner is object or inner is dict:
         return True
@@ -629,6 +634,9 @@ def _is_open(annotation: Any) -> bool:
         return True
     if origin in (Union, types.UnionType):
         return any(_is_open(arg) for arg in get_args(inner))
+    if origin in (list, set, frozenset, tuple):
+        args = get_args(inner)
+        return bool(args) and _is_open(args[0])
     return False
 
 

@@ -37,6 +37,8 @@ class Item(BaseSurrealModel):
     note: str | None = None
     owner: RecordID[Literal["person"]] | None = None
     select_: str | None = Field(default=None, alias="select")
+    grade: Literal[1, 2, 3] = 1
+    lines: list[dict[str, Any]] = Field(default_factory=list)
 
 
 SEED: dict[str, dict[str, Any]] = {
@@ -49,6 +51,8 @@ SEED: dict[str, dict[str, Any]] = {
         "meta": {"color": "red", "n": 1},
         "owner": RecordID("person", 1),
         "select": "picked",
+        "grade": 2,
+        "lines": [{"sku": "A1", "n": 2}],
     },
     "b": {
         "name": "banana",
@@ -56,6 +60,7 @@ SEED: dict[str, dict[str, Any]] = {
         "tags": ["fruit", "yellow"],
         "address": {"city": "Toronto", "zip": "M5"},
         "meta": {"color": "yellow", "n": 2},
+        "lines": [{"sku": "B1"}, {"sku": "B2", "n": 1}],
     },
     "c": {"name": "Carrot", "qty": 0, "tags": ["vegetable"], "note": "crunchy"},
     "d": {"name": "date", "qty": 7, "price": 3.0, "tags": []},
@@ -107,6 +112,10 @@ LOOKUP_CASES: list[tuple[dict[str, Any], list[str]]] = [
     ({"id": "c"}, ["c"]),
     ({"id__in": ["item:a", RecordID("item", "d")]}, ["a", "d"]),
     ({"select_": "picked"}, ["a"]),
+    ({"grade": 2}, ["a"]),
+    ({"grade__in": [2, 3]}, ["a"]),
+    ({"lines__sku__contains": "B2"}, ["b"]),
+    ({"lines__n__containsany": [2, 9]}, ["a"]),
     ({"select": "picked"}, ["a"]),
     ({"qty__gte": 5, "tags__contains": "fruit"}, ["a", "b"]),
 ]
@@ -352,6 +361,8 @@ BAD_FILTERS: list[tuple[dict[str, Any], str]] = [
     ({"id": "person:1"}, "not in table 'item'"),
     ({"price__isnull": "yes"}, "valid boolean"),
     ({"name__": "x"}, "empty path segment"),
+    ({"grade": 4}, "Input should be 1, 2 or 3"),
+    ({"grade__contains": 1}, "contains needs a text or list field"),
 ]
 
 
