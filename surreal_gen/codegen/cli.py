@@ -63,6 +63,13 @@ ENV_KEYS = {
 }
 
 
+CONFIG_KEYS = frozenset(
+    {"schema", "out", "url", "ns", "db", "user", "include", "exclude", "strict"}
+    | {"from-json", "output-model-type"}
+)
+"""Settings ``[tool.surreal-gen]`` may hold (passwords belong in SURREALDB_PASS, not here)."""
+
+
 class UsageProblem(click.ClickException):
     """A user mistake (bad flag, bad schema, unwritable output): exit code 2, one line."""
 
@@ -110,11 +117,19 @@ def load_config(pyproject: Path | None) -> dict[str, Any]:
     section = data.get("tool", {}).get("surreal-gen", {})
     if not isinstance(section, dict):
         raise UsageProblem(f"{pyproject}: [tool.surreal-gen] must be a table")
+    unknown = sorted(set(section) - CONFIG_KEYS)
+    if unknown:
+        raise UsageProblem(
+            f"{pyproject}: unknown setting {unknown[0]!r} in [tool.surreal-gen] "
+            f"(known: {', '.join(sorted(CONFIG_KEYS))})"
+        )
     config = dict(section)
     base = pyproject.parent
+    for key in ("schema", "include", "exclude"):
+        if isinstance(config.get(key), str):
+            config[key] = [config[key]]
     if "schema" in config:
-        schema = config["schema"]
-        config["schema"] = [base / p for p in ([schema] if isinstance(schema, str) else schema)]
+        config["schema"] = [base / str(p) for p in config["schema"]]
     for key in ("out", "from-json"):
         if key in config:
             config[key] = base / str(config[key])

@@ -241,3 +241,12 @@ def test_output_model_type_writes_an_importable_package(
         assert "sender" in package.ChatMessage.__annotations__
     finally:
         del sys.modules[out]
+
+
+def test_unknown_setting_in_pyproject_is_named(project: Path) -> None:
+    (project / "pyproject.toml").write_text(
+        '[tool.surreal-gen]\nschema = "schema"\nout = "generated"\nouput-model-type = "x"\n'
+    )
+    result = run()
+    assert result.exit_code == 2
+    assert "unknown setting 'ouput-model-type' in [tool.surreal-gen]" in result.stderr
