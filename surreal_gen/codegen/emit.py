@@ -16,7 +16,7 @@ import keyword
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -94,15 +94,11 @@ class PackageNames:
         return cls(naming.class_names(tables), naming.module_names(tables))
 
 
-ExtraFiles = Callable[[Schema, Mapping[str, str]], Mapping[str, bytes]]
-"""A hook that adds files to the package (``schema.json``), given the schema and class names."""
-
-
-def render_package(schema: Schema, *, extra_files: ExtraFiles | None = None) -> dict[str, bytes]:
+def render_package(schema: Schema) -> dict[str, bytes]:
     """Every file of the generated package, by relative path: a module per table, the lazy
     ``__init__.py``, ``py.typed``, ``schema.json`` (JSON Schema 2020-12) and the marker."""
     with _without_cyclic_gc():
-        return _render_package(schema, extra_files)
+        return _render_package(schema)
 
 
 @contextlib.contextmanager
@@ -118,7 +114,7 @@ def _without_cyclic_gc() -> Iterator[None]:
             gc.enable()
 
 
-def _render_package(schema: Schema, extra_files: ExtraFiles | None) -> dict[str, bytes]:
+def _render_package(schema: Schema) -> dict[str, bytes]:
     env = _environment()
     names = PackageNames.for_schema(schema)
     table_template = env.get_template("table_module.py.jinja")
@@ -140,8 +136,6 @@ def _render_package(schema: Schema, extra_files: ExtraFiles | None) -> dict[str,
     files["__init__.py"] = init.encode("utf-8")
     files["py.typed"] = b""
     files.update(schema_json_files(schema, names.classes))
-    if extra_files is not None:
-        files.update(extra_files(schema, names.classes))
     files[MARKER] = _marker(schema, sorted(files))
     return files
 
