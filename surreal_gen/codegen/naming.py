@@ -45,8 +45,8 @@ __all__ = [
     "module_names",
 ]
 
-DERIVED_CLASS_SUFFIXES = ("QuerySet", "Filters")
-"""Generated code names a table's helpers ``<Class>QuerySet`` and ``<Class>Filters``."""
+DERIVED_CLASS_SUFFIXES = ("QuerySet", "Filters", "StreamFilters")
+"""Generated code names a table's helpers ``<Class>QuerySet``, ``<Class>Filters`` ..."""
 
 _SOFT_KEYWORDS = frozenset({*keyword.softkwlist, "_", "case", "match", "type"})
 _KEYWORDS = frozenset(keyword.kwlist) | _SOFT_KEYWORDS
@@ -124,15 +124,9 @@ _CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 
 
 def class_name(table: str, taken: AbstractSet[str] = frozenset()) -> str:
-    """A PascalCase class name for ``table``, free in ``taken`` together with its derived
-    ``<Class>QuerySet`` / ``<Class>Filters`` names."""
-    words = _WORDS.findall(unicodedata.normalize("NFKC", table))
-    name = _identifier("".join(word[0].upper() + word[1:] for word in words))
-    if not name.isidentifier():
-        name = "Table" + name  # empty, or starts with a digit or a combining mark
-    if name in _RESERVED_CLASSES:
-        name += "Model"
-    return _first_free(name, lambda candidate: _class_is_free(candidate, taken))
+    """A PascalCase class name for ``table`` such that neither it nor its derived names
+    (``<Class>QuerySet`` ...) equal a name in ``taken`` or a derived name of one."""
+    return _free_class_name(table, _occupied(taken))
 
 
 def field_name(db_name: str, taken: AbstractSet[str] = frozenset()) -> str:
@@ -156,15 +150,7 @@ def field_name(db_name: str, taken: AbstractSet[str] = frozenset()) -> str:
 def module_name(table: str, taken: AbstractSet[str] = frozenset()) -> str:
     """A lower-case ASCII snake_case module name for ``table``, not in ``taken`` (compared
     case-insensitively, as file systems may)."""
-    ascii_text = "".join(_ascii(char) for char in unicodedata.normalize("NFKD", table))
-    words = [_CAMEL_BOUNDARY.sub("_", word) for word in re.findall(r"[A-Za-z0-9]+", ascii_text)]
-    name = "_".join(words).lower() or "table"
-    if name[0].isdigit():
-        name = "table_" + name
-    if name in _RESERVED_MODULES:
-        name += "_"
-    folded = {existing.lower() for existing in taken}
-    return _first_free(name, lambda candidate: candidate not in folded)
+    return _free_module_name(table, {existing.lower() for existing in taken})
 
 
 def class_names(tables: Iterable[str], taken: AbstractSet[str] = frozenset()) -> dict[str, str]:
@@ -174,9 +160,15 @@ def class_names(tables: Iterable[str], taken: AbstractSet[str] = frozenset()) ->
     push a plain table (``user``) off its natural name.
     """
     ordered = sorted(
-        set(tables), key=lambda table: (class_name(table).endswith(DERIVED_CLASS_SUFFIXES), table)
+        set(tables),
+        key=lambda table: (_class_name_base(table).endswith(DERIVED_CLASS_SUFFIXES), table),
     )
-    return _assign(ordered, taken, class_name, presorted=True)
+    occupied = _occupied(taken)
+    result: dict[str, str] = {}
+    for table in ordered:
+        result[table] = _free_class_name(table, occupied)
+        occupied.update(_with_derived(result[table]))
+    return result
 
 
 def field_names(db_names: Iterable[str], taken: AbstractSet[str] = frozenset()) -> dict[str, str]:
@@ -191,7 +183,7 @@ def field_names(db_names: Iterable[str], taken: AbstractSet[str] = frozenset()) 
 
 def module_names(tables: Iterable[str], taken: AbstractSet[str] = frozenset()) -> dict[str, str]:
     """``module_name`` for every table, assigned in sorted order so the result is stable."""
-    return _assign(tables, taken, module_name)
+    return _assign(tables, {existing.lower() for existing in taken}, _free_module_name)
 
 
 def _assign(
@@ -234,11 +226,40 @@ def _ascii(char: str) -> str:
     return f"_u{ord(char):04x}_" if char.isalnum() else "_"
 
 
-def _class_is_free(name: str, taken: AbstractSet[str]) -> bool:
-    if name in taken or any(name + suffix in taken for suffix in DERIVED_CLASS_SUFFIXES):
-        return False
-    return not any(
-        name.endswith(suffix) and name[: -len(suffix)] in taken for suffix in DERIVED_CLASS_SUFFIXES
+def _class_name_base(table: str) -> str:
+    words = _WORDS.findall(unicodedata.normalize("NFKC", table))
+    name = _identifier("".join(word[0].upper() + word[1:] for word in words))
+    if not name.isidentifier():
+        name = "Table" + name  # empty, or starts with a digit or a combining mark
+    if name in _RESERVED_CLASSES:
+        name += "Model"
+    return name
+
+
+def _free_module_name(table: str, folded_taken: AbstractSet[str]) -> str:
+    """``module_name`` given lower-cased taken names (module names are lower-case)."""
+    ascii_text = "".join(_ascii(char) for char in unicodedata.normalize("NFKD", table))
+    words = [_CAMEL_BOUNDARY.sub("_", word) for word in re.findall(r"[A-Za-z0-9]+", ascii_text)]
+    name = "_".join(words).lower() or "table"
+    if name[0].isdigit():
+        name = "table_" + name
+    if name in _RESERVED_MODULES:
+        name += "_"
+    return _first_free(name, lambda candidate: candidate not in folded_taken)
+
+
+def _with_derived(name: str) -> tuple[str, ...]:
+    return (name, *(name + suffix for suffix in DERIVED_CLASS_SUFFIXES))
+
+
+def _occupied(taken: AbstractSet[str]) -> set[str]:
+    return {derived for name in taken for derived in _with_derived(name)}
+
+
+def _free_class_name(table: str, occupied: AbstractSet[str]) -> str:
+    return _first_free(
+        _class_name_base(table),
+        lambda candidate: not any(name in occupied for name in _with_derived(candidate)),
     )
 
 

@@ -65,9 +65,11 @@ def test_class_names_resolve_collisions_in_sorted_order() -> None:
 
 
 def test_class_names_keep_their_derived_names_free() -> None:
-    names = class_names(["user", "UserFilters"])
-    derived = {names["user"] + suffix for suffix in DERIVED_CLASS_SUFFIXES}
-    assert names["UserFilters"] not in derived
+    names = class_names(["user", "UserFilters", "user_stream"])
+    assert names["user"] == "User"
+    derived = {name + suffix for name in names.values() for suffix in DERIVED_CLASS_SUFFIXES}
+    assert not derived & set(names.values())
+    assert len(derived) == 3 * len(DERIVED_CLASS_SUFFIXES)  # UserStreamFilters only once
 
 
 # Fields ------------------------------------------------------------------------------------
