@@ -111,7 +111,7 @@ def _table(entry: dict[str, Any], info: dict[str, Any], strict: bool, warnings: 
         relation_out=tuple(str(t) for t in kind_info.get("out") or ()),
         fields=tuple(
             sorted(  # by segments: 2.x `a[*]` and 3.x `a.*` sort differently as text
-                (_field(name, f, strict, warnings) for f in info["fields"]),
+                _fields(name, info["fields"], strict, warnings),
                 key=lambda f: f.segments,
             )
         ),
@@ -121,8 +121,24 @@ def _table(entry: dict[str, Any], info: dict[str, Any], strict: bool, warnings: 
     )
 
 
-def _field(table: str, entry: dict[str, Any], strict: bool, warnings: list[str]) -> Field:
-    path = join_path(split_path(str(entry["name"])))
+def _fields(
+    table: str, entries: list[dict[str, Any]], strict: bool, warnings: list[str]
+) -> list[Field]:
+    """The fields we can place; a path we do not understand is left out with a warning."""
+    fields: list[Field] = []
+    for entry in entries:
+        try:
+            path = join_path(split_path(str(entry["name"])))
+        except ValueError as exc:
+            warnings.append(f"{table}: field left out: {exc}")
+            continue
+        fields.append(_field(table, path, entry, strict, warnings))
+    return fields
+
+
+def _field(
+    table: str, path: str, entry: dict[str, Any], strict: bool, warnings: list[str]
+) -> Field:
     kind_text = entry.get("kind")
     kind: Kind = AnyKind()
     if kind_text is not None:

@@ -36,7 +36,8 @@ def split_path(path: str) -> tuple[str, ...]:
     """Split a field idiom as INFO prints it into raw segments.
 
     ``address.city`` -> ``("address", "city")``; ``items[*].sku`` and ``items.*.sku`` ->
-    ``("items", "*", "sku")``; backticked and ``⟨⟩`` segments are unescaped.
+    ``("items", "*", "sku")``; backticked and ``⟨⟩`` segments are unescaped. Anything else
+    in brackets raises ``ValueError``.
     """
     segments: list[str] = []
     i = 0
@@ -47,6 +48,8 @@ def split_path(path: str) -> tuple[str, ...]:
         elif path.startswith("[*]", i):
             segments.append(ELEMENT)
             i += 3
+        elif char == "[":
+            raise ValueError(f"unsupported part {path[i:]!r} in field path {path!r}")
         elif char in "`⟨":
             closing = "`" if char == "`" else "⟩"
             i += 1

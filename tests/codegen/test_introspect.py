@@ -193,3 +193,5 @@ def test_split_and_join_paths() -> None:
     assert split_path("`a\\`b`") == ("a`b",)
     assert join_path(("my-field", "*", "a b")) == "`my-field`.*.`a b`"
     assert join_path(split_path("items[*].sku")) == "items.*.sku"
+    with pytest.raises(ValueError, match="unsupported part"):
+        split_path("items[0].sku")
