@@ -91,6 +91,8 @@ DB_DEFAULT: Any = _DbDefault()
 
 @dataclass(frozen=True, slots=True)
 class FieldPlan:
+    """One written field: its Python name, its database key, and whether None means NULL."""
+
     name: str
     key: str
     nullable: bool
@@ -102,6 +104,8 @@ class WritePlan:
 
     on_create: tuple[FieldPlan, ...]
     on_update: tuple[FieldPlan, ...]
+    db_defaults: tuple[str, ...]
+    """Fields whose Python default is `DB_DEFAULT`."""
 
 
 _write_plans: dict[type[BaseModel], WritePlan] = {}
@@ -130,7 +134,10 @@ def write_plan(model: type[BaseModel]) -> WritePlan:
             create.append(entry)
             if ReadOnly not in field.metadata:
                 update.append(entry)
-        plan = WritePlan(tuple(create), tuple(update))
+        db_defaults = tuple(
+            name for name, field in model.model_fields.items() if field.default is DB_DEFAULT
+        )
+        plan = WritePlan(tuple(create), tuple(update), db_defaults)
         _write_plans[model] = plan
     return plan
 
@@ -157,7 +164,7 @@ def write_data(model: BaseModel, *, creating: bool) -> dict[str, Any]:
         else:
             plain.add(field.name)
     if plain:
-        data.update(model.model_dump(include=plain, by_alias=True))
+        data.update(BaseModel.model_dump(model, include=plain, by_alias=True))
     extra = model.__pydantic_extra__
     if extra:
         data.update({key: NONE if value is None else value for key, value in extra.items()})
@@ -189,6 +196,16 @@ class BaseSurrealModel(BaseModel):
     )
 
     id: Any = None
+
+    # -- serialization ------------------------------------------------------------------------
+
+    def model_dump(self, **options: Any) -> dict[str, Any]:
+        """pydantic's `model_dump`, leaving out fields still waiting for a database default."""
+        return super().model_dump(**_without_pending_defaults(self, options))
+
+    def model_dump_json(self, **options: Any) -> str:
+        """pydantic's `model_dump_json`, leaving out fields still waiting for a database default."""
+        return super().model_dump_json(**_without_pending_defaults(self, options))
 
     # -- table and connection -----------------------------------------------------------------
 
@@ -373,6 +390,26 @@ def _is_missing_table(exc: NotFoundError, table: str) -> bool:
         and isinstance(details.get("details"), Mapping)
         and details["details"].get("name") == table
     )
+
+
+def _without_pending_defaults(model: BaseModel, options: dict[str, Any]) -> dict[str, Any]:
+    """Add the fields that still hold `DB_DEFAULT` to a dump's `exclude` option.
+
+    The sentinel is not a value of the field's type, so pydantic would warn about it (and
+    fail in JSON mode); an unsaved object simply does not have those values yet.
+    """
+    values = model.__dict__
+    pending = {name for name in write_plan(type(model)).db_defaults if values[name] is DB_DEFAULT}
+    if not pending:
+        return options
+    exclude = options.get("exclude")
+    if exclude is None:
+        merged: Any = pending
+    elif isinstance(exclude, Mapping):
+        merged = {**dict.fromkeys(pending, True), **exclude}
+    else:
+        merged = set(exclude) | pending
+    return {**options, "exclude": merged}
 
 
 def _with_text_id(row: Mapping[str, Any]) -> Mapping[str, Any]:

@@ -6,6 +6,8 @@ HTTP against the loopback test server.
 
 from __future__ import annotations
 
+import json
+import warnings
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -447,6 +449,19 @@ def test_assignments_are_validated() -> None:
     assert person.id == RecordID("person", 9)
     with pytest.raises(ValidationError, match="must point to table person"):
         person.id = "user:9"  # type: ignore[assignment]
+
+
+def test_unsaved_objects_dump_without_their_pending_database_defaults() -> None:
+    person = Person(name="Ann", code="A")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        dumped = person.model_dump()
+        as_json = json.loads(person.model_dump_json(exclude={"age"}))
+    assert "created_at" not in dumped and "score" not in dumped
+    assert dumped["name"] == "Ann"
+    assert "created_at" not in as_json and "age" not in as_json and as_json["code"] == "A"
+    person.score = 3
+    assert person.model_dump(include={"score"}) == {"score": 3}
 
 
 def test_alias_or_name_both_populate() -> None:
