@@ -338,9 +338,9 @@ class Connection:
     def add_listener(self, listener: ConnectionListener) -> Callable[[], None]:
         """Call `listener(event)` on disconnect, reconnect and give-up; returns a remover.
 
-        Listeners run in registration order; a reconnect listener runs after the new socket
-        is signed in and `use` re-issued, before the connection serves other requests' retries.
-        A failing listener is logged and does not stop the others.
+        Listeners run in registration order, one after the other. A `"reconnected"` listener
+        runs once the new socket is signed in and `use` re-issued; requests (its own included)
+        are served meanwhile. A failing listener is logged and does not stop the others.
         """
         self._listeners.append(listener)
 
