@@ -15,6 +15,7 @@ Invariants of a parsed (normalised) kind:
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Iterable
@@ -261,8 +262,12 @@ def duration_literal(text: str) -> LiteralValue:
 # Parsing --------------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_kind(text: str) -> Kind:
-    """Parse one kind string as INFO prints it (2.x or 3.x); raise ``KindSyntaxError``."""
+    """Parse one kind string as INFO prints it (2.x or 3.x); raise ``KindSyntaxError``.
+
+    Cached: real schemas repeat a few kinds thousands of times, and kinds are immutable.
+    """
     return _Parser(text).parse()
 
 
