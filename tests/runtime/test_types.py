@@ -143,7 +143,7 @@ def test_record_id_parse_rejects_bad_text(text: str) -> None:
 def test_record_id_is_immutable_hashable_and_typed_by_key() -> None:
     rid = RecordID("user", 1)
     with pytest.raises(AttributeError):
-        rid.table = "other"  # type: ignore[misc]
+        rid.table = "other"
     assert RecordID("user", 1) != RecordID("user", "1")
     assert len({RecordID("user", [1, 2]), RecordID("user", [1, 2])}) == 1
 
