@@ -147,6 +147,36 @@ class ChangeFeedReader:
         oldest_since = self.since_at(oldest[0]["versionstamp"]) if oldest else None
         return [self._change_set(entry) for entry in page], oldest_since
 
+    async def read_to_head(
+        self, since: int, *, retention: Duration | None, exact: bool = True
+    ) -> tuple[list[ChangeSet], int]:
+        """Every change set from ``since`` to the end of the feed, and the ``SINCE`` after it.
+
+        When ``since`` is an exact cursor (not a hint), raises CursorExpiredError if changes
+        after it may have expired.
+        """
+        change_sets: list[ChangeSet] = []
+        while True:
+            page, oldest = await self.read(since, MAX_PAGE)
+            if exact:
+                _check_not_expired(since, oldest, retention)
+            exact = True
+            if not page:
+                return change_sets, since
+            change_sets.extend(page)
+            since = page[-1].next_since
+
+    async def head_hint(self) -> int:
+        """A ``SINCE`` at or a little before the current end of the feed, cheap to find.
+
+        3.x versionstamps carry the commit time (``unix_ms << 16``), so two seconds before the
+        server's clock is close to the end; 2.x stamps are counters, so it is 0 there.
+        """
+        if self.engine_major < 3:
+            return 0
+        (now,) = await self.connection.query("RETURN time::millis(time::now()) - 2000")
+        return max(int(now), 0) << 16
+
     def since_at(self, versionstamp: int) -> int:
         """The ``SINCE`` value that starts at (includes) this versionstamp."""
         return versionstamp >> 16 if self.engine_major < 3 else versionstamp

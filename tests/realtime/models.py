@@ -39,3 +39,12 @@ async def connection(url: str, **options: str) -> AsyncIterator[tuple[str, Conne
         yield name, conn
     finally:
         await SurrealDBConnectionManager.close_connection(name)
+
+
+class Note(BaseSurrealModel):
+    model_config = SurrealConfigDict(table_name="note")
+
+    id: RecordID[Literal["note"]] | None = None
+    text: str
+    tags: list[str] = Field(default_factory=list)
+    meta: dict[str, int] = Field(default_factory=dict)

@@ -1,0 +1,534 @@
+"""Live queries: `Model.objects().filter(...).live()`, a stream of typed change events.
+
+The stream runs ``LIVE SELECT [DIFF] * FROM table [WHERE ...]`` on the model's WebSocket
+connection (filters become the WHERE clause, values bound as parameters) and turns each
+notification into a ``ModelChangeEvent[T]``.
+
+Staying alive (``auto_resubscribe=True``, the default): when the socket drops, the
+connection reconnects with backoff, signs in and re-issues ``use`` (runtime.connection);
+this stream then re-issues its live query and follows the new id. The server forgets a
+socket's live queries, so changes made while the socket was down never arrive as
+notifications. When the table has a CHANGEFEED, the stream reads what happened during the
+gap from the feed and hands it out as ``backfilled`` events, with duplicates of what was
+already delivered removed: no change is lost. Without a feed the gap is reported. Either
+way every gap is counted in ``gaps`` and passed to ``on_gap``. When the connection gives up
+(its retry budget is spent) the error is raised out of ``async for``; it never hangs.
+
+Slow consumers: notifications wait in a buffer of at most ``max_buffer`` items. When it is
+full, further notifications are dropped and the stream treats the drop as a gap (recovered
+from the change feed when there is one, reported otherwise), so memory stays bounded and
+the socket keeps being read.
+
+Deduplication after a gap compares record states: a record that changed during the gap and
+changed back to exactly the state delivered last is taken as unchanged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+import uuid
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
+
+from surreal_gen.runtime.changes import (
+    ChangeFeedReader,
+    FeedInfo,
+    change_record_id,
+    classify_change,
+    passing_filter,
+)
+from surreal_gen.runtime.connection import ConnectionEvent, LiveNotifications
+from surreal_gen.runtime.errors import (
+    ChangeFeedError,
+    LiveQueryError,
+    LiveQueryKilled,
+    SurrealGenError,
+)
+from surreal_gen.runtime.events import LiveAction, ModelChangeEvent, StreamGap, build_event
+from surreal_gen.runtime.patch import PatchConflict, PatchResult, apply_diff
+from surreal_gen.runtime.signals import post_live_change
+from surreal_gen.runtime.types import RecordID, escape_ident
+
+if TYPE_CHECKING:
+    from surreal_gen.runtime.connection import Connection
+    from surreal_gen.runtime.model import BaseSurrealModel
+    from surreal_gen.runtime.queryset import QuerySet
+
+__all__ = ["LiveModelStream"]
+
+logger = logging.getLogger(__name__)
+
+ModelT = TypeVar("ModelT", bound="BaseSurrealModel")
+GapCallback = Callable[[StreamGap], object]
+
+_ACTIONS = {action.value: action for action in LiveAction}
+
+
+@dataclass
+class _GapMarker:
+    """Queued where the notifications stopped; the consumer recovers the gap when it gets here."""
+
+    reason: str
+    reconnect: int
+    live_ready: asyncio.Event = field(default_factory=asyncio.Event)
+    error: BaseException | None = None
+
+
+@dataclass
+class _Failure:
+    error: BaseException
+
+
+class LiveModelStream(Generic[ModelT]):
+    """An async context manager and async iterator of ``ModelChangeEvent[T]``.
+
+    ::
+
+        async with ChatMessage.objects().filter(room="general").live() as stream:
+            async for event in stream:
+                print(event.action, event.instance.text)
+
+    - ``diff=True`` asks for DIFF notifications: ``changed_fields`` holds each changed field
+      and its new value, and ``instance`` is still the whole record (the stream keeps the
+      last state of each record and applies the patch; a record it has not seen is read).
+    - ``reconnects``: how many times the live query was re-issued after a reconnect.
+    - ``gaps``: every gap so far (``StreamGap``); ``on_gap`` is called with each one.
+    - A server-side KILL (or REMOVE TABLE, 3.x) raises LiveQueryKilled out of the loop.
+    """
+
+    def __init__(
+        self,
+        query: QuerySet[ModelT],
+        *,
+        diff: bool = False,
+        auto_resubscribe: bool = True,
+        on_gap: GapCallback | None = None,
+        max_buffer: int = 10_000,
+    ) -> None:
+        if max_buffer < 1:
+            raise ValueError(f"live(max_buffer={max_buffer}): must be at least 1")
+        self.model = query.model
+        self.table = self.model.get_table_name()
+        self.diff = diff
+        self.auto_resubscribe = auto_resubscribe
+        self.on_gap = on_gap
+        self.max_buffer = max_buffer
+        self.reconnects = 0
+        self.gaps: list[StreamGap] = []
+        self._query = query
+        self._where, self._variables = query._where_clause()
+        self._connection: Connection | None = None
+        self._subscription: LiveNotifications | None = None
+        self._buffer: asyncio.Queue[Mapping[str, Any] | _GapMarker | _Failure] = asyncio.Queue()
+        self._ready: deque[ModelChangeEvent[ModelT]] = deque()
+        self._states: dict[RecordID[str], dict[str, Any] | None] = {}
+        self._recent: dict[RecordID[str], list[dict[str, Any] | None]] = {}
+        self._feed: ChangeFeedReader | None = None
+        self._feed_info: FeedInfo | None = None
+        self._feed_since: int | None = None
+        self._overflowing = False
+        self._pump: asyncio.Task[None] | None = None
+        self._remove_listener: Callable[[], None] | None = None
+        self._started = False
+        self._closed = False
+
+    @property
+    def live_id(self) -> uuid.UUID | None:
+        """The server's id of the live query now running (it changes on resubscribe)."""
+        return self._subscription.live_id if self._subscription is not None else None
+
+    @property
+    def gap_free(self) -> bool:
+        """Whether gaps are recovered from the table's change feed."""
+        return self._feed_since is not None
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    async def __aenter__(self) -> Self:
+        await self._start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __aiter__(self) -> Self:
+        return self
+
+    async def _start(self) -> None:
+        if self._started:
+            return
+        self._started = True
+        connection = self._query._connection()
+        if not connection.supports_live:
+            raise LiveQueryError(
+                f"{self.model.__name__}.objects().live() needs a WebSocket connection "
+                f"(ws:// or wss://), not {connection.url}"
+            )
+        await connection.connect()
+        self._connection = connection
+        self._subscription = connection.live_notifications(await self._issue_live())
+        self._remove_listener = connection.add_listener(self._on_connection_event)
+        self._pump = asyncio.create_task(self._pump_notifications(self._subscription))
+        if self.auto_resubscribe:
+            await self._find_feed_position()
+
+    async def aclose(self) -> None:
+        """Kill the live query and stop; safe to call twice."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._remove_listener is not None:
+            self._remove_listener()
+        subscription, connection = self._subscription, self._connection
+        if subscription is not None:
+            subscription.close()
+        if self._pump is not None:
+            self._pump.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._pump
+        if subscription is not None and connection is not None:
+            with contextlib.suppress(SurrealGenError):
+                await connection.query("KILL $id", {"id": subscription.live_id})
+
+    async def _issue_live(self) -> uuid.UUID:
+        assert self._connection is not None
+        what = "DIFF" if self.diff else "*"
+        where = f" WHERE {self._where}" if self._where else ""
+        sql = f"LIVE SELECT {what} FROM {escape_ident(self.table)}{where}"
+        (live_id,) = await self._connection.query(sql, self._variables)
+        if not isinstance(live_id, uuid.UUID):
+            raise LiveQueryError(f"LIVE SELECT on {self.table!r} returned {live_id!r}, not an id")
+        return live_id
+
+    async def _find_feed_position(self) -> None:
+        """Note where the change feed ends now, if the table has one (gaps start there)."""
+        assert self._connection is not None
+        reader = ChangeFeedReader(self._connection.http_companion(), self.table)
+        try:
+            self._feed_info = await reader.describe()
+        except ChangeFeedError:
+            return
+        self._feed = reader
+        self._feed_since = await self._feed_head()
+
+    async def _feed_head(self) -> int:
+        assert self._feed is not None and self._feed_info is not None
+        hint = await self._feed.head_hint()
+        _, head = await self._feed.read_to_head(
+            hint, retention=self._feed_info.retention, exact=False
+        )
+        return head
+
+    # -- receiving -----------------------------------------------------------------------------
+
+    async def _pump_notifications(self, subscription: LiveNotifications) -> None:
+        """Move notifications into the bounded buffer; a full buffer becomes a gap."""
+        try:
+            async for notification in subscription:
+                if self._buffer.qsize() < self.max_buffer:
+                    self._buffer.put_nowait(notification)
+                elif not self._overflowing:
+                    self._overflowing = True
+                    marker = _GapMarker("the consumer fell behind", self.reconnects)
+                    marker.live_ready.set()
+                    self._buffer.put_nowait(marker)
+        except SurrealGenError as exc:
+            self._buffer.put_nowait(_Failure(exc))
+
+    async def _on_connection_event(self, event: ConnectionEvent) -> None:
+        if self._closed:
+            return
+        if event.kind == "gave_up":
+            error = event.error or LiveQueryError("the connection gave up reconnecting")
+            self._buffer.put_nowait(_Failure(error))
+        elif event.kind == "disconnected" and not self.auto_resubscribe:
+            self._buffer.put_nowait(
+                _Failure(
+                    LiveQueryError(
+                        f"live query on {self.table!r} lost its connection "
+                        f"(auto_resubscribe is off): {event.error}"
+                    )
+                )
+            )
+        elif event.kind == "reconnected" and self.auto_resubscribe:
+            await self._resubscribe()
+
+    async def _resubscribe(self) -> None:
+        """Re-issue the live query on the new socket; the gap is recovered by the consumer."""
+        self.reconnects += 1
+        marker = _GapMarker("the connection dropped", self.reconnects)
+        self._buffer.put_nowait(marker)
+        try:
+            new_id = await self._issue_live()
+        except SurrealGenError as exc:
+            marker.error = exc
+        else:
+            assert self._subscription is not None
+            self._subscription.retarget(new_id)
+        marker.live_ready.set()
+
+    async def __anext__(self) -> ModelChangeEvent[ModelT]:
+        if self._closed:
+            raise StopAsyncIteration
+        await self._start()
+        while not self._ready:
+            item = await self._buffer.get()
+            if isinstance(item, _Failure):
+                await self.aclose()
+                raise item.error
+            if isinstance(item, _GapMarker):
+                await self._recover(item)
+                continue
+            event = await self._from_notification(item)
+            if event is not None:
+                self._ready.append(event)
+        event = self._ready.popleft()
+        await post_live_change.send(
+            self.model,
+            instance=event.instance,
+            action=event.action,
+            record_id=event.record_id,
+            changed_fields=event.changed_fields,
+            event=event,
+        )
+        return event
+
+    # -- notifications -------------------------------------------------------------------------
+
+    async def _from_notification(
+        self, notification: Mapping[str, Any]
+    ) -> ModelChangeEvent[ModelT] | None:
+        action_text = notification.get("action")
+        if action_text == "KILLED":
+            await self.aclose()
+            raise LiveQueryKilled(
+                f"the server ended the live query on {self.table!r} (KILL, or the table "
+                "was removed)"
+            )
+        action = _ACTIONS.get(str(action_text))
+        record_id = notification.get("record")
+        if action is None or not isinstance(record_id, RecordID):
+            logger.warning("ignoring a live notification without action/record: %r", notification)
+            return None
+        payload = notification.get("result")
+        if self.diff and isinstance(payload, list):
+            return await self._from_diff(action, record_id, payload)
+        document = payload if isinstance(payload, dict) else None
+        if self._is_duplicate(record_id, action, document):
+            return None
+        return self._record_event(action, record_id, document, payload, changed_fields=None)
+
+    async def _from_diff(
+        self, action: LiveAction, record_id: RecordID[str], ops: Sequence[Mapping[str, Any]]
+    ) -> ModelChangeEvent[ModelT] | None:
+        assert self._connection is not None
+        major = self._connection.engine_major
+        if action == LiveAction.DELETE:
+            if self._is_duplicate(record_id, action, None):
+                return None
+            before = self._states.get(record_id)
+            return self._record_event(action, record_id, before, ops, changed_fields=None)
+        if self._diff_is_duplicate(record_id, ops, major):
+            return None
+        base = self._states.get(record_id)
+        try:
+            if base is None and action == LiveAction.UPDATE:
+                raise PatchConflict("the record's earlier state is unknown")
+            result = apply_diff(base, ops, engine_major=major)
+        except PatchConflict:
+            # Read the record: it is at least as new as this notification.
+            current = await self._read_record(record_id)
+            result = PatchResult(current, _top_level_keys(ops, current), replaced_root=False)
+        document = result.document if isinstance(result.document, dict) else None
+        return self._record_event(
+            action, record_id, document, ops, changed_fields=result.changed_fields()
+        )
+
+    def _record_event(
+        self,
+        action: LiveAction,
+        record_id: RecordID[str],
+        document: dict[str, Any] | None,
+        raw: Any,
+        *,
+        changed_fields: dict[str, Any] | None,
+        backfilled: bool = False,
+    ) -> ModelChangeEvent[ModelT]:
+        """Remember the record's new state (needed for DIFF and for gaps) and build its event."""
+        if self.diff or self._feed is not None:
+            self._states[record_id] = None if action == LiveAction.DELETE else document
+        return build_event(
+            self.model,
+            action,
+            record_id,
+            document,
+            raw,
+            changed_fields=changed_fields,
+            backfilled=backfilled,
+        )
+
+    async def _read_record(self, record_id: RecordID[str]) -> dict[str, Any] | None:
+        assert self._connection is not None
+        (rows,) = await self._connection.query("SELECT * FROM $id", {"id": record_id})
+        return rows[0] if rows else None
+
+    # -- gaps ----------------------------------------------------------------------------------
+
+    async def _recover(self, marker: _GapMarker) -> None:
+        """Hand out what happened during a gap from the change feed, or report the gap."""
+        await marker.live_ready.wait()
+        self._overflowing = False
+        if marker.error is not None:
+            await self.aclose()
+            raise LiveQueryError(
+                f"could not re-issue the live query on {self.table!r} after a reconnect: "
+                f"{marker.error}"
+            ) from marker.error
+        if self._feed is None or self._feed_since is None or self._feed_info is None:
+            self._report_gap(marker, recovered=False, backfilled=0, detail="no change feed")
+            return
+        try:
+            change_sets, self._feed_since = await self._feed.read_to_head(
+                self._feed_since, retention=self._feed_info.retention
+            )
+        except ChangeFeedError as exc:
+            self._feed_since = await self._feed_head()
+            self._report_gap(marker, recovered=False, backfilled=0, detail=str(exc))
+            return
+        events = await self._backfill(change_sets)
+        self._ready.extend(events)
+        self._report_gap(marker, recovered=True, backfilled=len(events), detail="")
+
+    async def _backfill(self, change_sets: Sequence[Any]) -> list[ModelChangeEvent[ModelT]]:
+        """Events for the feed's changes that this stream has not delivered yet."""
+        assert self._connection is not None and self._feed_info is not None
+        changes = [change for change_set in change_sets for change in change_set.changes]
+        documents = [classify_change(change, original=False)[1] for change in changes]
+        passing = await passing_filter(self._connection, self._where, self._variables, documents)
+        history: dict[RecordID[str], list[tuple[Mapping[str, Any], dict[str, Any] | None]]] = {}
+        for change, document, keep in zip(changes, documents, passing, strict=True):
+            record_id = change_record_id(change)
+            if record_id is not None and (keep or "delete" in change):
+                state = None if "delete" in change else dict(document or {})
+                history.setdefault(record_id, []).append((change, state))
+        self._recent = {
+            record_id: [self._states.get(record_id), *(state for _, state in steps)]
+            for record_id, steps in history.items()
+        }
+        events: list[ModelChangeEvent[ModelT]] = []
+        for record_id, steps in history.items():
+            for change, state in _undelivered(steps, self._states.get(record_id, _UNSEEN)):
+                event = self._backfilled_event(record_id, change, state)
+                if event is not None:
+                    events.append(event)
+        return events
+
+    def _backfilled_event(
+        self, record_id: RecordID[str], change: Mapping[str, Any], state: dict[str, Any] | None
+    ) -> ModelChangeEvent[ModelT] | None:
+        assert self._feed_info is not None
+        action, _ = classify_change(change, original=self._feed_info.original)
+        if action == LiveAction.DELETE:
+            before = self._states.get(record_id)
+            if before is None:
+                return None
+            return self._record_event(
+                action, record_id, before, change, changed_fields=None, backfilled=True
+            )
+        changed = _changed_fields(self._states.get(record_id), state) if self.diff else None
+        return self._record_event(
+            action, record_id, state, change, changed_fields=changed, backfilled=True
+        )
+
+    def _is_duplicate(
+        self, record_id: RecordID[str], action: LiveAction, document: dict[str, Any] | None
+    ) -> bool:
+        """After a backfill: is this notification one the feed already handed out?"""
+        if action == LiveAction.DELETE and self._states.get(record_id, _UNSEEN) is None:
+            return True
+        recent = self._recent.get(record_id)
+        if recent is None:
+            return False
+        if action != LiveAction.DELETE and document in recent:
+            return True
+        del self._recent[record_id]
+        return False
+
+    def _diff_is_duplicate(
+        self, record_id: RecordID[str], ops: Sequence[Mapping[str, Any]], major: int
+    ) -> bool:
+        """A DIFF notification is a duplicate if it turns one backfilled state into the next."""
+        recent = self._recent.get(record_id)
+        if recent is None:
+            return False
+        for before, after in itertools.pairwise(recent):
+            with contextlib.suppress(PatchConflict):
+                if (
+                    after is not None
+                    and apply_diff(before, ops, engine_major=major).document == after
+                ):
+                    return True
+        del self._recent[record_id]
+        return False
+
+    def _report_gap(
+        self, marker: _GapMarker, *, recovered: bool, backfilled: int, detail: str
+    ) -> None:
+        reason = marker.reason + (f": {detail}" if detail else "")
+        gap = StreamGap(marker.reconnect, recovered, backfilled, reason)
+        self.gaps.append(gap)
+        if not recovered:
+            logger.warning("live query on %r may have missed changes: %s", self.table, reason)
+        if self.on_gap is not None:
+            try:
+                self.on_gap(gap)
+            except Exception:
+                logger.exception("on_gap callback failed for %r", gap)
+
+
+_UNSEEN: Any = object()
+
+
+def _undelivered(
+    steps: list[tuple[Mapping[str, Any], dict[str, Any] | None]], delivered: Any
+) -> list[tuple[Mapping[str, Any], dict[str, Any] | None]]:
+    """The steps after the last one equal to the state delivered last (all if none is)."""
+    if delivered is _UNSEEN:
+        return steps
+    for index in range(len(steps) - 1, -1, -1):
+        if steps[index][1] == delivered:
+            return steps[index + 1 :]
+    return steps
+
+
+def _changed_fields(
+    before: dict[str, Any] | None, after: dict[str, Any] | None
+) -> dict[str, Any] | None:
+    if after is None:
+        return None
+    before = before or {}
+    keys = sorted(set(before) | set(after))
+    return {key: after.get(key) for key in keys if before.get(key) != after.get(key)}
+
+
+def _top_level_keys(ops: Sequence[Mapping[str, Any]], document: Any) -> frozenset[str]:
+    """Best-effort top-level keys of ops whose paths could not be applied (for changed_fields)."""
+    keys: set[str] = set()
+    for op in ops:
+        path = op.get("path")
+        if isinstance(path, str) and path.strip("/"):
+            first = path.lstrip("/").split("/", 1)[0].strip("`")
+            if isinstance(document, dict) and first in document:
+                keys.add(first)
+    return frozenset(keys)
