@@ -129,11 +129,26 @@ if TYPE_CHECKING:
         item_count__gte: int
         item_count__lt: int
         item_count__lte: int
-        items: list[PurchaseItemsItem]
-        items__isnull: bool
-        items__contains: PurchaseItemsItem
-        items__containsall: Sequence[PurchaseItemsItem]
-        items__containsany: Sequence[PurchaseItemsItem]
+        items__note: list[str]
+        items__note__isnull: bool
+        items__note__contains: str
+        items__note__containsall: Sequence[str]
+        items__note__containsany: Sequence[str]
+        items__product: list[RecordID[Literal["product"]]]
+        items__product__isnull: bool
+        items__product__contains: RecordID[Literal["product"]]
+        items__product__containsall: Sequence[RecordID[Literal["product"]]]
+        items__product__containsany: Sequence[RecordID[Literal["product"]]]
+        items__quantity: list[int]
+        items__quantity__isnull: bool
+        items__quantity__contains: int
+        items__quantity__containsall: Sequence[int]
+        items__quantity__containsany: Sequence[int]
+        items__unit_price: list[Decimal]
+        items__unit_price__isnull: bool
+        items__unit_price__contains: Decimal
+        items__unit_price__containsall: Sequence[Decimal]
+        items__unit_price__containsany: Sequence[Decimal]
         placed_at: AwareDatetime
         placed_at__in: Sequence[AwareDatetime]
         placed_at__not_in: Sequence[AwareDatetime]

@@ -252,6 +252,9 @@ class FieldPlan:
     doc: str | None
     filter_type: PyType | None
     nested_model: str | None
+    """The nested model class when the field holds one object (``T`` or ``T | None``)."""
+    item_model: str | None = None
+    """The nested model class when the field holds a list of objects (``list[T]``)."""
 
 
 @dataclass(frozen=True)
@@ -444,15 +447,18 @@ class _ModuleBuilder:
                 else f"Field(default={default}, alias={py_str(alias)})"
             )
         nested = self.nested_by_path.get(segments)
-        direct_model = nested if value_type.text in (nested, f"{nested} | None") else None
+        item = self.nested_by_path.get((*segments, ELEMENT))
         return FieldPlan(
             name=python_name,
             alias=alias,
             annotation=annotation,
             default=default,
             doc=f.comment,
-            filter_type=None if nested is not None else _filter_value_type(value_type, nullable),
-            nested_model=direct_model,
+            filter_type=None if nested or item else _filter_value_type(value_type, nullable),
+            nested_model=nested if value_type.text in (nested, f"{nested} | None") else None,
+            item_model=item
+            if value_type.text in (f"list[{item}]", f"list[{item}] | None")
+            else None,
         )
 
     def default_expression(self, f: Field, value_type: PyType) -> str | None:
@@ -469,18 +475,28 @@ class _ModuleBuilder:
             return "None"
         return None
 
-    def filters(self, model: ModelPlan, prefix: str = "") -> list[FilterKey]:
+    def filters(self, model: ModelPlan, prefix: str = "", in_list: bool = False) -> list[FilterKey]:
+        """Filter keys for ``model``'s fields, through nested objects and lists of objects
+        (``items__sku__contains``: inside a list a path gives a list of values)."""
         keys: list[FilterKey] = []
         by_name = {m.class_name: m for m in self.nested}
         for plan in model.fields:
             key = f"{prefix}{plan.name}"
             if plan.nested_model is not None:
-                keys.extend(self.filters(by_name[plan.nested_model], f"{key}__"))
+                keys.extend(self.filters(by_name[plan.nested_model], f"{key}__", in_list))
                 continue
-            if plan.filter_type is None:
+            if plan.item_model is not None:
+                keys.extend(self.filters(by_name[plan.item_model], f"{key}__", True))
                 continue
-            self.filter_imports.update(plan.filter_type.imports)
-            keys.extend(_lookup_keys(key, plan.filter_type))
+            value = plan.filter_type
+            if value is None or (in_list and value.element is not None):
+                continue
+            if in_list:
+                value = PyType(
+                    f"list[{value.text}]", value.imports, False, "collection", value.text
+                )
+            self.filter_imports.update(value.imports)
+            keys.extend(_lookup_keys(key, value))
         return keys
 
 

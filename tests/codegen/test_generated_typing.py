@@ -90,7 +90,9 @@ async def use() -> None:
     for person in people:
         city: str | None = person.address.city if person.address else None
         print(city, person.class_, person.balance + 1)
-    orders = await Purchase.objects().filter(buyer=RecordID("person", "ann")).all()
+    orders = await Purchase.objects().filter(
+        buyer=RecordID("person", "ann"), items__quantity__containsany=[1, 2]
+    ).all()
     print([item.unit_price for order in orders for item in order.items])
     stream = ChatMessage.objects().live(room="general", diff=True)
     feed = ChatMessage.objects().changes(since=0, sender__in=["ann", "bob"])

@@ -108,5 +108,7 @@ def test_filters_follow_nested_paths_and_types(plan: ModulePlan) -> None:
     assert filters["rec__in"] == 'Sequence[RecordID[Literal["a", "b"]]]'
     assert filters["strings__contains"] == "str"
     assert filters["arr__containsall"] == "Sequence[float]"
-    assert "rows__name" not in filters
+    assert filters["rows__name__contains"] == "str"
+    assert filters["rows__name__containsany"] == "Sequence[str]"
+    assert "rows__name__startswith" not in filters
     assert "s__gte" in filters and "rec__gte" not in filters
