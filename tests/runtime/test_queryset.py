@@ -6,6 +6,7 @@ against the loopback test server. The rest check query building, which needs no 
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -287,6 +288,19 @@ async def test_hostile_record_keys_round_trip(orm: OrmTarget, key: str) -> None:
     assert (await Item.objects().get(id=item.id)).name == key
     await item.delete()
     assert await Item.objects().count() == 0
+
+
+@pytest.mark.parametrize(
+    "key",
+    [5, -1, uuid.UUID("0190f3c4-8a7e-7c3e-9a5b-2f1d3c4b5a69"), ["a", 1], {"k": 1, "z": "y"}],
+    ids=["int", "negative", "uuid", "array", "object"],
+)
+async def test_non_string_record_keys_round_trip(orm: OrmTarget, key: Any) -> None:
+    item = await Item(id=RecordID("item", key), name="keyed").save()
+    assert item.id == RecordID("item", key)
+    assert (await Item.get(key)).name == "keyed"  # a bare key means this model's table
+    assert (await Item.objects().filter(id=item.id).get()).id == item.id
+    assert await Item.objects().filter(id__in=[key]).count() == 1
 
 
 class Keyworded(BaseSurrealModel):
