@@ -102,8 +102,8 @@ function toSurql(value) {
 
 function formatRecordId(value) {
 	const [table, key] = typeof value === "string" ? value.split(/:(.*)/s) : value;
-	const keyText =
-		typeof key === "string" && !/^\d+$/.test(key) ? escapeIdent(key, "⟨", "⟩") : toSurql(key);
+	let keyText = toSurql(key);
+	if (typeof key === "string") keyText = /^\d+$/.test(key) ? `⟨${key}⟩` : escapeIdent(key, "⟨", "⟩");
 	return `${escapeIdent(String(table), "`", "`")}:${keyText}`;
 }
 
@@ -130,7 +130,7 @@ function taggedToJson({ tag, value }) {
 		case 94:
 			return { type: "GeometryCollection", geometries: value.map(toJson) };
 		default:
-			if (tag in GEOMETRY_TYPES) return { type: GEOMETRY_TYPES[tag], coordinates: geometryCoordinates({ tag, value }) };
+			if (tag in GEOMETRY_TYPES) return { type: GEOMETRY_TYPES[tag], coordinates: geometryCoordinates(value) };
 			return toSurql(new Tagged(tag, value));
 	}
 }

@@ -166,6 +166,15 @@ async def test_json_subprotocol_renders_values_as_json(
         assert created["result"] == [
             {"id": "person:tobie", "at": "2024-01-02T03:04:05.500Z", "took": "1h30m"}
         ]
+        sql = "RETURN [(1.5, 2.5), person:⟨123⟩, type::record('my-table', 5), <bytes>'ab', 1.50dec]"
+        [returned] = await call(4, "query", [sql])
+        assert returned["result"] == [
+            {"type": "Point", "coordinates": [1.5, 2.5]},
+            "person:⟨123⟩",
+            "`my-table`:5",
+            [97, 98],
+            "1.5",
+        ]
 
 
 async def test_json_subprotocol_notifications(
