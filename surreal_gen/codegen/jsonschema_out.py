@@ -13,6 +13,7 @@ are READONLY are ``readOnly``. Each declared field carries its SurrealQL kind as
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from collections.abc import Mapping
@@ -119,9 +120,20 @@ def schema_json_files(schema: Schema, class_names: Mapping[str, str]) -> dict[st
 
 
 def dump(document: JsonSchema) -> bytes:
-    """The document as deterministic, human-readable UTF-8 JSON."""
-    text = json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False)
-    return (text + "\n").encode("utf-8")
+    """The document as deterministic UTF-8 JSON, one line per top-level key and per
+    ``$defs`` entry: readable diffs, and the C encoder's speed for 1,000-table schemas."""
+    lines = []
+    for key, value in document.items():
+        if key == "$defs":
+            entries = [f"    {_compact(name)}: {_compact(item)}" for name, item in value.items()]
+            lines.append('  "$defs": {\n' + ",\n".join(entries) + "\n  }")
+        else:
+            lines.append(f"  {_compact(key)}: {_compact(value)}")
+    return ("{\n" + ",\n".join(lines) + "\n}\n").encode("utf-8")
+
+
+def _compact(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(", ", ": "))
 
 
 @dataclass
@@ -335,9 +347,15 @@ class _TableBuilder:
 def _record_schema(tables: tuple[str, ...]) -> JsonSchema:
     schema: JsonSchema = {"type": "string"}
     if tables:
-        printed = [_regex_escape(str(RecordID(table, 0)).removesuffix(":0")) for table in tables]
-        schema["pattern"] = f"^(?:{'|'.join(printed)}):"
+        schema["pattern"] = _record_pattern(tables)
     return schema
+
+
+@functools.lru_cache(maxsize=4096)
+def _record_pattern(tables: tuple[str, ...]) -> str:
+    """Matches the text of a record id of one of ``tables``, as the runtime prints it."""
+    printed = [_regex_escape(str(RecordID(table, 0)).removesuffix(":0")) for table in tables]
+    return f"^(?:{'|'.join(printed)}):"
 
 
 def _regex_escape(text: str) -> str:

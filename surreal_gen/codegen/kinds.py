@@ -618,6 +618,7 @@ class _Parser:
 # Rendering -----------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=4096)
 def render_kind(kind: Kind) -> str:
     """Canonical SurrealQL text for ``kind`` (the 2.x spelling: ``option<T>``, ``1.5f``)."""
     match kind:
