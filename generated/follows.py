@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import AwareDatetime, Field
 
-from surreal_gen.runtime.model import DB_DEFAULT, BaseSurrealModel, SurrealConfigDict
+from surreal_gen.runtime.model import DB_DEFAULT, BaseSurrealModel, ReadOnly, SurrealConfigDict
 from surreal_gen.runtime.queryset import QuerySet
 from surreal_gen.runtime.types import RecordID
 
@@ -25,9 +25,9 @@ class Follows(BaseSurrealModel):
     model_config = SurrealConfigDict(table_name="follows")
 
     id: RecordID[Literal["follows"]] | None = None
-    in_: RecordID[Literal["person"]] = Field(alias="in")
+    in_: Annotated[RecordID[Literal["person"]], ReadOnly] = Field(alias="in")
     muted: bool = False
-    out: RecordID[Literal["person", "room"]]
+    out: Annotated[RecordID[Literal["person", "room"]], ReadOnly]
     since: AwareDatetime = DB_DEFAULT
 
     @classmethod

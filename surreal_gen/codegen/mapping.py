@@ -16,7 +16,8 @@ The type mapping (DESIGN.md "Type mapping"), with the choices made here:
 - ``object`` with declared nested fields (``address.city``, ``items.*.sku``) is a nested
   model; FLEXIBLE fields and schemaless tables allow extra keys. A bare ``object`` and a
   literal object kind (``{ a: int }``) are ``dict[str, Any]``; ``[int, string]`` is a tuple.
-- Views are frozen models (the database refuses writes to them).
+- Views are frozen models (the database refuses writes to them). A relation's ``in`` and
+  ``out`` are ``ReadOnly``: an edge's ends are set when it is created.
 - A field with VALUE or COMPUTED is ``Computed`` (never written), unless the expression reads
   ``$value``: then it transforms what the client writes and stays writable.
   READONLY is ``ReadOnly`` (written on create only). A DEFAULT that is a plain literal
@@ -427,8 +428,8 @@ class _ModuleBuilder:
         markers: list[str] = []
         if is_computed(f):
             markers.append("Computed")
-        elif f.readonly:
-            markers.append("ReadOnly")
+        elif f.readonly or (self.table.type == "relation" and segments in (("in",), ("out",))):
+            markers.append("ReadOnly")  # an edge's ends are fixed when it is created
         nullable = admits_null(f.kind)
         if nullable:
             markers.append("Nullable")
