@@ -94,9 +94,12 @@ async def use() -> None:
         buyer=RecordID("person", "ann"), items__quantity__containsany=[1, 2]
     ).all()
     print([item.unit_price for order in orders for item in order.items])
-    stream = ChatMessage.objects().live(room="general", diff=True)
-    feed = ChatMessage.objects().changes(since=0, sender__in=["ann", "bob"])
-    print(stream, feed)
+    async with ChatMessage.objects().filter(room="general").live(diff=True) as stream:
+        async for event in stream:
+            message: ChatMessage = event.instance
+            print(event.action, message.text.upper())
+    async for change in ChatMessage.objects().changes(since=0, sender__in=["ann", "bob"]):
+        print(change.instance.sender)
 """
 
 
