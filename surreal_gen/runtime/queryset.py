@@ -48,7 +48,7 @@ if TYPE_CHECKING:
 
     from surreal_gen.runtime.changes import ChangeFeedStream
     from surreal_gen.runtime.connection import Connection
-    from surreal_gen.runtime.live import LiveModelStream
+    from surreal_gen.runtime.live import GapCallback, LiveModelStream
 
 __all__ = ["LOOKUPS", "QuerySet"]
 
@@ -265,12 +265,19 @@ class QuerySet(Generic[T]):
     # -- real-time (implemented in runtime.live and runtime.changes) --------------------------
 
     def live(
-        self, *, diff: bool = False, auto_resubscribe: bool = True, **lookups: Any
+        self,
+        *,
+        diff: bool = False,
+        auto_resubscribe: bool = True,
+        on_gap: GapCallback | None = None,
+        max_buffer: int = 10_000,
+        **lookups: Any,
     ) -> LiveModelStream[T]:
         """A live query over the matching records: an async context manager and iterator.
 
-        `lookups` are extra filters, as for `filter`. Ordering, limit and offset have no
-        meaning for a live query and are refused.
+        `on_gap` is called with each gap a reconnect leaves; `max_buffer` bounds the events
+        waiting for the consumer (see `LiveModelStream`). `lookups` are extra filters, as for
+        `filter`. Ordering, limit and offset have no meaning for a live query and are refused.
         """
         query = self.filter(**lookups) if lookups else self
         if query._order or query._limit is not None or query._offset:
@@ -280,7 +287,13 @@ class QuerySet(Generic[T]):
             )
         from surreal_gen.runtime.live import LiveModelStream
 
-        return LiveModelStream(query, diff=diff, auto_resubscribe=auto_resubscribe)
+        return LiveModelStream(
+            query,
+            diff=diff,
+            auto_resubscribe=auto_resubscribe,
+            on_gap=on_gap,
+            max_buffer=max_buffer,
+        )
 
     def changes(
         self,
