@@ -1,5 +1,5 @@
-// The HTTP endpoints of SurrealDB 3.x that the tests use: POST /rpc, POST /sql,
-// POST /signin, GET /health, /status, /version. Each request gets a fresh engine session
+// The HTTP endpoints of SurrealDB 3.x that the tests use: POST /rpc, /sql, /signin,
+// /signup, GET /health, /status, /version. Each request gets a fresh engine session
 // built from its headers (Authorization, surreal-ns, surreal-db, surreal-auth-ns/-db),
 // which is closed when the request ends.
 
@@ -92,7 +92,9 @@ export class HttpApi {
 				case "POST /sql":
 					return await this.#sql(request, response);
 				case "POST /signin":
-					return await this.#signin(request, response);
+					return await this.#signinEndpoint(request, response, "signin");
+				case "POST /signup":
+					return await this.#signinEndpoint(request, response, "signup");
 				case "POST /_test/drop":
 					return this.#send(response, 200, JSON_TYPE, JSON.stringify({ dropped: this.dropSockets() }));
 				default:
@@ -202,7 +204,8 @@ export class HttpApi {
 		return this.#send(response, 200, JSON_TYPE, cborToJsonText(reply.raw));
 	}
 
-	async #signin(request, response) {
+	/** POST /signin and /signup: `method` with the JSON body as its only parameter. */
+	async #signinEndpoint(request, response, method) {
 		let credentials;
 		try {
 			credentials = JSON.parse((await readBody(request)).toString("utf8"));
@@ -210,7 +213,7 @@ export class HttpApi {
 			throw new HttpFailure(400, "The request body contains invalid data");
 		}
 		const reply = await this.#withSession(request, (session) =>
-			this.engine.call("signin", [credentials], session.hex),
+			this.engine.call(method, [credentials], session.hex),
 		);
 		if (!reply.ok) throw new HttpFailure(401, decode(reply.raw).message);
 		const token = decode(reply.raw);

@@ -94,8 +94,7 @@ export class Session {
 	}
 
 	forgetLive(liveHex) {
-		if (liveHex === null) return;
-		this.liveIds.delete(liveHex);
+		if (!this.liveIds.delete(liveHex)) return;
 		this.registry.lives.delete(liveHex);
 	}
 

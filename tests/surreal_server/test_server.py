@@ -534,6 +534,37 @@ async def test_http_signin(surreal_server: SurrealServer) -> None:
         assert wrong.status_code == 401
 
 
+async def test_http_signup_with_record_access(
+    surreal_server: SurrealServer, surreal_database: SurrealDatabase
+) -> None:
+    access = (
+        "DEFINE ACCESS account ON DATABASE TYPE RECORD"
+        " SIGNUP (CREATE user SET email = $email, pass = crypto::argon2::generate($pass))"
+        " SIGNIN (SELECT * FROM user WHERE email = $email"
+        " AND crypto::argon2::compare(pass, $pass))"
+    )
+    credentials = {
+        "NS": surreal_database.namespace,
+        "DB": surreal_database.database,
+        "AC": "account",
+        "email": "ann@example.com",
+        "pass": "secret",
+    }
+    async with httpx.AsyncClient(base_url=surreal_server.http_url) as client:
+        headers = session_headers(surreal_server, surreal_database)
+        assert (await client.post("/sql", content=access, headers=headers)).status_code == 200
+        signup = await client.post("/signup", json=credentials, headers={"Accept": "text/plain"})
+        assert signup.status_code == 200 and signup.text.count(".") == 2
+        signin = await client.post("/signin", json=credentials, headers={"Accept": "text/plain"})
+        assert signin.status_code == 200
+        as_user = {"Authorization": f"Bearer {signin.text}"}
+        [whoami] = (
+            await client.post("/sql", content="RETURN [$access, $auth]", headers=as_user)
+        ).json()
+        access_name, user_id = whoami["result"]
+        assert access_name == "account" and user_id.startswith("user:")
+
+
 async def test_health_version_and_the_version_header(surreal_server: SurrealServer) -> None:
     async with httpx.AsyncClient(base_url=surreal_server.http_url) as client:
         health = await client.get("/health")
