@@ -96,7 +96,7 @@ def _make_transport(config: ConnectionConfig) -> Transport:
     if scheme in EMBEDDED_SCHEMES:
         from surreal_gen.runtime.transports.embedded import EmbeddedTransport
 
-        return EmbeddedTransport(config.url, config.timeout)
+        return EmbeddedTransport(config.url)
     if scheme in WEBSOCKET_SCHEMES:
         from surreal_gen.runtime.transports.ws import WebSocketTransport
 

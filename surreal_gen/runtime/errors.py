@@ -30,6 +30,7 @@ __all__ = [
     "SurrealGenError",
     "ValidationFailed",
     "error_from_reply",
+    "is_auth_failure",
     "normalized_kind",
     "query_error",
 ]
@@ -191,11 +192,29 @@ def normalized_kind(message: str, kind: Any = None) -> str:
     return "Internal"
 
 
-def is_auth_failure(kind: str, details: Any, message: str) -> bool:
-    """True when the error means "wrong credentials or token" on either engine."""
+# 2.x messages (and 3.x ones without details) that mean "not signed in or bad credentials".
+_AUTH_MESSAGES = (
+    "problem with authentication",
+    "problem with signing up",
+    "username or password was not provided",
+    "invalidtoken",
+    "token has expired",
+    "anonymous access not allowed",
+)
+
+
+def is_auth_failure(details: Any, message: str) -> bool:
+    """True when the error means "wrong or missing credentials/token" on either engine.
+
+    3.x says so in `details: {kind: "Auth", details: {kind: ...}}`; its inner kind
+    `NotAllowed` is a signed-in user lacking a permission, unless the actor is anonymous.
+    """
+    lowered = message.lower()
     if isinstance(details, Mapping) and details.get("kind") == "Auth":
-        return True
-    return kind == "NotAllowed" and "authentication" in message.lower()
+        inner = details.get("details")
+        inner_kind = inner.get("kind") if isinstance(inner, Mapping) else None
+        return inner_kind != "NotAllowed" or "anonymous" in lowered
+    return any(needle in lowered for needle in _AUTH_MESSAGES)
 
 
 def error_from_reply(error: Any) -> SurrealGenError:
@@ -208,7 +227,7 @@ def error_from_reply(error: Any) -> SurrealGenError:
     else:
         message, code, details = str(error), None, None
         kind = normalized_kind(message)
-    if is_auth_failure(kind, details, message):
+    if is_auth_failure(details, message):
         return AuthenticationError(message)
     cls = _KIND_TO_CLASS.get(kind, RpcError)
     return cls(message, kind=kind, code=code if isinstance(code, int) else None, details=details)

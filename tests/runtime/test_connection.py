@@ -3,21 +3,27 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from surreal_gen.runtime.connection import Connection, ConnectionConfig, SurrealDBConnectionManager
 from surreal_gen.runtime.errors import (
     AlreadyExistsError,
+    AuthenticationError,
     ConfigurationError,
     LiveQueryError,
     NotFoundError,
+    PermissionDeniedError,
     QueryError,
     RpcError,
     SurrealConnectionError,
+    error_from_reply,
 )
 from surreal_gen.runtime.types import RecordID
 
@@ -166,3 +172,122 @@ async def test_replacing_a_named_connection_closes_the_old_one() -> None:
     assert SurrealDBConnectionManager.get_connection() is new
     await asyncio.sleep(0)  # let the background close run
     assert not old.connected
+
+
+def test_the_runtime_package_imports_lazily_and_exports_every_name() -> None:
+    script = (
+        "import sys, surreal_gen.runtime as runtime\n"
+        "heavy = [m for m in ('pydantic', 'cbor2', 'websockets', 'httpx') if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+        "missing = [name for name in runtime.__all__ if getattr(runtime, name, None) is None]\n"
+        "assert not missing, missing\n"
+        "assert sorted(dir(runtime)) == sorted(runtime.__all__)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+
+
+# Error replies as the engines sent them (surrealdb-raw-outputs.md): 2.x raises a bare
+# message, 3.x sends {code, message, kind, details}. Both map to the same classes.
+ERROR_REPLIES: list[tuple[Any, type[Exception], str]] = [
+    (
+        "There was a problem with the database: There was a problem with authentication",
+        AuthenticationError,
+        "NotAllowed",
+    ),
+    (
+        {
+            "code": -32002,
+            "kind": "NotAllowed",
+            "message": "There was a problem with authentication",
+            "details": {"kind": "Auth", "details": {"kind": "InvalidAuth"}},
+        },
+        AuthenticationError,
+        "NotAllowed",
+    ),
+    (
+        "There was a problem with the database: Username or Password was not provided",
+        AuthenticationError,
+        "",
+    ),
+    ({"code": -32000, "kind": "Internal", "message": "InvalidToken"}, AuthenticationError, ""),
+    (
+        {
+            "code": -32002,
+            "kind": "NotAllowed",
+            "message": "Anonymous access not allowed: Not enough permissions to perform this action",
+            "details": {
+                "kind": "Auth",
+                "details": {"kind": "NotAllowed", "details": {"actor": "anonymous"}},
+            },
+        },
+        AuthenticationError,
+        "",
+    ),
+    (
+        {
+            "code": -32002,
+            "kind": "NotAllowed",
+            "message": "Not enough permissions to perform this action",
+            "details": {
+                "kind": "Auth",
+                "details": {"kind": "NotAllowed", "details": {"actor": "editor"}},
+            },
+        },
+        PermissionDeniedError,
+        "NotAllowed",
+    ),
+    ("Method not found", NotFoundError, "NotFound"),
+    (
+        {
+            "code": -32601,
+            "kind": "NotFound",
+            "message": "Method not found",
+            "details": {"kind": "Method"},
+        },
+        NotFoundError,
+        "NotFound",
+    ),
+    (
+        {
+            "code": -32602,
+            "kind": "NotAllowed",
+            "message": "Method not allowed",
+            "details": {"kind": "Method"},
+        },
+        PermissionDeniedError,
+        "NotAllowed",
+    ),
+    (
+        {
+            "code": -32603,
+            "kind": "Validation",
+            "message": "Expected query to be string",
+            "details": {"kind": "InvalidParams"},
+        },
+        RpcError,
+        "Validation",
+    ),
+    (
+        "There was a problem with the database: Parse error: Unexpected token",
+        RpcError,
+        "Validation",
+    ),
+    (
+        {"code": -32000, "kind": "AlreadyExists", "message": "Session already exists: a1"},
+        AlreadyExistsError,
+        "AlreadyExists",
+    ),
+]
+
+
+@pytest.mark.parametrize(("reply", "expected", "kind"), ERROR_REPLIES, ids=lambda v: str(v)[:40])
+def test_error_shapes_of_both_engines_map_to_the_same_classes(
+    reply: Any, expected: type[Exception], kind: str
+) -> None:
+    error = error_from_reply(reply)
+    assert type(error) is expected
+    if isinstance(error, RpcError):
+        assert error.kind == kind

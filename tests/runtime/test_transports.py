@@ -145,7 +145,9 @@ class TcpProxy:
 @pytest.fixture
 async def proxy(surreal_database: SurrealDatabase) -> AsyncIterator[TcpProxy]:
     url = surreal_database.server.http_url
-    host, port = url.removeprefix("http://").removeprefix("https://").rsplit(":", 1)
+    if url.startswith("https://"):
+        pytest.skip("the fault-injection proxy forwards plain ws/http, not TLS")
+    host, port = url.removeprefix("http://").rsplit(":", 1)
     running = await TcpProxy(host, int(port)).start()
     yield running
     await running.close()

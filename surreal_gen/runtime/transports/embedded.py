@@ -48,7 +48,7 @@ class EmbeddedTransport:
 
     supports_live = False
 
-    def __init__(self, url: str, timeout: float) -> None:
+    def __init__(self, url: str) -> None:
         self.url = url
         self.codec = Codec()
         self._engine_url, self._engine = _engine_choice(url)
