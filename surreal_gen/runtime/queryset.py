@@ -44,7 +44,7 @@ from surreal_gen.runtime.model import (
 from surreal_gen.runtime.types import NONE, escape_ident
 
 if TYPE_CHECKING:
-    from datetime import datetime
+    from datetime import date
 
     from surreal_gen.runtime.changes import ChangeFeedStream
     from surreal_gen.runtime.connection import Connection
@@ -298,7 +298,7 @@ class QuerySet(Generic[T]):
     def changes(
         self,
         *,
-        since: int | str | datetime | None = None,
+        since: int | str | date | None = None,
         poll_interval: float = 1.0,
         batch_size: int = 100,
         until_caught_up: bool = False,
