@@ -30,7 +30,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from surreal_gen.codegen import naming
 from surreal_gen.codegen.ir import ELEMENT, Field, Table
@@ -268,9 +268,9 @@ class ModelPlan:
     extra_allow: bool
 
 
-@dataclass(frozen=True)
-class FilterKey:
-    """One key of the filters TypedDict: ``address__city__startswith: str``."""
+class FilterKey(NamedTuple):
+    """One key of the filters TypedDict: ``address__city__startswith: str`` (a tuple: a large
+    schema makes hundreds of thousands of them)."""
 
     key: str
     type_text: str
