@@ -13,7 +13,9 @@ from typing import Annotated, Any, Literal
 import pytest
 from pydantic import BaseModel, Field
 
+from surreal_gen.runtime.changes import ChangeFeedStream
 from surreal_gen.runtime.errors import DoesNotExist, InvalidQueryError, MultipleObjectsReturned
+from surreal_gen.runtime.live import LiveModelStream
 from surreal_gen.runtime.model import BaseSurrealModel, Computed, ReadOnly, SurrealConfigDict
 from surreal_gen.runtime.queryset import QuerySet
 from surreal_gen.runtime.types import RecordID
@@ -420,6 +422,17 @@ def test_live_refuses_ordering_and_slicing() -> None:
         Item.objects().order_by("name").live()
     with pytest.raises(InvalidQueryError, match="cannot use order_by, limit or offset"):
         Item.objects().limit(3).live()
+
+
+def test_live_and_changes_take_filters_and_return_typed_streams() -> None:
+    live = Item.objects().live(name="apple", diff=True)
+    assert isinstance(live, LiveModelStream) and live.model is Item
+    feed = Item.objects().filter(qty__gt=1).changes(since=5, name="apple")
+    assert isinstance(feed, ChangeFeedStream) and feed.model is Item
+    with pytest.raises(InvalidQueryError, match="Item has no field 'colour'"):
+        Item.objects().live(colour="red")
+    with pytest.raises(InvalidQueryError, match="Item has no field 'colour'"):
+        Item.objects().changes(colour="red")
 
 
 def test_update_refuses_computed_and_read_only_fields() -> None:
