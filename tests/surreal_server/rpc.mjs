@@ -21,6 +21,7 @@ import { newSessionHex } from "./engine.mjs";
 const UNKNOWN_SESSION_HEX = newSessionHex();
 
 const SESSION_METHODS = new Set(["attach", "detach", "sessions"]);
+const METHODS_READING_FIRST_PARAM = new Set(["kill", "query", "commit", "cancel"]);
 const WEBSOCKET_ONLY_METHODS = new Set(["live", "kill", "begin", "commit", "cancel", ...SESSION_METHODS]);
 
 /** NULL or NONE: a `session` field holding either means the default session. */
@@ -83,7 +84,7 @@ export class RpcConnection {
 		const reply = await this.engine.executeRaw(entries, session.hex);
 		if (reply.ok) {
 			const params = entries.get("params") ?? new Uint8Array();
-			const firstRaw = method === "kill" || method === "query" ? firstArrayItem(params) : null;
+			const firstRaw = METHODS_READING_FIRST_PARAM.has(method) ? firstArrayItem(params) : null;
 			session.afterSuccess(method, firstRaw === null ? undefined : decode(firstRaw), reply.raw);
 		}
 		return reply;

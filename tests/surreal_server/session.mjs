@@ -1,6 +1,7 @@
 // One engine session as a client sees it: its auth state (the embedded engine runs with
-// auth disabled, so the server enforces it the way `surreal start --user --pass` does) and
-// the live queries it started (the engine does not kill them on detach).
+// auth disabled, so the server enforces it the way `surreal start --user --pass` does),
+// the live queries it started (the engine does not kill them on detach) and its open
+// transactions (cancelled when the client goes away).
 
 import { decode, Tagged, uuidHex } from "./cbor_raw.mjs";
 import { newSessionHex } from "./engine.mjs";
@@ -49,6 +50,7 @@ export class Session {
 		this.deliver = deliver;
 		this.authenticated = false;
 		this.liveIds = new Set();
+		this.transactionIds = new Set();
 		registry.sessions.set(hex, this);
 	}
 
@@ -65,9 +67,9 @@ export class Session {
 	}
 
 	/**
-	 * Update auth and live-query bookkeeping after a successful `method` call, given its
-	 * first parameter (decoded for `kill` and `query` only) and the raw result, which is
-	 * decoded only when it can hold a live query id.
+	 * Update auth, live-query and transaction bookkeeping after a successful `method` call,
+	 * given its first parameter (decoded for `kill`, `query`, `commit` and `cancel` only)
+	 * and the raw result, which is decoded only when it can hold a live query or txn id.
 	 */
 	afterSuccess(method, firstParam, resultRaw) {
 		if (method === "signin" || method === "signup" || method === "authenticate") {
@@ -78,6 +80,10 @@ export class Session {
 			this.#trackLive(decode(resultRaw));
 		} else if (method === "kill") {
 			this.forgetLive(uuidHex(firstParam));
+		} else if (method === "begin") {
+			this.transactionIds.add(uuidHex(decode(resultRaw)));
+		} else if (method === "commit" || method === "cancel") {
+			this.transactionIds.delete(uuidHex(firstParam));
 		} else if (method === "query" && /\blive\b/i.test(String(firstParam))) {
 			const statements = decode(resultRaw);
 			for (const statement of Array.isArray(statements) ? statements : []) {
@@ -106,9 +112,13 @@ export class Session {
 		}
 	}
 
-	/** Kill the live queries, then detach the engine session. */
+	/** Kill the live queries, cancel open transactions, then detach the engine session. */
 	async close() {
 		await this.killLives();
+		for (const transactionHex of this.transactionIds) {
+			await this.engine.call("cancel", [new Tagged(37, Buffer.from(transactionHex, "hex"))], this.hex);
+		}
+		this.transactionIds.clear();
 		this.registry.sessions.delete(this.hex);
 		await this.engine.call("detach", [], this.hex);
 	}

@@ -261,6 +261,24 @@ async def test_a_socket_cannot_use_another_sockets_session(
         assert stolen["error"]["kind"] == "NotFound"
 
 
+async def test_client_transactions_on_a_socket(
+    surreal_server: SurrealServer, surreal_database: SurrealDatabase
+) -> None:
+    async with connect(surreal_server) as ws:
+        socket = await signed_in(surreal_server, surreal_database, ws)
+        await socket.call("query", ["DEFINE TABLE person"])
+        committed = await socket.call("begin")
+        await socket.call("create", [record("person", "committed")], txn=committed)
+        assert await socket.call("select", ["person"]) == []
+        await socket.call("commit", [committed])
+        abandoned = await socket.call("begin")
+        await socket.call("create", [record("person", "abandoned")], txn=abandoned)
+
+    async with connect(surreal_server) as ws:
+        socket = await signed_in(surreal_server, surreal_database, ws)
+        assert await socket.call("select", ["person"]) == [{"id": record("person", "committed")}]
+
+
 # -- Live queries -------------------------------------------------------------------------
 
 
