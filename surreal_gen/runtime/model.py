@@ -106,6 +106,8 @@ class WritePlan:
     on_update: tuple[FieldPlan, ...]
     db_defaults: tuple[str, ...]
     """Fields whose Python default is `DB_DEFAULT`."""
+    is_relation: bool
+    """The model has `in` and `out` fields: a relation (graph edge) table."""
 
 
 _write_plans: dict[type[BaseModel], WritePlan] = {}
@@ -137,7 +139,8 @@ def write_plan(model: type[BaseModel]) -> WritePlan:
         db_defaults = tuple(
             name for name, field in model.model_fields.items() if field.default is DB_DEFAULT
         )
-        plan = WritePlan(tuple(create), tuple(update), db_defaults)
+        keys = {database_key(name, field) for name, field in model.model_fields.items()}
+        plan = WritePlan(tuple(create), tuple(update), db_defaults, {"in", "out"} <= keys)
         _write_plans[model] = plan
     return plan
 
@@ -307,14 +310,14 @@ class BaseSurrealModel(BaseModel):
         Without an id the record is created and gets one. With an id the record is updated
         if it exists (MERGE: fields the object leaves out keep their database values, and
         `ReadOnly` fields are not sent) and created otherwise (a second statement, the
-        `ReadOnly` fields included). The record the database returns is taken back into
+        `ReadOnly` fields included). A relation table (a model with `in` and `out` fields)
+        is written with INSERT RELATION. The record the database returns is taken back into
         the object.
         """
         cls = type(self)
         await pre_save.send(cls, instance=self)
         if self.id is None:
-            sql = f"CREATE {escape_ident(cls.get_table_name())} CONTENT $data"
-            rows = await self._query_rows(sql, {"data": write_data(self, creating=True)}, using)
+            rows = await self._create(None, using)
             created = True
         else:
             rid = cls.record_id(self.id)
@@ -322,12 +325,26 @@ class BaseSurrealModel(BaseModel):
             rows = await self._query_rows("UPDATE $id MERGE $data", update, using)
             created = not rows
             if created:
-                create = {"id": rid, "data": write_data(self, creating=True)}
-                rows = await self._query_rows("CREATE $id CONTENT $data", create, using)
+                rows = await self._create(rid, using)
         record = rows[0]
         self._absorb(record)
         await post_save.send(cls, instance=self, created=created)
         return self
+
+    async def _create(self, rid: RecordID[str] | None, using: str | None) -> list[dict[str, Any]]:
+        """CREATE the record (INSERT RELATION for a relation table, which refuses CREATE)."""
+        cls = type(self)
+        table = escape_ident(cls.get_table_name())
+        data = write_data(self, creating=True)
+        if write_plan(cls).is_relation:
+            if rid is not None:
+                data["id"] = rid
+            return await self._query_rows(
+                f"INSERT RELATION INTO {table} $data", {"data": data}, using
+            )
+        if rid is None:
+            return await self._query_rows(f"CREATE {table} CONTENT $data", {"data": data}, using)
+        return await self._query_rows("CREATE $id CONTENT $data", {"id": rid, "data": data}, using)
 
     async def delete(self, *, using: str | None = None) -> None:
         """Delete this record; the object keeps its values (saving it again recreates it)."""

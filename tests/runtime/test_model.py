@@ -16,6 +16,9 @@ from typing import Annotated, Any, Literal, cast
 import pytest
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from generated import Follows
+from generated import Person as GeneratedPerson
+from generated.person import PersonAddress, PersonAddressCountry
 from surreal_gen.runtime.connection import SurrealDBConnectionManager
 from surreal_gen.runtime.errors import (
     ConfigurationError,
@@ -491,9 +494,6 @@ async def apply_reference_schema(orm: OrmTarget) -> None:
 
 
 async def test_generated_person_round_trips_every_kind_of_field(orm: OrmTarget) -> None:
-    from generated import Person as GeneratedPerson
-    from generated.person import PersonAddress, PersonAddressCountry
-
     await apply_reference_schema(orm)
     person = GeneratedPerson.model_validate(
         {
@@ -532,3 +532,26 @@ async def test_generated_person_round_trips_every_kind_of_field(orm: OrmTarget) 
     )
     assert [p.id for p in found] == [person.id]
     assert await GeneratedPerson.objects().filter(age__gt=40).count() == 0
+
+
+async def test_generated_relation_model_is_written_as_an_edge(orm: OrmTarget) -> None:
+    await apply_reference_schema(orm)
+    ann = await GeneratedPerson(name="Ann", email="a@x", tags=TEN_TAGS).save()
+    bob = await GeneratedPerson(name="Bob", email="b@x", tags=TEN_TAGS).save()
+    assert ann.id is not None and bob.id is not None
+
+    edge = await Follows.model_validate({"in": ann.id, "out": bob.id}).save()
+    chosen = await Follows.model_validate(
+        {"id": "follows:chosen", "in": bob.id, "out": ann.id, "muted": True}
+    ).save()
+    assert edge.in_ == ann.id and isinstance(edge.since, datetime)
+    assert chosen.id == RecordID("follows", "chosen") and chosen.muted is True
+
+    edge.muted = True
+    await edge.save()  # an update MERGEs, without the READONLY in/out
+    assert await Follows.objects().filter(muted=True).count() == 2
+    followed = (
+        await orm.connection.query("SELECT VALUE ->follows->person FROM $id", {"id": ann.id})
+    )[0]
+    assert followed == [[bob.id]] or followed == [bob.id]
+    assert [f.out for f in await Follows.objects().filter(in_=ann.id).all()] == [bob.id]
