@@ -27,6 +27,7 @@ __all__ = [
     "Reply",
     "SessionConfig",
     "engine_major_from_version",
+    "signin_failed",
     "signin_params",
     "unknown_namespace_error",
 ]
@@ -63,6 +64,25 @@ def signin_params(session: SessionConfig) -> dict[str, str] | None:
             raise AuthenticationError("database signin needs a database")
         params["DB"] = session.database
     return params
+
+
+def signin_failed(
+    url: str, session: SessionConfig, error: AuthenticationError
+) -> AuthenticationError:
+    """Say who tried to sign in where, for a refused signin or token."""
+    if session.token is not None:
+        return AuthenticationError(f"authentication to {url} with the given token failed: {error}")
+    who = f"{session.auth_level} user {session.user!r}"
+    if session.auth_level == "namespace":
+        who += f" of namespace {session.namespace!r}"
+    elif session.auth_level == "database":
+        who += f" of database {session.namespace!r}/{session.database!r}"
+    hint = (
+        ""
+        if session.auth_level == "root"
+        else f" (does that {session.auth_level} exist and define the user?)"
+    )
+    return AuthenticationError(f"signin to {url} as {who} failed: {error}{hint}")
 
 
 def token_from_signin(result: Any) -> str:

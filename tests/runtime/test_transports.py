@@ -278,6 +278,18 @@ async def test_namespace_user_and_token_signin(
         url, None, None, db.namespace, db.database, name="token", token=token
     )
     assert await by_token.query("SELECT VALUE id FROM note") == [[RecordID("note", 1)]]
+    ghost = SurrealDBConnectionManager.set_connection(
+        url, "editor", "pw", "no_such_ns", db.database, name="ghost", auth_level="namespace"
+    )
+    with pytest.raises(
+        AuthenticationError, match="of namespace 'no_such_ns' failed: .*does that namespace exist"
+    ):
+        await ghost.connect()
+    forged = SurrealDBConnectionManager.set_connection(
+        url, None, None, db.namespace, db.database, name="forged", token="not-a-token"
+    )
+    with pytest.raises(AuthenticationError, match="with the given token failed"):
+        await forged.connect()
     await SurrealDBConnectionManager.close_all()
 
 
@@ -359,6 +371,22 @@ async def test_drop_reconnects_reauthenticates_and_live_queries_can_resume(
     notification = await within(anext(stream))
     assert notification["record"] == RecordID("person", "after_drop")
     assert stream.live_id != live_id
+    await ws.close()
+
+
+async def test_repeated_drops_each_reconnect(surreal_database: SurrealDatabase) -> None:
+    db = surreal_database
+    ws = SurrealDBConnectionManager.set_connection(
+        db.server.ws_url, db.server.user, db.server.password, db.namespace, db.database
+    )
+    events = Events(ws)
+    await ws.query("CREATE counter:c SET n = 0")
+    for round_ in range(1, 6):
+        db.server.drop_sockets()
+        await events.wait_for("reconnected", count=round_)
+        await ws.query("UPDATE counter:c SET n += 1")
+    assert ws.reconnects == 5
+    assert await ws.query("SELECT VALUE n FROM counter:c") == [[5]]
     await ws.close()
 
 

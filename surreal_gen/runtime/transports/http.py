@@ -25,6 +25,7 @@ from surreal_gen.runtime.rpc import (
     IDEMPOTENT_METHODS,
     Codec,
     SessionConfig,
+    signin_failed,
     unknown_namespace_error,
 )
 from surreal_gen.runtime.transports.base import NotificationHandler, StateHandler
@@ -77,9 +78,7 @@ class HttpTransport:
             # Any request checks the credentials and the namespace; `ping` changes nothing.
             await self.request("ping", [])
         except AuthenticationError as exc:
-            raise AuthenticationError(
-                f"signin to {self.url} as {session.auth_level} user {session.user!r} failed: {exc}"
-            ) from None
+            raise signin_failed(self.url, session, exc) from None
         except SurrealGenError as exc:
             raise unknown_namespace_error(exc, session) from exc
 

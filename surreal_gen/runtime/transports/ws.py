@@ -35,6 +35,7 @@ from surreal_gen.runtime.rpc import (
     Codec,
     Reply,
     SessionConfig,
+    signin_failed,
     signin_params,
     unknown_namespace_error,
 )
@@ -94,6 +95,7 @@ class WebSocketTransport:
         self._socket: ClientConnection | None = None
         self._reader: asyncio.Task[None] | None = None
         self._reconnector: asyncio.Task[None] | None = None
+        self._reconnecting = False
         self._pending: dict[int, _Pending] = {}
         self._ready = asyncio.Event()
         self._failure: SurrealGenError | None = None
@@ -146,18 +148,13 @@ class WebSocketTransport:
 
     async def _prepare_session(self) -> None:
         session = self._session
-        if session.token is not None:
-            await self._call("authenticate", [session.token])
-        else:
-            params = signin_params(session)
-            if params is not None:
-                try:
-                    await self._call("signin", [params])
-                except AuthenticationError as exc:
-                    raise AuthenticationError(
-                        f"signin to {self.url} as {session.auth_level} user {session.user!r} "
-                        f"failed: {exc}"
-                    ) from None
+        try:
+            if session.token is not None:
+                await self._call("authenticate", [session.token])
+            elif (params := signin_params(session)) is not None:
+                await self._call("signin", [params])
+        except AuthenticationError as exc:
+            raise signin_failed(self.url, session, exc) from None
         if session.namespace is not None or session.database is not None:
             try:
                 await self._call("use", [session.namespace, session.database])
@@ -240,10 +237,12 @@ class WebSocketTransport:
                         f"{reason} during {pending.method}; it may or may not have been applied"
                     )
                 )
-        self._reconnector = asyncio.create_task(
-            self._reconnect(SurrealConnectionError(reason)),
-            name=f"surreal-gen reconnect {self.url}",
-        )
+        if not self._reconnecting:  # a socket lost while reconnecting is that loop's business
+            self._reconnecting = True
+            self._reconnector = asyncio.create_task(
+                self._reconnect(SurrealConnectionError(reason)),
+                name=f"surreal-gen reconnect {self.url}",
+            )
 
     async def _reconnect(self, cause: SurrealConnectionError) -> None:
         await self._notify("disconnected", cause)
@@ -262,8 +261,10 @@ class WebSocketTransport:
                 continue
             self._resend_idempotent()
             self._ready.set()
+            self._reconnecting = False
             await self._notify("reconnected", None)
             return
+        self._reconnecting = False
         self._give_up(last_error)
         await self._notify("gave_up", self._failure)
 
