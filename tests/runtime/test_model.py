@@ -533,6 +533,12 @@ async def test_generated_person_round_trips_every_kind_of_field(orm: OrmTarget) 
     assert [p.id for p in found] == [person.id]
     assert await GeneratedPerson.objects().filter(age__gt=40).count() == 0
 
+    only_ann = GeneratedPerson.objects().filter(id=person.id)
+    assert await only_ann.update(nickname="zo", age=34) == 1
+    assert await only_ann.update(nickname=None, age=None) == 1  # NULL for `string | null`
+    raw = await raw_record(orm, person.id)
+    assert raw is not None and raw["nickname"] is None and "age" not in raw
+
 
 async def test_generated_relation_model_is_written_as_an_edge(orm: OrmTarget) -> None:
     await apply_reference_schema(orm)
