@@ -4,7 +4,7 @@
 
 import { decode, encode, Encoded, Tagged } from "@surrealdb/cbor";
 
-export { decode, encode, Encoded, Tagged };
+export { decode, encode, Tagged };
 
 /** The CBOR encoding of NONE (tag 6 wrapping null). */
 export const NONE_BYTES = Uint8Array.of(0xc6, 0xf6);
@@ -20,7 +20,7 @@ function readLength(bytes, pos, info) {
 }
 
 /** Offset just past the CBOR item that starts at `pos`. */
-export function itemEnd(bytes, pos) {
+function itemEnd(bytes, pos) {
 	if (pos >= bytes.length) throw new Error("truncated CBOR item");
 	const major = bytes[pos] >> 5;
 	const info = bytes[pos] & 31;

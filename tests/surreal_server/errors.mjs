@@ -3,7 +3,7 @@
 
 import { Tagged } from "./cbor_raw.mjs";
 
-export function rpcError(code, kind, message, details) {
+function rpcError(code, kind, message, details) {
 	const error = { cause: new Tagged(6, null), code, kind, message };
 	if (details !== undefined) error.details = details;
 	return error;

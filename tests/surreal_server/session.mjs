@@ -3,7 +3,7 @@
 // the live queries it started (the engine does not kill them on detach) and its open
 // transactions (cancelled when the client goes away).
 
-import { decode, Tagged, uuidHex } from "./cbor_raw.mjs";
+import { decode, uuidHex, uuidTag } from "./cbor_raw.mjs";
 import { newSessionHex } from "./engine.mjs";
 
 /** Methods a session may call before it signs in; every other one runs a query. */
@@ -108,7 +108,7 @@ export class Session {
 	async killLives() {
 		for (const liveHex of [...this.liveIds]) {
 			this.forgetLive(liveHex);
-			await this.engine.call("kill", [new Tagged(37, Buffer.from(liveHex, "hex"))], this.hex);
+			await this.engine.call("kill", [uuidTag(liveHex)], this.hex);
 		}
 	}
 
@@ -116,7 +116,7 @@ export class Session {
 	async close() {
 		await this.killLives();
 		for (const transactionHex of this.transactionIds) {
-			await this.engine.call("cancel", [new Tagged(37, Buffer.from(transactionHex, "hex"))], this.hex);
+			await this.engine.call("cancel", [uuidTag(transactionHex)], this.hex);
 		}
 		this.transactionIds.clear();
 		this.registry.sessions.delete(this.hex);

@@ -2,7 +2,7 @@
 // concurrently, live notifications delivered only to the socket that owns the query,
 // server pings every 5 s, and the socket's live queries killed when it closes.
 
-import { encode, encodeRawMap, NONE_BYTES } from "./cbor_raw.mjs";
+import { encode, encodeRawMap, NONE_BYTES, uuidTag } from "./cbor_raw.mjs";
 import { PARSE_ERROR } from "./errors.mjs";
 import { cborToJsonText, jsonRequestToCbor } from "./json_format.mjs";
 import { RpcConnection } from "./rpc.mjs";
@@ -11,7 +11,7 @@ import { Session } from "./session.mjs";
 const PING_INTERVAL_MS = 5000;
 
 /** Subprotocols the server speaks; without one it falls back to JSON like the real server. */
-export const SUBPROTOCOLS = ["cbor", "json"];
+const SUBPROTOCOLS = ["cbor", "json"];
 
 /** Pick the first subprotocol offered by the client that the server speaks. */
 export function chooseSubprotocol(offered) {
@@ -28,7 +28,7 @@ function notificationEnvelope(session, entries) {
 	const notification = new Map(entries);
 	if (!session.named) notification.set("session", NONE_BYTES);
 	const envelope = new Map([["result", encodeRawMap(notification)]]);
-	if (session.named) envelope.set("session", entries.get("session"));
+	if (session.named) envelope.set("session", encode(uuidTag(session.hex)));
 	return encodeRawMap(envelope);
 }
 
