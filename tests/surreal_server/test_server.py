@@ -380,6 +380,19 @@ async def test_closing_a_socket_kills_its_live_queries(
             await asyncio.sleep(0.05)
 
 
+async def test_reset_kills_the_sessions_live_queries(
+    surreal_server: SurrealServer, surreal_database: SurrealDatabase
+) -> None:
+    async with connect(surreal_server) as ws:
+        socket = await signed_in(surreal_server, surreal_database, ws)
+        await socket.call("query", ["DEFINE TABLE person SCHEMALESS"])
+        await socket.call("live", ["person"])
+        assert len(await live_queries_on(surreal_server, surreal_database, "person")) == 1
+        await socket.call("reset")
+        assert await live_queries_on(surreal_server, surreal_database, "person") == {}
+        assert (await socket.send("query", ["RETURN 1"]))["error"]["kind"] == "NotAllowed"
+
+
 # -- Fault injection and restarts ---------------------------------------------------------
 
 
