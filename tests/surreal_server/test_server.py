@@ -17,6 +17,8 @@ import httpx
 import pytest
 import websockets
 from websockets.asyncio.client import ClientConnection
+from websockets.asyncio.client import connect as websocket_connect
+from websockets.typing import Subprotocol
 
 from tests.fixtures.server import SurrealDatabase, SurrealServer
 
@@ -68,9 +70,13 @@ async def signed_in(
     server: SurrealServer, target: SurrealDatabase, ws: ClientConnection
 ) -> RawSocket:
     socket = RawSocket(ws)
-    await socket.call("signin", [{"user": server.user, "pass": server.password}])
+    await socket.call("signin", [root_credentials(server)])
     await socket.call("use", [target.namespace, target.database])
     return socket
+
+
+def root_credentials(server: SurrealServer) -> dict[str, str]:
+    return {"user": server.user, "pass": server.password}
 
 
 def record(table: str, key: Any) -> cbor2.CBORTag:
@@ -84,8 +90,8 @@ def uuid_of(value: Any) -> uuid.UUID:
     return value
 
 
-def connect(server: SurrealServer, protocol: str = "cbor") -> Any:
-    return websockets.connect(server.ws_url, subprotocols=[protocol])  # type: ignore[list-item]
+def connect(server: SurrealServer, protocol: str = "cbor") -> websocket_connect:
+    return websocket_connect(server.ws_url, subprotocols=[Subprotocol(protocol)])
 
 
 # -- WebSocket RPC ----------------------------------------------------------------------
@@ -96,16 +102,13 @@ async def test_signin_use_and_query_echo_the_request_id(
 ) -> None:
     async with connect(surreal_server) as ws:
         assert ws.subprotocol == "cbor"
-        await ws.send(
-            cbor2.dumps(
-                {"id": "first", "method": "signin", "params": [{"user": "root", "pass": "root"}]}
-            )
-        )
-        reply = cbor2.loads(await ws.recv())
+        socket = RawSocket(ws)
+        signin = {"id": "first", "method": "signin", "params": [root_credentials(surreal_server)]}
+        await ws.send(cbor2.dumps(signin))
+        reply = await socket.receive()
         assert reply["id"] == "first"
         assert isinstance(reply["result"], str) and reply["result"].count(".") == 2
 
-        socket = RawSocket(ws)
         used = await socket.call("use", [surreal_database.namespace, surreal_database.database])
         assert used == {
             "namespace": surreal_database.namespace,
@@ -132,7 +135,7 @@ async def test_anonymous_socket_cannot_query(surreal_server: SurrealServer) -> N
 async def test_wrong_credentials_are_rejected(surreal_server: SurrealServer) -> None:
     async with connect(surreal_server) as ws:
         socket = RawSocket(ws)
-        reply = await socket.send("signin", [{"user": "root", "pass": "wrong"}])
+        reply = await socket.send("signin", [{"user": surreal_server.user, "pass": "wrong"}])
         assert reply["error"]["details"] == {"kind": "Auth", "details": {"kind": "InvalidAuth"}}
         assert (await socket.send("select", ["person"]))["error"]["kind"] == "NotAllowed"
 
@@ -159,7 +162,7 @@ async def test_json_subprotocol_renders_values_as_json(
             assert reply["id"] == request_id
             return reply["result"]
 
-        await call(1, "signin", [{"user": "root", "pass": "root"}])
+        await call(1, "signin", [root_credentials(surreal_server)])
         await call(2, "use", [surreal_database.namespace, surreal_database.database])
         sql = "CREATE person:tobie SET at = d'2024-01-02T03:04:05.5Z', took = 90m, gone = NONE"
         [created] = await call(3, "query", [sql])
@@ -190,7 +193,7 @@ async def test_json_subprotocol_notifications(
             assert message["id"] == request_id
             return message["result"]
 
-        await call(1, "signin", [{"user": "root", "pass": "root"}])
+        await call(1, "signin", [root_credentials(surreal_server)])
         await call(2, "use", [surreal_database.namespace, surreal_database.database])
         [_, live] = await call(3, "query", ["DEFINE TABLE person; LIVE SELECT * FROM person"])
         await call(4, "query", ["CREATE person:json SET n = 1"])
@@ -237,7 +240,7 @@ async def test_named_sessions_are_separate_and_listed(
 
         anonymous = await socket.send("query", ["RETURN 1"], session=session)
         assert anonymous["error"]["kind"] == "NotAllowed" and anonymous["session"] == session
-        await socket.call("signin", [{"user": "root", "pass": "root"}], session=session)
+        await socket.call("signin", [root_credentials(surreal_server)], session=session)
         [returned] = await socket.call("query", ["RETURN session::ns()"], session=session)
         assert returned["result"] == NONE
 
@@ -256,7 +259,7 @@ async def test_a_socket_cannot_use_another_sockets_session(
         second = await signed_in(surreal_server, surreal_database, second_ws)
         session = uuid.uuid4()
         await first.call("attach", session=session)
-        await first.call("signin", [{"user": "root", "pass": "root"}], session=session)
+        await first.call("signin", [root_credentials(surreal_server)], session=session)
         stolen = await second.send("query", ["RETURN 1"], session=session)
         assert stolen["error"]["kind"] == "NotFound"
 
@@ -334,7 +337,7 @@ async def test_named_session_notifications_carry_the_session(
         await socket.call("query", ["DEFINE TABLE person SCHEMALESS"])
         session = uuid.uuid4()
         await socket.call("attach", session=session)
-        await socket.call("signin", [{"user": "root", "pass": "root"}], session=session)
+        await socket.call("signin", [root_credentials(surreal_server)], session=session)
         await socket.call(
             "use", [surreal_database.namespace, surreal_database.database], session=session
         )
@@ -549,7 +552,7 @@ async def test_http_sql(surreal_server: SurrealServer, surreal_database: Surreal
 
 
 async def test_http_signin(surreal_server: SurrealServer) -> None:
-    credentials = {"user": surreal_server.user, "pass": surreal_server.password}
+    credentials = root_credentials(surreal_server)
     async with httpx.AsyncClient(base_url=surreal_server.http_url) as client:
         response = await client.post(
             "/signin", json=credentials, headers={"Accept": "application/json"}
@@ -561,7 +564,7 @@ async def test_http_signin(surreal_server: SurrealServer) -> None:
         bearer = {"Authorization": f"Bearer {body['token']}", "Accept": "application/json"}
         assert (await client.post("/sql", content="RETURN 1", headers=bearer)).status_code == 200
 
-        wrong = await client.post("/signin", json={"user": "root", "pass": "wrong"})
+        wrong = await client.post("/signin", json={"user": surreal_server.user, "pass": "wrong"})
         assert wrong.status_code == 401
 
 
