@@ -533,6 +533,7 @@ async def test_generated_person_round_trips_every_kind_of_field(orm: OrmTarget) 
     assert [p.id for p in found] == [person.id]
     assert await GeneratedPerson.objects().filter(age__gt=40).count() == 0
 
+    assert person.id is not None
     only_ann = GeneratedPerson.objects().filter(id=person.id)
     assert await only_ann.update(nickname="zo", age=34) == 1
     assert await only_ann.update(nickname=None, age=None) == 1  # NULL for `string | null`
