@@ -36,12 +36,24 @@ function itemEnd(bytes, pos) {
 	if (major === 7) return pos + ({ 24: 1, 25: 2, 26: 4, 27: 8 }[info] ?? 0);
 	const [length, next] = readLength(bytes, pos, info);
 	if (major === 0 || major === 1) return next;
-	if (major === 2 || major === 3) return next + length;
+	if (major === 2 || major === 3) {
+		if (next + length > bytes.length) throw new Error("truncated CBOR string");
+		return next + length;
+	}
 	if (major === 6) return itemEnd(bytes, next);
 	let end = next;
 	const items = major === 5 ? length * 2 : length;
 	for (let i = 0; i < items; i += 1) end = itemEnd(bytes, end);
 	return end;
+}
+
+/** Whether `bytes` holds exactly one well-formed CBOR item. */
+export function isWellFormed(bytes) {
+	try {
+		return bytes.length > 0 && itemEnd(bytes, 0) === bytes.length;
+	} catch {
+		return false;
+	}
 }
 
 /** The raw bytes of the first element of an encoded array, or null. */

@@ -7,6 +7,7 @@ import {
 	encode,
 	encodeRawMap,
 	firstArrayItem,
+	isWellFormed,
 	rawMapEntries,
 	Tagged,
 	uuidHex,
@@ -47,12 +48,8 @@ export class RpcConnection {
 
 	/** Handle one encoded request; returns the encoded reply envelope. */
 	async handle(requestBytes) {
-		let entries;
-		try {
-			entries = rawMapEntries(requestBytes);
-		} catch {
-			return this.#envelope(null, this.#fail(PARSE_ERROR), null);
-		}
+		if (!isWellFormed(requestBytes)) return this.#envelope(null, this.#fail(PARSE_ERROR), null);
+		const entries = rawMapEntries(requestBytes);
 		if (entries === null) return this.#envelope(null, this.#fail(INVALID_REQUEST), null);
 		const idRaw = entries.get("id") ?? null;
 		if (entries.has("session") && isNullish(decode(entries.get("session")))) entries.delete("session");

@@ -140,6 +140,21 @@ async def test_wrong_credentials_are_rejected(surreal_server: SurrealServer) -> 
         assert (await socket.send("select", ["person"]))["error"]["kind"] == "NotAllowed"
 
 
+async def test_malformed_requests_get_protocol_errors(surreal_server: SurrealServer) -> None:
+    async with connect(surreal_server) as ws:
+        socket = RawSocket(ws)
+        complete = cbor2.dumps({"id": 1, "method": "ping"})
+        for request, code in (
+            (complete[:-1], -32700),
+            (b"\xff", -32700),
+            (cbor2.dumps([1]), -32600),
+        ):
+            await ws.send(request)
+            reply = await socket.receive()
+            assert "id" not in reply and reply["error"]["code"] == code
+        assert await socket.call("ping") == NONE
+
+
 async def test_invalidate_makes_the_socket_anonymous_again(
     surreal_server: SurrealServer, surreal_database: SurrealDatabase
 ) -> None:
@@ -184,7 +199,7 @@ async def test_json_subprotocol_notifications(
     surreal_server: SurrealServer, surreal_database: SurrealDatabase
 ) -> None:
     async with connect(surreal_server, "json") as ws:
-        notifications = []
+        notifications: list[dict[str, Any]] = []
 
         async def call(request_id: int, method: str, params: list[Any]) -> Any:
             await ws.send(json.dumps({"id": request_id, "method": method, "params": params}))
