@@ -239,7 +239,7 @@ class BaseSurrealModel(BaseModel):
     # -- ids ----------------------------------------------------------------------------------
 
     @classmethod
-    def record_id(cls, value: Any) -> RecordID[str]:
+    def to_record_id(cls, value: Any) -> RecordID[str]:
         """A `RecordID` in this model's table from a RecordID, `table:key` text or a bare key."""
         table = cls.get_table_name()
         if isinstance(value, RecordID):
@@ -320,7 +320,7 @@ class BaseSurrealModel(BaseModel):
             rows = await self._create(None, using)
             created = True
         else:
-            rid = cls.record_id(self.id)
+            rid = cls.to_record_id(self.id)
             update = {"id": rid, "data": write_data(self, creating=False)}
             rows = await self._query_rows("UPDATE $id MERGE $data", update, using)
             created = not rows
@@ -352,7 +352,7 @@ class BaseSurrealModel(BaseModel):
         if self.id is None:
             raise ValueError(f"{cls.__name__}.delete(): the object has no id (was it saved?)")
         await pre_delete.send(cls, instance=self)
-        await self._query_rows("DELETE $id", {"id": cls.record_id(self.id)}, using)
+        await self._query_rows("DELETE $id", {"id": cls.to_record_id(self.id)}, using)
         await post_delete.send(cls, instance=self)
 
     async def refresh(self, *, using: str | None = None) -> Self:
@@ -360,7 +360,7 @@ class BaseSurrealModel(BaseModel):
         cls = type(self)
         if self.id is None:
             raise ValueError(f"{cls.__name__}.refresh(): the object has no id (was it saved?)")
-        rows = await self._query_rows("SELECT * FROM $id", {"id": cls.record_id(self.id)}, using)
+        rows = await self._query_rows("SELECT * FROM $id", {"id": cls.to_record_id(self.id)}, using)
         if not rows:
             raise DoesNotExist(f"{cls.__name__} {self.id} does not exist")
         self._absorb(rows[0])
@@ -369,7 +369,7 @@ class BaseSurrealModel(BaseModel):
     @classmethod
     async def get(cls, id: Any, *, using: str | None = None) -> Self:
         """The record with this id (RecordID, `table:key` text or bare key); DoesNotExist if none."""
-        rid = cls.record_id(id)
+        rid = cls.to_record_id(id)
         rows = await cls._query_rows("SELECT * FROM $id", {"id": rid}, using)
         if not rows:
             raise DoesNotExist(f"{cls.__name__} {rid} does not exist")

@@ -448,10 +448,10 @@ class QuerySet(Generic[T]):
             if shape in ("values", "elements"):
                 if isinstance(value, str | bytes) or not hasattr(value, "__iter__"):
                     raise ValueError(f"expected a list of record ids, got {value!r}")
-                return [self._model.record_id(item) for item in value]
+                return [self._model.to_record_id(item) for item in value]
             if shape == "text":
                 return _adapter(str).validate_python(value)
-            return self._model.record_id(value)
+            return self._model.to_record_id(value)
         except (ValueError, ValidationError) as exc:
             raise self._error(method, key, str(exc).splitlines()[0]) from None
 

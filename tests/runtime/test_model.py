@@ -120,7 +120,7 @@ async def test_notebook_model_saves_reads_and_cleans_up(orm: OrmTarget) -> None:
 
 async def test_python_default_is_written(orm: OrmTarget) -> None:
     message = await ChatMessage(text="hi", sender="Ann").save()
-    raw = await raw_record(orm, ChatMessage.record_id(message.id))
+    raw = await raw_record(orm, ChatMessage.to_record_id(message.id))
     assert raw is not None and raw["room"] == "general"
 
 
@@ -274,9 +274,9 @@ async def test_get_refresh_and_delete(orm: OrmTarget) -> None:
 
 async def test_get_refuses_an_id_of_another_table() -> None:
     with pytest.raises(ValueError, match="not in table 'person'"):
-        Person.record_id("user:1")
+        Person.to_record_id("user:1")
     with pytest.raises(ValueError, match="not a record id"):
-        Person.record_id(None)
+        Person.to_record_id(None)
 
 
 async def test_delete_and_refresh_need_an_id() -> None:
