@@ -126,7 +126,10 @@ _CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 def class_name(table: str, taken: AbstractSet[str] = frozenset()) -> str:
     """A PascalCase class name for ``table`` such that neither it nor its derived names
     (``<Class>QuerySet`` ...) equal a name in ``taken`` or a derived name of one."""
-    return _free_class_name(table, _occupied(taken))
+    return _first_free(
+        _class_name_base(table),
+        lambda candidate: not any(_occupied_in(name, taken) for name in _with_derived(candidate)),
+    )
 
 
 def field_name(db_name: str, taken: AbstractSet[str] = frozenset()) -> str:
@@ -250,6 +253,13 @@ def _free_module_name(table: str, folded_taken: AbstractSet[str]) -> str:
 
 def _with_derived(name: str) -> tuple[str, ...]:
     return (name, *(name + suffix for suffix in DERIVED_CLASS_SUFFIXES))
+
+
+def _occupied_in(name: str, taken: AbstractSet[str]) -> bool:
+    """``name in _occupied(taken)``, without building that set (``taken`` may be large)."""
+    return name in taken or any(
+        name.endswith(suffix) and name[: -len(suffix)] in taken for suffix in DERIVED_CLASS_SUFFIXES
+    )
 
 
 def _occupied(taken: AbstractSet[str]) -> set[str]:
