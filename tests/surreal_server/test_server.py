@@ -16,6 +16,8 @@ import cbor2
 import httpx
 import pytest
 import websockets
+from surrealdb import AsyncSurreal, RecordID
+from surrealdb.types import Value
 from websockets.asyncio.client import ClientConnection
 from websockets.asyncio.client import connect as websocket_connect
 from websockets.typing import Subprotocol
@@ -409,6 +411,33 @@ async def test_reset_kills_the_sessions_live_queries(
         await socket.call("reset")
         assert await live_queries_on(surreal_server, surreal_database, "person") == {}
         assert (await socket.send("query", ["RETURN 1"]))["error"]["kind"] == "NotAllowed"
+
+
+async def test_the_official_sdk_works_against_the_server(
+    surreal_server: SurrealServer, surreal_database: SurrealDatabase
+) -> None:
+    """The official `surrealdb` SDK (a peer in the real-time tests) speaks to it as to `surreal`."""
+    credentials: dict[str, Value] = {
+        "username": surreal_server.user,
+        "password": surreal_server.password,
+    }
+    target = (surreal_database.namespace, surreal_database.database)
+
+    over_http = AsyncSurreal(surreal_server.http_url)
+    await over_http.signin(credentials)
+    await over_http.use(*target)
+    await over_http.query("DEFINE TABLE person SCHEMALESS")
+
+    over_ws = AsyncSurreal(surreal_server.ws_url)
+    await over_ws.signin(credentials)
+    await over_ws.use(*target)
+    live = await over_ws.live("person")
+    stream = await over_ws.subscribe_live(live)
+    created = await over_http.create(RecordID("person", "peer"), {"n": 1})
+    assert created == {"id": RecordID("person", "peer"), "n": 1}
+    assert await anext(stream) == created
+    await over_ws.kill(live)
+    await over_ws.close()
 
 
 # -- Fault injection and restarts ---------------------------------------------------------
