@@ -13,7 +13,7 @@ import fnmatch
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from surreal_gen.codegen.ir import (
     Changefeed,
@@ -28,7 +28,7 @@ from surreal_gen.codegen.ir import (
 )
 from surreal_gen.codegen.kinds import AnyKind, Kind, parse_kind_lenient
 from surreal_gen.runtime.connection import Connection, ConnectionConfig
-from surreal_gen.runtime.errors import QueryError, RpcError, SurrealGenError
+from surreal_gen.runtime.errors import RpcError, SurrealGenError
 from surreal_gen.runtime.types import Duration, escape_ident
 
 
@@ -223,15 +223,27 @@ def engine_error_summary(message: str) -> str:
     return text.splitlines()[0].strip() if text else "unknown error"
 
 
-def statement_starts(text: str) -> list[tuple[int, int]]:
-    """The 1-based ``(line, column)`` where each top-level statement of ``text`` starts.
+class Statement(NamedTuple):
+    """Where a top-level statement starts (1-based) and its first word, upper-cased."""
+
+    line: int
+    column: int
+    keyword: str
+
+
+_KEYWORD = re.compile(r"[A-Za-z_]+")
+_TRANSACTION_KEYWORDS = frozenset({"BEGIN", "COMMIT", "CANCEL"})
+
+
+def statements(text: str) -> list[Statement]:
+    """The top-level statements of ``text``.
 
     Statements end at a ``;`` outside strings, identifiers in backticks or ``⟨⟩``, comments
     and brackets. Stretches that hold only whitespace and comments are not statements.
     """
-    starts: list[tuple[int, int]] = []
+    found: list[Statement] = []
     depth = 0
-    current: int | None = None
+    inside = False
     i = 0
     while i < len(text):
         char = text[i]
@@ -245,12 +257,14 @@ def statement_starts(text: str) -> list[tuple[int, int]]:
             i += 1
             continue
         if char == ";" and depth == 0:
-            current = None
+            inside = False
             i += 1
             continue
-        if current is None:
-            current = i
-            starts.append(_line_column(text, i))
+        if not inside:
+            inside = True
+            keyword = _KEYWORD.match(text, i)
+            line, column = _line_column(text, i)
+            found.append(Statement(line, column, keyword.group().upper() if keyword else ""))
         if char in "'\"`⟨":
             i = _skip_quoted(text, i)
             continue
@@ -259,7 +273,7 @@ def statement_starts(text: str) -> list[tuple[int, int]]:
         elif char in ")]}":
             depth = max(depth - 1, 0)
         i += 1
-    return starts
+    return found
 
 
 def _skip_until(text: str, start: int, terminator: str) -> int:
@@ -280,28 +294,50 @@ def _line_column(text: str, offset: int) -> tuple[int, int]:
     return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
 
 
-def located_error(file: SchemaFile, message: str, statement: int | None) -> SchemaSourceError:
+def located_error(file: SchemaFile, message: str, statement: Statement | None) -> SchemaSourceError:
     """``schema/chat.surql:12:5: <engine message>`` for a parse error or a failing statement."""
     position = engine_error_location(message)
     if position is None and statement is not None:
-        starts = statement_starts(file.text)
-        if 0 <= statement < len(starts):
-            position = starts[statement]
+        position = (statement.line, statement.column)
     where = file.display if position is None else f"{file.display}:{position[0]}:{position[1]}"
     return SchemaSourceError(f"{where}: {engine_error_summary(message)}")
 
 
 async def apply_files(runner: QueryRunner, files: Iterable[SchemaFile]) -> None:
-    """Run each file as one query, in order; the first failure raises ``SchemaSourceError``."""
+    """Run each file as one query, in order; the first failure raises ``SchemaSourceError``.
+
+    The raw ``query`` result is read so that the statement that really failed is reported,
+    not one that a failed transaction merely skipped.
+    """
     for file in files:
-        if not statement_starts(file.text):
+        found = statements(file.text)
+        if not found:
             continue  # an empty query is an engine error, and there is nothing to apply
         try:
-            await runner.query(file.text)
-        except QueryError as exc:
-            raise located_error(file, exc.message, exc.statement) from None
+            results = await runner.rpc("query", [file.text, {}])
         except RpcError as exc:
             raise located_error(file, exc.message, None) from None
+        failed = [(i, r) for i, r in enumerate(results) if r.get("status") == "ERR"]
+        if failed:
+            index, result = next(((i, r) for i, r in failed if not _skipped(r)), failed[0])
+            statement = _statement_for_result(found, index, len(results))
+            raise located_error(file, str(result.get("result")), statement)
+
+
+def _skipped(result: dict[str, Any]) -> bool:
+    """A statement that did not run because an earlier one in its transaction failed."""
+    details = result.get("details")
+    if isinstance(details, dict) and details.get("kind") == "NotExecuted":
+        return True
+    return str(result.get("result", "")).startswith("The query was not executed")
+
+
+def _statement_for_result(found: list[Statement], index: int, count: int) -> Statement | None:
+    """The statement behind result ``index``; 2.x gives BEGIN / COMMIT / CANCEL no result."""
+    if count == len(found):
+        return found[index]
+    executed = [s for s in found if s.keyword not in _TRANSACTION_KEYWORDS]
+    return executed[index] if count == len(executed) else None
 
 
 EMBEDDED_URL = "mem://"

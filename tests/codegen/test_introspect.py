@@ -13,7 +13,7 @@ from surreal_gen.codegen.introspect import (
     TableFilter,
     introspect,
     read_schema,
-    statement_starts,
+    statements,
 )
 from surreal_gen.codegen.ir import (
     Changefeed,
@@ -160,6 +160,21 @@ def test_parse_error_names_file_line_and_column(engine: str) -> None:
 
 
 @pytest.mark.parametrize("engine", list(ENGINE_URLS))
+def test_the_statement_that_failed_a_transaction_is_reported(engine: str) -> None:
+    text = (
+        "BEGIN TRANSACTION;\n"
+        "DEFINE TABLE t SCHEMAFULL;\n"
+        "DEFINE FIELD tags ON t TYPE array<string>;\n"
+        "  DEFINE FIELD tags[*] ON t TYPE string;\n"
+        "COMMIT TRANSACTION;\n"
+    )
+    with pytest.raises(SchemaSourceError) as caught:
+        read_files([SchemaFile("schema/t.surql", text)], engine)
+    assert str(caught.value).startswith("schema/t.surql:4:3: ")
+    assert "already exists" in str(caught.value)
+
+
+@pytest.mark.parametrize("engine", list(ENGINE_URLS))
 def test_failing_statement_is_located_by_its_index(engine: str) -> None:
     text = (
         "DEFINE TABLE t SCHEMAFULL; -- a comment; with a semicolon\n"
@@ -173,7 +188,7 @@ def test_failing_statement_is_located_by_its_index(engine: str) -> None:
     assert "already exists" in str(caught.value)
 
 
-def test_statement_starts_skip_comments_strings_and_blocks() -> None:
+def test_statements_skip_comments_strings_and_blocks() -> None:
     text = (
         "-- header; comment\n"
         "DEFINE TABLE a;  # trailing; comment\n"
@@ -181,8 +196,13 @@ def test_statement_starts_skip_comments_strings_and_blocks() -> None:
         "DEFINE EVENT e ON a WHEN true THEN { CREATE x; CREATE y; };\n"
         "DEFINE FIELD `c;d` ON a TYPE int\n"
     )
-    assert statement_starts(text) == [(2, 1), (3, 1), (4, 1), (5, 1)]
-    assert statement_starts("  -- only a comment;\n/* and ; this */ ;") == []
+    assert [(s.line, s.column, s.keyword) for s in statements(text)] == [
+        (2, 1, "DEFINE"),
+        (3, 1, "DEFINE"),
+        (4, 1, "DEFINE"),
+        (5, 1, "DEFINE"),
+    ]
+    assert statements("  -- only a comment;\n/* and ; this */ ;") == []
 
 
 def test_split_and_join_paths() -> None:
