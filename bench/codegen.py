@@ -21,6 +21,7 @@ import argparse
 import ast
 import asyncio
 import shutil
+import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -28,10 +29,12 @@ from pathlib import Path
 
 from bench import sg_api
 from bench.engines import official, query_all
-from bench.measure import ChildRun, print_table, python_child, report
+from bench.measure import ChildFailed, ChildRun, print_table, python_child, report
 from bench.synth import build_tables, table_name, write_schema
 
 MODES = ["dcg", "sg-surql", "sg-loaded", "sg-render"]
+CHILD_TIMEOUT_S = 150
+"""Each mode's budget per size: the full suite has to fit in 15 minutes."""
 
 
 @dataclass(frozen=True)
@@ -123,7 +126,15 @@ def run_size(n: int, fields: int, work: Path, modes: list[str]) -> list[Result]:
         shutil.rmtree(out, ignore_errors=True)
         out.mkdir()
         args = [mode, str(json_path if mode == "dcg" else surql), str(out), str(n)]
-        run = python_child("bench.codegen", "--child", *args, "--store", str(store))
+        try:
+            run = python_child(
+                "bench.codegen", "--child", *args, "--store", str(store), timeout=CHILD_TIMEOUT_S
+            )
+        except ChildFailed as failure:
+            print(f"  N={n} {mode}: FAILED, {failure.summary}", file=sys.stderr, flush=True)
+            results.append(Result(n, mode, None, skipped=failure.summary))
+            continue
+        print(f"  N={n} {mode}: {run.report['work_s']:.2f} s", file=sys.stderr, flush=True)
         results.append(Result(n, mode, run))
     return results
 

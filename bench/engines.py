@@ -6,8 +6,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from surrealdb import AsyncSurreal
-
 NAMESPACE = "bench"
 DATABASE = "bench"
 ROOT_USER = "root"
@@ -17,6 +15,8 @@ ROOT_PASS = "root"
 @asynccontextmanager
 async def official(url: str = "mem://", database: str = DATABASE) -> AsyncIterator[Any]:
     """An official SDK connection, signed in as root (not for embedded), using bench/`database`."""
+    from surrealdb import AsyncSurreal  # imported here: codegen children must stay light
+
     db = AsyncSurreal(url)
     await db.connect()
     try:

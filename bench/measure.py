@@ -28,6 +28,14 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 RESULT_PREFIX = "BENCH_RESULT "
 
 
+class ChildFailed(RuntimeError):
+    """A child exited non-zero or ran out of time; `summary` says which in one line."""
+
+    def __init__(self, command: str, summary: str, stderr: str) -> None:
+        super().__init__(f"{command}: {summary}\n{stderr[-3000:]}")
+        self.summary = summary
+
+
 @dataclass(frozen=True)
 class ChildRun:
     wall_s: float
@@ -56,7 +64,13 @@ def run_child(argv: Sequence[str], *, cwd: Path | None = None, timeout: float = 
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         start = time.perf_counter()
         process = subprocess.Popen(list(argv), cwd=cwd, env=env, stdout=out, stderr=err, text=True)
-        killer = threading.Timer(timeout, process.kill)
+        timed_out = threading.Event()
+
+        def kill() -> None:
+            timed_out.set()
+            process.kill()
+
+        killer = threading.Timer(timeout, kill)
         killer.start()
         try:
             _, status, usage = os.wait4(process.pid, 0)
@@ -68,10 +82,11 @@ def run_child(argv: Sequence[str], *, cwd: Path | None = None, timeout: float = 
         err.seek(0)
         stdout, stderr = out.read(), err.read()
     command = " ".join(argv)
+    if timed_out.is_set():
+        raise ChildFailed(command, f"did not finish within {timeout:.0f} s", stderr)
     if process.returncode != 0:
-        raise RuntimeError(
-            f"{command} exited {process.returncode} after {wall:.0f} s:\n{stderr[-3000:]}"
-        )
+        last = (stderr.strip().splitlines() or ["no error output"])[-1]
+        raise ChildFailed(command, f"exited {process.returncode}: {last[:160]}", stderr)
     lines = [line for line in stdout.splitlines() if line.startswith(RESULT_PREFIX)]
     child_report = json.loads(lines[-1][len(RESULT_PREFIX) :]) if lines else {}
     peak_kb = child_report.pop("peak_rss_kb", usage.ru_maxrss)
