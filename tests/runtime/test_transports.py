@@ -28,6 +28,7 @@ from surreal_gen.runtime.errors import (
     QueryError,
     SurrealConnectionError,
 )
+from surreal_gen.runtime.transports.ws import describe_network_error
 from surreal_gen.runtime.types import Duration, RecordID, Table
 from tests.fixtures.server import SurrealDatabase
 
@@ -480,3 +481,14 @@ def test_live_notifications_need_a_websocket(surreal_database: SurrealDatabase) 
     assert not http.supports_live
     with pytest.raises(LiveQueryError, match="live queries need a WebSocket connection"):
         http.live_notifications(uuid.uuid4())
+
+
+def test_failures_of_every_address_of_a_host_read_as_one_reason() -> None:
+    """asyncio joins the errors when "localhost" resolves to both ::1 and 127.0.0.1."""
+    joined = OSError(
+        "Multiple exceptions: [Errno 111] Connect call failed ('::1', 8000, 0, 0), "
+        "[Errno 111] Connect call failed ('127.0.0.1', 8000)"
+    )
+    assert describe_network_error(joined) == "connection refused"
+    assert describe_network_error(ConnectionRefusedError(111, "refused")) == "connection refused"
+    assert describe_network_error(TimeoutError()) == "timed out"

@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
+import os
 import random
+import re
 import socket
 from dataclasses import dataclass
 from typing import Any
@@ -45,6 +48,7 @@ __all__ = ["WebSocketTransport", "describe_network_error", "with_rpc_path"]
 
 logger = logging.getLogger(__name__)
 
+_ERRNO_IN_TEXT = re.compile(r"\[Errno (\d+)\]")
 _FIRST_BACKOFF_S = 0.05
 _MAX_BACKOFF_S = 5.0
 
@@ -69,6 +73,11 @@ def describe_network_error(error: BaseException) -> str:
         return f"the server answered HTTP {error.response.status_code}, not a WebSocket"
     if isinstance(error, OSError) and error.strerror:
         return error.strerror.lower()
+    # asyncio joins the failures of every address of a host ("localhost": ::1 and 127.0.0.1).
+    codes = set(_ERRNO_IN_TEXT.findall(str(error)))
+    if len(codes) == 1:
+        code = int(codes.pop())
+        return "connection refused" if code == errno.ECONNREFUSED else os.strerror(code).lower()
     return str(error) or type(error).__name__
 
 
