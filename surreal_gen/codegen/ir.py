@@ -31,6 +31,8 @@ class SnapshotError(ValueError):
 ELEMENT = "*"
 """The path segment that stands for "every element of the array or set"."""
 
+_PLAIN_PATH = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.([A-Za-z_][A-Za-z0-9_]*|\*))*")
+
 
 def split_path(path: str) -> tuple[str, ...]:
     """Split a field idiom as INFO prints it into raw segments.
@@ -39,6 +41,8 @@ def split_path(path: str) -> tuple[str, ...]:
     ``("items", "*", "sku")``; backticked and ``⟨⟩`` segments are unescaped. Anything else
     in brackets raises ``ValueError``.
     """
+    if _PLAIN_PATH.fullmatch(path):
+        return tuple(path.split("."))
     segments: list[str] = []
     i = 0
     while i < len(path):
