@@ -196,7 +196,8 @@ class WebSocketTransport:
             # A send on a closed socket is left to the reader: it fails or resends the request.
             with contextlib.suppress(ConnectionClosed):
                 await socket.send(data)
-            reply = await asyncio.wait_for(asyncio.shield(future), self._timeout)
+            async with asyncio.timeout(self._timeout):
+                reply = await future
         except TimeoutError:
             raise RequestTimeoutError(
                 f"no reply to {method} from {self.url} within {self._timeout:g}s"
