@@ -324,10 +324,9 @@ def _generate_options(func: F) -> F:
         click.option("-q", "--quiet", is_flag=True, help="Print errors only."),
         click.option("-v", "--verbose", is_flag=True, help="Print every file written."),
     ]
-    func = _source_options(func)
     for option in reversed(options):
         func = option(func)
-    return func
+    return _source_options(func)
 
 
 def _settings(flags: dict[str, Any]) -> Settings:
