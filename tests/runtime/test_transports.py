@@ -26,6 +26,7 @@ from surreal_gen.runtime.errors import (
     ConfigurationError,
     LiveQueryError,
     QueryError,
+    RequestTimeoutError,
     SurrealConnectionError,
 )
 from surreal_gen.runtime.transports.ws import describe_network_error
@@ -413,6 +414,18 @@ async def test_request_in_flight_when_the_socket_drops(
     # The write never reached the server: nothing half-applied by us.
     assert await ws.query("SELECT VALUE id FROM person") == [[RecordID("person", "one")]]
     await ws.close()
+
+
+@pytest.mark.parametrize("scheme", ["ws", "http"])
+async def test_no_reply_within_the_timeout(
+    surreal_database: SurrealDatabase, proxy: TcpProxy, scheme: Scheme
+) -> None:
+    connection = proxied_connection(surreal_database, proxy, scheme, timeout=0.5)
+    await connection.connect()
+    proxy.freeze()
+    with pytest.raises(RequestTimeoutError, match=r"no reply to query from .* within 0.5s"):
+        await within(connection.query("RETURN 1"))
+    await connection.close()
 
 
 async def test_keepalive_notices_a_dead_peer(
