@@ -31,7 +31,7 @@ from surreal_gen.runtime.errors import (
 )
 from surreal_gen.runtime.transports.ws import describe_network_error
 from surreal_gen.runtime.types import Duration, RecordID, Table
-from tests.fixtures.server import SurrealDatabase
+from tests.fixtures.server import SurrealDatabase, SurrealServer
 
 T = TypeVar("T")
 Scheme = Literal["ws", "http"]
@@ -389,6 +389,19 @@ async def test_repeated_drops_each_reconnect(surreal_database: SurrealDatabase) 
         await ws.query("UPDATE counter:c SET n += 1")
     assert ws.reconnects == 5
     assert await ws.query("SELECT VALUE n FROM counter:c") == [[5]]
+    await ws.close()
+
+
+async def test_server_restart_is_survived(persistent_surreal_server: SurrealServer) -> None:
+    server = persistent_surreal_server
+    ws = SurrealDBConnectionManager.set_connection(
+        server.ws_url, server.user, server.password, "restart_ns", "restart_db"
+    )
+    events = Events(ws)
+    await ws.query("CREATE person:before_restart")
+    await asyncio.to_thread(server.restart)
+    await events.wait_for("reconnected")
+    assert await ws.query("SELECT VALUE id FROM person") == [[RecordID("person", "before_restart")]]
     await ws.close()
 
 
