@@ -85,15 +85,6 @@ def signin_failed(
     return AuthenticationError(f"signin to {url} as {who} failed: {error}{hint}")
 
 
-def token_from_signin(result: Any) -> str:
-    """`signin` returns a token string; 3.x may return `{access, refresh}` instead."""
-    if isinstance(result, str):
-        return result
-    if isinstance(result, Mapping) and isinstance(result.get("access"), str):
-        return str(result["access"])
-    raise AuthenticationError(f"signin returned no token: {result!r}")
-
-
 def engine_major_from_version(version: Any) -> int:
     """`surrealdb-2.3.10` -> 2. Unknown text is treated as the newest engine (3)."""
     text = str(version).removeprefix("surrealdb-")
