@@ -14,7 +14,7 @@ import uuid
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any, ClassVar
+from typing import Any, ClassVar, get_args
 from urllib.parse import urlsplit, urlunsplit
 
 from surreal_gen.runtime.errors import (
@@ -61,6 +61,26 @@ class ConnectionConfig:
     timeout: float = 30.0
     reconnect_attempts: int = 8
     keepalive_interval: float = 5.0
+
+    def __post_init__(self) -> None:
+        _check_url(self.url)
+        if self.auth_level not in get_args(AuthLevel):
+            raise ConfigurationError(
+                f"unknown auth_level {self.auth_level!r}: use 'root', 'namespace' or 'database'"
+            )
+        if self.auth_level in ("namespace", "database") and self.namespace is None:
+            raise ConfigurationError(f"a {self.auth_level} user needs the namespace to sign in to")
+        if self.auth_level == "database" and self.database is None:
+            raise ConfigurationError("a database user needs the database to sign in to")
+        for option in ("timeout", "keepalive_interval"):
+            if not getattr(self, option) > 0:
+                raise ConfigurationError(
+                    f"{option} must be positive seconds, got {getattr(self, option)!r}"
+                )
+        if self.reconnect_attempts < 0:
+            raise ConfigurationError(
+                f"reconnect_attempts must be 0 or more, got {self.reconnect_attempts!r}"
+            )
 
     @property
     def scheme(self) -> str:
@@ -181,7 +201,6 @@ class Connection:
     """One configured connection. Connects lazily; safe to share between tasks."""
 
     def __init__(self, config: ConnectionConfig) -> None:
-        _check_url(config.url)
         self.config = config
         self.reconnects = 0
         self._transport: Transport | None = None

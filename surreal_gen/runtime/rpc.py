@@ -51,17 +51,17 @@ class SessionConfig:
 
 
 def signin_params(session: SessionConfig) -> dict[str, str] | None:
-    """The `signin` parameter map for a system user, or None when there is nothing to send."""
+    """The `signin` parameter map for a system user, or None when there is nothing to send.
+
+    The namespace (and database) of a namespace or database user are checked by
+    `ConnectionConfig`, so they are present here.
+    """
     if session.user is None or session.password is None:
         return None
     params = {"user": session.user, "pass": session.password}
-    if session.auth_level in ("namespace", "database"):
-        if session.namespace is None:
-            raise AuthenticationError(f"{session.auth_level} signin needs a namespace")
+    if session.auth_level in ("namespace", "database") and session.namespace is not None:
         params["NS"] = session.namespace
-    if session.auth_level == "database":
-        if session.database is None:
-            raise AuthenticationError("database signin needs a database")
+    if session.auth_level == "database" and session.database is not None:
         params["DB"] = session.database
     return params
 

@@ -291,3 +291,24 @@ def test_error_shapes_of_both_engines_map_to_the_same_classes(
     assert type(error) is expected
     if isinstance(error, RpcError):
         assert error.kind == kind
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"auth_level": "db"}, "unknown auth_level 'db'"),
+        ({"auth_level": "namespace", "namespace": None}, "a namespace user needs the namespace"),
+        ({"auth_level": "database", "database": None}, "a database user needs the database"),
+        ({"timeout": 0}, "timeout must be positive seconds, got 0"),
+        ({"reconnect_attempts": -1}, "reconnect_attempts must be 0 or more"),
+    ],
+)
+def test_bad_connection_options_are_configuration_errors(
+    options: dict[str, Any], message: str
+) -> None:
+    arguments: dict[str, Any] = {"namespace": "ns", "database": "db", **options}
+    namespace, database = arguments.pop("namespace"), arguments.pop("database")
+    with pytest.raises(ConfigurationError, match=message):
+        SurrealDBConnectionManager.set_connection(
+            "ws://127.0.0.1:1", "user", "pass", namespace, database, **arguments
+        )
