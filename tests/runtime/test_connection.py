@@ -312,3 +312,15 @@ def test_bad_connection_options_are_configuration_errors(
         SurrealDBConnectionManager.set_connection(
             "ws://127.0.0.1:1", "user", "pass", namespace, database, **arguments
         )
+
+
+async def test_environment_picks_the_embedded_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SURREAL_GEN_EMBEDDED", "3")
+    chosen = SurrealDBConnectionManager.set_connection("mem://", "root", "root", "ns", "db")
+    pinned = SurrealDBConnectionManager.set_connection(
+        "mem://?engine=2", "root", "root", "ns", "db", name="pinned"
+    )
+    await chosen.connect()
+    await pinned.connect()
+    assert (chosen.engine_major, pinned.engine_major) == (3, 2)
+    await SurrealDBConnectionManager.close_all()
