@@ -297,16 +297,29 @@ class RecordID(Generic[TableT]):
                 raise ValueError(f"record id {rid} must point to table {names}")
             return rid
 
+        text = core_schema.str_schema(pattern=_record_id_pattern(allowed))
         return core_schema.no_info_plain_validator_function(
             validate,
-            serialization=core_schema.plain_serializer_function_ser_schema(str, when_used="json"),
+            json_schema_input_schema=text,
+            serialization=core_schema.plain_serializer_function_ser_schema(
+                str, return_schema=text, when_used="json"
+            ),
         )
 
     @classmethod
     def __get_pydantic_json_schema__(
         cls, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
     ) -> JsonSchemaValue:
-        return {"type": "string", "format": "surrealdb-record-id"}
+        return {**handler(schema), "format": "surrealdb-record-id"}
+
+
+def _record_id_pattern(tables: frozenset[str] | None) -> str:
+    """A JSON Schema pattern for `table:key` text limited to `tables` (any table if None)."""
+    if tables is None:
+        return "^.+:.+$"
+    forms = {escape_ident(t) for t in tables} | {t for t in tables if _RECORD_PART.fullmatch(t)}
+    spellings = sorted(re.escape(form) for form in forms)
+    return f"^(?:{'|'.join(spellings)}):.+$"
 
 
 def _allowed_tables(source: Any) -> frozenset[str] | None:
@@ -748,3 +761,9 @@ class Range:
             cls,
             serialization=core_schema.plain_serializer_function_ser_schema(str, when_used="json"),
         )
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return {"type": "string", "format": "surrealdb-range"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -168,6 +169,27 @@ def test_record_id_validation_limits_tables() -> None:
     assert Post.model_validate({"author": "user:ann"}).model_dump()["author"] == RecordID(
         "user", "ann"
     )
+
+
+def test_json_schema_of_every_type() -> None:
+    class Everything(BaseModel):
+        author: RecordID[Literal["user", "a b", "select"]]
+        link: RecordID | None = None
+        ttl: Duration
+        at: GeometryPoint
+        area: Geometry
+        table: Table
+        span: Range | None = None
+
+    for mode in ("validation", "serialization"):
+        properties = Everything.model_json_schema(mode=mode)["properties"]
+        assert properties["ttl"]["format"] == "surrealdb-duration"
+        assert properties["area"]["format"] == "geojson"
+    pattern = re.compile(properties["author"]["pattern"])
+    for table in ("user", "a b", "select"):
+        assert pattern.match(str(RecordID(table, "k")))
+    assert not pattern.match("post:1")
+    assert not pattern.match("a b:1")
 
 
 DURATION_TEXTS = [
