@@ -8,7 +8,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-SCHEMA_FINGERPRINT = "1b0d1b79f8b500f3"
+SCHEMA_FINGERPRINT = "eb9bba1e33f73d4e"
 GENERATOR_VERSION = "0.1.0"
 
 _EXPORTS: dict[str, str] = {

@@ -80,7 +80,7 @@ class Person(BaseSurrealModel):
     preferences: dict[str, Any] = DB_DEFAULT
     session_ttl: Duration = DB_DEFAULT
     status: Literal["active", "banned", "pending"] = "pending"
-    tags: Annotated[list[str], Field(max_length=10)] = DB_DEFAULT
+    tags: Annotated[list[str], Field(max_length=10)] | None = None
     updated_at: Annotated[AwareDatetime, Computed] = DB_DEFAULT
 
     @classmethod

@@ -51,12 +51,12 @@ class Purchase(BaseSurrealModel):
     buyer: RecordID[Literal["person"]]
     context: RecordID[Literal["room", "person"]] | None = None
     delivery_window: Duration | None = None
-    item_count: Annotated[int, Computed] = DB_DEFAULT
-    """Computed by the database on every write."""
     items: list[PurchaseItemsItem]
     placed_at: Annotated[AwareDatetime, ReadOnly] = DB_DEFAULT
     scores: list[list[int]] = DB_DEFAULT
     state: Literal["open", "paid", "shipped"] = "open"
+    updated_at: Annotated[AwareDatetime, Computed] = DB_DEFAULT
+    """Computed by the database on every write."""
 
     @classmethod
     def objects(cls) -> PurchaseQuerySet:
@@ -121,14 +121,6 @@ if TYPE_CHECKING:
         delivery_window__gte: Duration
         delivery_window__lt: Duration
         delivery_window__lte: Duration
-        item_count: int
-        item_count__in: Sequence[int]
-        item_count__not_in: Sequence[int]
-        item_count__isnull: bool
-        item_count__gt: int
-        item_count__gte: int
-        item_count__lt: int
-        item_count__lte: int
         items__note: list[str]
         items__note__isnull: bool
         items__note__contains: str
@@ -166,3 +158,11 @@ if TYPE_CHECKING:
         state__in: Sequence[Literal["open", "paid", "shipped"]]
         state__not_in: Sequence[Literal["open", "paid", "shipped"]]
         state__isnull: bool
+        updated_at: AwareDatetime
+        updated_at__in: Sequence[AwareDatetime]
+        updated_at__not_in: Sequence[AwareDatetime]
+        updated_at__isnull: bool
+        updated_at__gt: AwareDatetime
+        updated_at__gte: AwareDatetime
+        updated_at__lt: AwareDatetime
+        updated_at__lte: AwareDatetime

@@ -51,6 +51,7 @@ from surreal_gen.codegen.ir import Schema, SnapshotError, schema_from_json, sche
 from surreal_gen.codegen.kinds import KindSyntaxError
 from surreal_gen.codegen.schemadiff import describe_changes
 from surreal_gen.runtime.connection import ConnectionConfig
+from surreal_gen.runtime.errors import SurrealGenError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -243,7 +244,7 @@ def load_schema(settings: Settings) -> Introspection:
         return asyncio.run(
             read_schema(config, files=files, strict=settings.strict, tables=settings.tables)
         )
-    except (SchemaSourceError, SnapshotError, KindSyntaxError) as exc:
+    except (SchemaSourceError, SnapshotError, KindSyntaxError, SurrealGenError) as exc:
         raise UsageProblem(str(exc)) from None
 
 

@@ -11,7 +11,6 @@ from typing import Any
 
 from surreal_gen.codegen.introspect import EMBEDDED_URL, apply_files
 from surreal_gen.runtime.connection import Connection, ConnectionConfig
-from surreal_gen.runtime.errors import QueryError
 from surreal_gen.runtime.types import Duration, Geometry, GeometryPoint, RecordID
 from tests.codegen.reference import reference_files
 
@@ -85,12 +84,7 @@ async def reference_database(engine: str) -> Connection:
         "context": hall,
         "scores": [[1, 2], [3]],
     }
-    try:
-        await connection.query("CREATE purchase CONTENT $purchase", {"purchase": purchase})
-    except QueryError as error:
-        # 2.3.10 computes `item_count VALUE array::len(items)` (schema/shop.surql) as NONE
-        # and refuses every purchase; 3.x accepts it.
-        assert engine == "2" and "item_count" in str(error)
+    await connection.query("CREATE purchase CONTENT $purchase", {"purchase": purchase})
     return connection
 
 

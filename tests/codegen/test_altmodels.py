@@ -98,7 +98,7 @@ async def test_msgspec_structs_read_real_records(engine: str, tmp_path: Path) ->
                 assert msgspec.to_builtins(struct)["id"] == str(row["id"])
                 read.add(table.name)
         unread = {t.name for t in SCHEMA.tables} - read
-        assert unread == ({"purchase"} if engine == "2" else set())  # see records.py
+        assert unread == set()
     finally:
         await connection.close()
         del sys.modules[path.stem]
