@@ -86,6 +86,8 @@ class _Pending:
     future: asyncio.Future[Reply]
     method: str
     params: list[Any]
+    resend: bool
+    """Send again on the next socket if this one drops (idempotent requests of the caller)."""
 
 
 class WebSocketTransport:
@@ -182,16 +184,16 @@ class WebSocketTransport:
                 ) from None
         if self._failure is not None:
             raise self._failure
-        return await self._call(method, params)
+        return await self._call(method, params, resend=method in IDEMPOTENT_METHODS)
 
-    async def _call(self, method: str, params: list[Any]) -> Any:
+    async def _call(self, method: str, params: list[Any], *, resend: bool = False) -> Any:
         socket = self._socket
         if socket is None:
             raise self._failure or SurrealConnectionError(f"{self.url} is not connected")
         request_id = self.codec.next_id()
         data = self.codec.request(method, params, request_id)
         future: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
-        self._pending[request_id] = _Pending(future, method, params)
+        self._pending[request_id] = _Pending(future, method, params, resend)
         try:
             # A send on a closed socket is left to the reader: it fails or resends the request.
             with contextlib.suppress(ConnectionClosed):
@@ -238,7 +240,7 @@ class WebSocketTransport:
         self._ready.clear()
         reason = f"connection to {self.url} dropped" + (f" ({error})" if error else "")
         for request_id, pending in list(self._pending.items()):
-            if pending.method in IDEMPOTENT_METHODS:
+            if pending.resend:
                 continue
             del self._pending[request_id]
             if not pending.future.done():
@@ -283,7 +285,9 @@ class WebSocketTransport:
         for request_id, pending in list(self._pending.items()):
             del self._pending[request_id]
             if not pending.future.done():
-                task = asyncio.ensure_future(self._call(pending.method, pending.params))
+                task = asyncio.ensure_future(
+                    self._call(pending.method, pending.params, resend=True)
+                )
                 task.add_done_callback(_forward_to(pending.future))
 
     def _give_up(self, last_error: SurrealGenError) -> None:
