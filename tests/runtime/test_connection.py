@@ -25,6 +25,7 @@ from surreal_gen.runtime.errors import (
     SurrealConnectionError,
     error_from_reply,
 )
+from surreal_gen.runtime.rpc import SessionConfig, unknown_namespace_error
 from surreal_gen.runtime.types import RecordID
 
 
@@ -324,3 +325,14 @@ async def test_environment_picks_the_embedded_engine(monkeypatch: pytest.MonkeyP
     await pinned.connect()
     assert (chosen.engine_major, pinned.engine_major) == (3, 2)
     await SurrealDBConnectionManager.close_all()
+
+
+def test_a_missing_namespace_or_database_is_named() -> None:
+    """A strict server refuses `use` of an undefined namespace; the error says which one."""
+    session = SessionConfig(namespace="ghost", database="app")
+    missing_ns = error_from_reply("The namespace 'ghost' does not exist")
+    missing_db = error_from_reply("The database 'app' does not exist")
+    assert str(unknown_namespace_error(missing_ns, session)).startswith("unknown namespace 'ghost'")
+    assert str(unknown_namespace_error(missing_db, session)).startswith(
+        "unknown database 'app' in namespace 'ghost'"
+    )
