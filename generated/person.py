@@ -32,7 +32,6 @@ class PersonAddressCountry(BaseModel):
 
     model_config = ConfigDict(
         populate_by_name=True,
-        serialize_by_alias=True,
         defer_build=True,
         extra="ignore",
     )
@@ -46,7 +45,6 @@ class PersonAddress(BaseModel):
 
     model_config = ConfigDict(
         populate_by_name=True,
-        serialize_by_alias=True,
         defer_build=True,
         extra="ignore",
     )

@@ -31,7 +31,6 @@ class PurchaseItemsItem(BaseModel):
 
     model_config = ConfigDict(
         populate_by_name=True,
-        serialize_by_alias=True,
         defer_build=True,
         extra="ignore",
     )
