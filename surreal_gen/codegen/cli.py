@@ -31,6 +31,7 @@ import click
 from surreal_gen import __version__
 from surreal_gen.codegen.altmodels import MODEL_TYPES, AltModelsError
 from surreal_gen.codegen.emit import (
+    MARKER,
     Changes,
     OutputError,
     compute_changes,
@@ -443,8 +444,8 @@ def _stale_report(out: Path, schema: Schema, changes: Changes) -> str:
                 "  " + line
                 for line in describe_changes(schema_from_json(marker.get("schema")), schema)
             ]
-        except SnapshotError:
-            pass
+        except SnapshotError as exc:
+            lines.append(f"  (no field-level summary: the previous {MARKER} is unreadable: {exc})")
     lines += [f"  created: {p}" for p in changes.created]
     lines += [f"  changed: {p}" for p in changes.updated]
     lines += [f"  deleted: {p}" for p in changes.deleted]
