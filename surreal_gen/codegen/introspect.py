@@ -176,11 +176,9 @@ def _index(entry: dict[str, Any]) -> Index:
 
 
 def _column_text(column: str) -> str:
-    """Index columns are idioms; give plain paths their canonical spelling (``[*]`` -> ``.*``)."""
-    try:
-        return join_path(split_path(column))
-    except ValueError:
-        return column
+    """Index columns are idioms as the engine prints them; 2.x writes ``[*]`` where 3.x
+    writes ``.*``."""
+    return column.replace("[*]", ".*")
 
 
 def _event(entry: dict[str, Any]) -> Event:
