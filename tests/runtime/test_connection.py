@@ -6,7 +6,7 @@ import asyncio
 import subprocess
 import sys
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +30,10 @@ from surreal_gen.runtime.types import RecordID
 
 
 @pytest.fixture(autouse=True)
-def clean_manager() -> Iterator[None]:
+async def clean_manager() -> AsyncIterator[None]:
+    """Each test starts with no named connections and leaves none open."""
     yield
-    SurrealDBConnectionManager._connections.clear()
+    await SurrealDBConnectionManager.close_all()
 
 
 @pytest.fixture(params=[2, 3], ids=["engine-2", "engine-3"])
@@ -324,7 +325,6 @@ async def test_environment_picks_the_embedded_engine(monkeypatch: pytest.MonkeyP
     await chosen.connect()
     await pinned.connect()
     assert (chosen.engine_major, pinned.engine_major) == (3, 2)
-    await SurrealDBConnectionManager.close_all()
 
 
 def test_a_missing_namespace_or_database_is_named() -> None:

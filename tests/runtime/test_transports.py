@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Iterator
+from collections.abc import AsyncIterator, Awaitable
 from typing import Any, Literal, TypeVar
 
 import pytest
@@ -48,9 +48,10 @@ def server_url(db: SurrealDatabase, scheme: Scheme, *, with_path: bool = True) -
 
 
 @pytest.fixture(autouse=True)
-def clean_manager() -> Iterator[None]:
+async def clean_manager() -> AsyncIterator[None]:
+    """Each test starts with no named connections and leaves none open."""
     yield
-    SurrealDBConnectionManager._connections.clear()
+    await SurrealDBConnectionManager.close_all()
 
 
 @pytest.fixture(params=["ws", "http"])
@@ -292,7 +293,6 @@ async def test_namespace_user_and_token_signin(
     )
     with pytest.raises(AuthenticationError, match="with the given token failed"):
         await forged.connect()
-    await SurrealDBConnectionManager.close_all()
 
 
 async def test_http_companion_of_a_websocket(surreal_database: SurrealDatabase) -> None:
