@@ -359,7 +359,7 @@ class ChangeFeedStream(Generic[ModelT]):
         connection = _feed_connection(self._query._connection())
         reader = ChangeFeedReader(connection, self.model.get_table_name())
         await self._retrying(connection.connect)
-        info = await reader.describe()
+        info = await self._retrying(reader.describe)
         since: int | datetime = self._start
         if isinstance(since, datetime) and reader.engine_major >= 3:
             since = int(since.timestamp() * 1000) << 16

@@ -98,6 +98,7 @@ class LiveModelStream(Generic[ModelT]):
       and its new value, and ``instance`` is still the whole record (the stream keeps the
       last state of each record and applies the patch; a record it has not seen is read).
     - ``reconnects``: how many times the live query was re-issued after a reconnect.
+    - ``dropped``: notifications dropped because the buffer was full (each drop is a gap).
     - ``gaps``: every gap so far (``StreamGap``); ``on_gap`` is called with each one.
     - A server-side KILL (or REMOVE TABLE, 3.x) raises LiveQueryKilled out of the loop.
     """
@@ -120,6 +121,7 @@ class LiveModelStream(Generic[ModelT]):
         self.on_gap = on_gap
         self.max_buffer = max_buffer
         self.reconnects = 0
+        self.dropped = 0
         self.gaps: list[StreamGap] = []
         self._query = query
         self._where, self._variables = query._where_clause()
@@ -238,7 +240,9 @@ class LiveModelStream(Generic[ModelT]):
             async for notification in subscription:
                 if self._buffer.qsize() < self.max_buffer:
                     self._buffer.put_nowait(notification)
-                elif not self._overflowing:
+                    continue
+                self.dropped += 1
+                if not self._overflowing:
                     self._overflowing = True
                     marker = _GapMarker("the consumer fell behind", self.reconnects)
                     marker.live_ready.set()

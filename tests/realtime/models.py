@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -31,7 +31,7 @@ class Other(BaseSurrealModel):
 
 
 @asynccontextmanager
-async def connection(url: str, **options: str) -> AsyncIterator[tuple[str, Connection]]:
+async def connection(url: str, **options: Any) -> AsyncIterator[tuple[str, Connection]]:
     """A named connection of its own; yields (name, connection), closed afterwards."""
     name = f"rt-{uuid.uuid4().hex[:8]}"
     conn = SurrealDBConnectionManager.set_connection(url, name=name, **options)

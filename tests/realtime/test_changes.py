@@ -8,19 +8,44 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from surreal_gen.runtime import ChangeFeedError, CursorExpiredError, LiveAction, ModelChangeEvent
+from surreal_gen.runtime import (
+    ChangeFeedError,
+    ChangeFeedStream,
+    CursorExpiredError,
+    LiveAction,
+    ModelChangeEvent,
+)
 from surreal_gen.runtime.connection import Connection
 from surreal_gen.runtime.types import RecordID
+from tests.fixtures.server import SurrealDatabase
 from tests.realtime.models import Item, connection
 
-ENGINES = ["mem://?engine=2", "mem://?engine=3"]
 
-
-@pytest.fixture(params=ENGINES, ids=["engine2", "engine3"])
+@pytest.fixture(params=["engine2", "engine3", "server"])
 async def feed(request: pytest.FixtureRequest) -> AsyncIterator[tuple[str, Connection]]:
-    async with connection(
-        request.param, user="root", password="root", namespace="ns", database="db"
-    ) as named:
+    """A connection to 2.x or 3.x embedded, or to the test server over WebSocket (the feed
+    is then read over HTTP), with the tables `item` (INCLUDE ORIGINAL) and `other`."""
+    if request.param == "server":
+        database: SurrealDatabase = request.getfixturevalue("surreal_database")
+        server = database.server
+        target = {
+            "url": server.ws_url,
+            "user": server.user,
+            "password": server.password,
+            "namespace": database.namespace,
+            "database": database.database,
+        }
+    else:
+        major = request.param[-1]
+        target = {
+            "url": f"mem://?engine={major}",
+            "user": "root",
+            "password": "root",
+            "namespace": "ns",
+            "database": "db",
+        }
+    url = target.pop("url")
+    async with connection(url, **target) as named:
         await named[1].query(
             "DEFINE TABLE item CHANGEFEED 1h INCLUDE ORIGINAL; DEFINE TABLE other CHANGEFEED 1h"
         )
@@ -200,3 +225,12 @@ async def test_since_a_datetime_is_coarse_but_misses_nothing_after_it(
 def test_bad_since_is_a_one_line_error(since: object, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         Item.objects().changes(since=since)  # type: ignore[arg-type]
+
+
+async def test_connection_errors_are_retried_then_raised() -> None:
+    async with connection(
+        "http://127.0.0.1:9", user="root", password="root", namespace="ns", database="db"
+    ) as (name, _):
+        stream = ChangeFeedStream(Item.objects().using(name), retries=2)
+        with pytest.raises(ChangeFeedError, match="gave up after 3 attempts"):
+            await anext(stream)

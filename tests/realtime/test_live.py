@@ -13,12 +13,13 @@ from surreal_gen.runtime import (
     LiveModelStream,
     LiveQueryKilled,
     ModelChangeEvent,
+    SurrealConnectionError,
     post_live_change,
 )
 from surreal_gen.runtime.connection import Connection
 from surreal_gen.runtime.events import StreamGap
 from surreal_gen.runtime.types import RecordID
-from tests.fixtures.server import SurrealDatabase
+from tests.fixtures.server import SurrealDatabase, SurrealServer
 from tests.realtime.models import Item, Note, connection
 
 T = TypeVar("T", Item, Note)
@@ -318,3 +319,45 @@ async def test_a_gap_without_change_feed_is_reported(
     assert [(gap.recovered, gap.backfilled) for gap in stream.gaps] == [(False, 0)]
     assert "no change feed" in stream.gaps[0].reason
     assert gaps == stream.gaps
+
+
+async def test_a_slow_consumer_loses_nothing_when_the_table_has_a_feed(
+    ws: tuple[str, Connection], writer: Connection
+) -> None:
+    name, _ = ws
+    async with Item.objects().using(name).live(max_buffer=2) as stream:
+        for n in range(20):
+            await writer.query("CREATE item SET n = $n", {"n": n})
+        await writer.query("CREATE item:done SET n = -1")
+
+        async def overflowed() -> None:
+            while stream.dropped == 0:
+                await asyncio.sleep(0.01)
+
+        await asyncio.wait_for(overflowed(), GUARD_S)
+        received: list[int] = []
+        async for event in stream:
+            if event.record_id.id == "done":
+                break
+            received.append(event.instance.n)
+    assert sorted(received) == list(range(20))
+    assert stream.gaps and all(gap.recovered for gap in stream.gaps)
+    assert "fell behind" in stream.gaps[0].reason
+
+
+async def test_giving_up_raises_out_of_the_loop(persistent_surreal_server: SurrealServer) -> None:
+    server = persistent_surreal_server
+    credentials = {"user": server.user, "password": server.password}
+    async with connection(server.http_url, **credentials) as (_, admin):
+        await admin.query("DEFINE NAMESPACE ns; USE NS ns; DEFINE DATABASE db")
+    async with (
+        connection(
+            server.ws_url, namespace="ns", database="db", reconnect_attempts=2, **credentials
+        ) as (name, conn),
+    ):
+        await conn.query("DEFINE TABLE item")
+        async with Item.objects().using(name).live() as stream:
+            assert server.process is not None
+            await asyncio.to_thread(server.process.stop)
+            with pytest.raises(SurrealConnectionError, match="could not reconnect"):
+                await take(stream, 1)
