@@ -319,6 +319,11 @@ class _ModuleBuilder:
 
     def python_type(self, kind: Kind, segments: tuple[str, ...]) -> PyType:
         """The Python type for ``kind`` at ``segments`` (nested models are built on demand)."""
+        if _is_closed(kind):
+            return _closed_type(kind)
+        return self.open_type(kind, segments)
+
+    def open_type(self, kind: Kind, segments: tuple[str, ...]) -> PyType:
         if isinstance(kind, AnyKind):
             return self.object_model(segments) or ANY
         if isinstance(kind, Scalar):
@@ -499,6 +504,32 @@ class _ModuleBuilder:
             self.filter_imports.update(value.imports)
             keys.extend(_lookup_keys(key, value))
         return keys
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_closed(kind: Kind) -> bool:
+    """True when ``kind`` holds no ``object`` and no ``any``: its Python type is then the
+    same wherever it appears (no nested model), so it is computed once per kind."""
+    if isinstance(kind, AnyKind) or kind == Scalar("object"):
+        return False
+    if isinstance(kind, Option):
+        return _is_closed(kind.inner)
+    if isinstance(kind, (Array, Set)):
+        return _is_closed(kind.item)
+    if isinstance(kind, Union):
+        return all(_is_closed(m) for m in kind.members)
+    if isinstance(kind, ArrayLiteral):
+        return all(_is_closed(k) for k in kind.items)
+    return True
+
+
+_NO_FIELDS = _ModuleBuilder(table=Table(name=""), class_name="", used_names=set())
+"""Maps closed kinds: they never reach the nested-model part of a builder."""
+
+
+@functools.lru_cache(maxsize=4096)
+def _closed_type(kind: Kind) -> PyType:
+    return _NO_FIELDS.open_type(kind, ())
 
 
 def _filter_value_type(value_type: PyType, nullable: bool) -> PyType:
