@@ -130,6 +130,7 @@ class LiveModelStream(Generic[ModelT]):
         self._buffer: asyncio.Queue[Mapping[str, Any] | _GapMarker | _Failure] = asyncio.Queue()
         self._ready: deque[ModelChangeEvent[ModelT]] = deque()
         self._states: dict[RecordID[str], dict[str, Any] | None] = {}
+        self._delivered: dict[RecordID[str], deque[dict[str, Any] | None]] = {}
         self._recent: dict[RecordID[str], list[dict[str, Any] | None]] = {}
         self._feed: ChangeFeedReader | None = None
         self._feed_info: FeedInfo | None = None
@@ -371,7 +372,11 @@ class LiveModelStream(Generic[ModelT]):
     ) -> ModelChangeEvent[ModelT]:
         """Remember the record's new state (needed for DIFF and for gaps) and build its event."""
         if self.diff or self._feed is not None:
-            self._states[record_id] = None if action == LiveAction.DELETE else document
+            state = None if action == LiveAction.DELETE else document
+            self._states[record_id] = state
+        if self._feed is not None:
+            delivered = self._delivered.setdefault(record_id, deque(maxlen=_DELIVERED_KEPT))
+            delivered.append(None if action == LiveAction.DELETE else document)
         return build_event(
             self.model,
             action,
@@ -430,9 +435,14 @@ class LiveModelStream(Generic[ModelT]):
             record_id: [self._states.get(record_id), *(state for _, state in steps)]
             for record_id, steps in history.items()
         }
+        missed = {
+            record_id: _undelivered(steps, self._delivered.get(record_id))
+            for record_id, steps in history.items()
+        }
+        self._delivered.clear()
         events: list[ModelChangeEvent[ModelT]] = []
-        for record_id, steps in history.items():
-            for change, state in _undelivered(steps, self._states.get(record_id, _UNSEEN)):
+        for record_id, steps in missed.items():
+            for change, state in steps:
                 event = self._backfilled_event(record_id, change, state)
                 if event is not None:
                     events.append(event)
@@ -502,16 +512,23 @@ class LiveModelStream(Generic[ModelT]):
 
 
 _UNSEEN: Any = object()
+_DELIVERED_KEPT = 8
+"""Recent states kept per record to match a gap's feed entries against (out-of-order safe)."""
 
 
 def _undelivered(
-    steps: list[tuple[Mapping[str, Any], dict[str, Any] | None]], delivered: Any
+    steps: list[tuple[Mapping[str, Any], dict[str, Any] | None]],
+    delivered: deque[dict[str, Any] | None] | None,
 ) -> list[tuple[Mapping[str, Any], dict[str, Any] | None]]:
-    """The steps after the last one equal to the state delivered last (all if none is)."""
-    if delivered is _UNSEEN:
+    """The steps after the latest one whose state was delivered since the last gap.
+
+    Notifications can arrive out of order, so any recently delivered state counts, not
+    only the last one.
+    """
+    if not delivered:
         return steps
     for index in range(len(steps) - 1, -1, -1):
-        if steps[index][1] == delivered:
+        if steps[index][1] in delivered:
             return steps[index + 1 :]
     return steps
 

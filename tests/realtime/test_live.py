@@ -229,15 +229,19 @@ async def test_official_sdk_peer_writes_arrive_typed(
     assert all(isinstance(e.instance, Item) and e.error is None for e in events)
 
 
+@pytest.mark.parametrize("diff", [False, True], ids=["full", "diff"])
 async def test_resubscribes_after_20_drops_without_losing_a_change(
-    ws: tuple[str, Connection], writer: Connection, surreal_database: SurrealDatabase
+    ws: tuple[str, Connection],
+    writer: Connection,
+    surreal_database: SurrealDatabase,
+    diff: bool,
 ) -> None:
     name, _ = ws
     total, keys, drops = 400, 23, 20
     gaps: list[StreamGap] = []
     seen: list[tuple[str, int, LiveAction]] = []
 
-    async with Item.objects().using(name).live(on_gap=gaps.append) as stream:
+    async with Item.objects().using(name).live(diff=diff, on_gap=gaps.append) as stream:
 
         async def consume() -> None:
             async for event in stream:
