@@ -5,7 +5,7 @@ N creates by record id, N selects by id, 100 filtered queries with a bound varia
 one `query` RPC with the same text and variables from both clients.
 Clients alternate order each round, each round in a fresh database; medians are reported.
 
-    python -m bench.crud            # N = 10,000, 3 rounds
+    python -m bench.crud            # N = 10,000, 2 rounds
     python -m bench.crud --quick    # N = 1,000, 2 rounds
 """
 
@@ -124,7 +124,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int)
     args = parser.parse_args()
     n_records = args.records or (1000 if args.quick else 10_000)
-    rounds = args.rounds or (2 if args.quick else 3)
+    rounds = args.rounds or 2
     if runtime_missing():
         print(f"crud: not measured ({runtime_missing()})")
         return
