@@ -9,7 +9,7 @@ Duration, aware datetimes, geometry); they are repeated, with fresh ids, up to R
 The ways take turns (a different one first in each repeat), each from a collected heap;
 the best time of each is kept.
 
-    python -m bench.hydrate            # R = 100,000, best of 5
+    python -m bench.hydrate            # R = 100,000, best of 3
     python -m bench.hydrate --quick    # R = 50,000, best of 3
 """
 
@@ -109,7 +109,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int)
     args = parser.parse_args()
     count = args.rows or (50_000 if args.quick else 100_000)
-    repeats = 3 if args.quick else 5
+    repeats = 3
     missing = runtime_missing() or sg_api.missing_reason()
     if missing:
         print(f"hydrate: not measured ({missing})")
