@@ -30,7 +30,7 @@ from surreal_gen.runtime.errors import (
     QueryError,
     SurrealConnectionError,
 )
-from surreal_gen.runtime.events import LiveAction, ModelChangeEvent, build_event
+from surreal_gen.runtime.events import LiveAction, ModelChangeEvent, build_events
 from surreal_gen.runtime.types import Duration, RecordID, escape_ident
 
 if TYPE_CHECKING:
@@ -383,27 +383,26 @@ class ChangeFeedStream(Generic[ModelT]):
                 check_expiry = _may_have_expired(time.monotonic() - read_at, info.retention)
                 continue
             check_expiry = True
-            keep = await self._retrying(self._passing_filters, connection, change_sets)
-            position = 0
+            keep = iter(await self._retrying(self._passing_filters, connection, change_sets))
             for change_set in change_sets:
-                events = []
-                for change in change_set.changes:
-                    if keep[position]:
-                        events.append(self._event(change, change_set.versionstamp, info.original))
-                    position += 1
+                kept = [change for change in change_set.changes if next(keep)]
+                events = self._typed_events(kept, change_set.versionstamp, info.original)
                 for index, event in enumerate(events):
                     if index == len(events) - 1:
                         self._cursor = change_set.next_since
                     yield event
                 self._cursor = since = change_set.next_since
 
-    def _event(
-        self, change: Mapping[str, Any], versionstamp: int, original: bool
-    ) -> ModelChangeEvent[ModelT]:
-        action, data = classify_change(change, original=original)
-        record_id = change_record_id(change)
-        assert record_id is not None  # ChangeFeedReader keeps only record changes
-        return build_event(self.model, action, record_id, data, change, versionstamp=versionstamp)
+    def _typed_events(
+        self, changes: Sequence[Mapping[str, Any]], versionstamp: int, original: bool
+    ) -> list[ModelChangeEvent[ModelT]]:
+        items = []
+        for change in changes:
+            action, data = classify_change(change, original=original)
+            record_id = change_record_id(change)
+            assert record_id is not None  # ChangeFeedReader keeps only record changes
+            items.append((action, record_id, data, change, versionstamp))
+        return build_events(self.model, items)
 
     async def _passing_filters(
         self, connection: Connection, change_sets: Sequence[ChangeSet]

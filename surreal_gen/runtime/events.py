@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -13,7 +13,7 @@ from surreal_gen.runtime.types import RecordID
 if TYPE_CHECKING:
     from surreal_gen.runtime.model import BaseSurrealModel
 
-__all__ = ["LiveAction", "ModelChangeEvent", "StreamGap", "build_event"]
+__all__ = ["LiveAction", "ModelChangeEvent", "StreamGap", "build_event", "build_events"]
 
 ModelT = TypeVar("ModelT", bound="BaseSurrealModel")
 
@@ -107,3 +107,35 @@ def build_event(
 
 def _unvalidated(model: type[ModelT], data: Mapping[str, Any]) -> ModelT:
     return model.model_construct(**dict(data))
+
+
+def build_events(
+    model: type[ModelT],
+    changes: Sequence[tuple[LiveAction, RecordID[str], Mapping[str, Any] | None, Any, int | None]],
+) -> list[ModelChangeEvent[ModelT]]:
+    """``build_event`` for many ``(action, record_id, data, raw, versionstamp)`` at once.
+
+    The records are validated in one pass; if any does not fit, each is validated on its
+    own so only that one carries the error.
+    """
+    documents = [data for _, _, data, _, _ in changes if data is not None]
+    try:
+        instances = iter(model.from_db_many(documents))
+    except ValidationFailed:
+        return [
+            build_event(model, action, record_id, data, raw, versionstamp=versionstamp)
+            for action, record_id, data, raw, versionstamp in changes
+        ]
+    return [
+        ModelChangeEvent(
+            action=action,
+            instance=next(instances)
+            if data is not None
+            else _unvalidated(model, {"id": record_id}),
+            record_id=record_id,
+            changed_fields=None,
+            raw=raw,
+            versionstamp=versionstamp,
+        )
+        for action, record_id, data, raw, versionstamp in changes
+    ]
