@@ -46,6 +46,7 @@ from surreal_gen.runtime.changes import (
 from surreal_gen.runtime.connection import ConnectionEvent, LiveNotifications
 from surreal_gen.runtime.errors import (
     ChangeFeedError,
+    CursorExpiredError,
     LiveQueryError,
     LiveQueryKilled,
     SurrealGenError,
@@ -188,6 +189,10 @@ class LiveModelStream(Generic[ModelT]):
 
     async def aclose(self) -> None:
         """Kill the live query and stop; safe to call twice."""
+        await self._shutdown(kill=True)
+
+    async def _shutdown(self, *, kill: bool) -> None:
+        """Stop; ``kill=False`` when the connection is gone (a KILL would only wait)."""
         if self._closed:
             return
         self._closed = True
@@ -200,7 +205,7 @@ class LiveModelStream(Generic[ModelT]):
             self._pump.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._pump
-        if subscription is not None and connection is not None:
+        if kill and subscription is not None and connection is not None:
             with contextlib.suppress(SurrealGenError):
                 await connection.query("KILL $id", {"id": subscription.live_id})
 
@@ -220,10 +225,18 @@ class LiveModelStream(Generic[ModelT]):
         reader = ChangeFeedReader(self._connection.http_companion(), self.table)
         try:
             self._feed_info = await reader.describe()
+            self._feed = reader
+            self._feed_since = await self._feed_head()
         except ChangeFeedError:
-            return
-        self._feed = reader
-        self._feed_since = await self._feed_head()
+            self._feed = None
+        except SurrealGenError as exc:
+            self._feed = None
+            logger.warning(
+                "live query on %r: cannot read the change feed (%s); gaps will be reported, "
+                "not recovered",
+                self.table,
+                exc,
+            )
 
     async def _feed_head(self) -> int:
         assert self._feed is not None and self._feed_info is not None
@@ -290,7 +303,7 @@ class LiveModelStream(Generic[ModelT]):
         while not self._ready:
             item = await self._buffer.get()
             if isinstance(item, _Failure):
-                await self.aclose()
+                await self._shutdown(kill=False)
                 raise item.error
             if isinstance(item, _GapMarker):
                 await self._recover(item)
@@ -408,14 +421,21 @@ class LiveModelStream(Generic[ModelT]):
             self._report_gap(marker, recovered=False, backfilled=0, detail="no change feed")
             return
         try:
-            change_sets, self._feed_since = await self._feed.read_to_head(
+            change_sets, head = await self._feed.read_to_head(
                 self._feed_since, retention=self._feed_info.retention
             )
-        except ChangeFeedError as exc:
-            self._feed_since = await self._feed_head()
+            events = await self._backfill(change_sets)
+        except CursorExpiredError as exc:
+            with contextlib.suppress(SurrealGenError):
+                self._feed_since = await self._feed_head()
             self._report_gap(marker, recovered=False, backfilled=0, detail=str(exc))
             return
-        events = await self._backfill(change_sets)
+        except SurrealGenError as exc:
+            # Keep the position: the next gap's recovery reads this one's changes too.
+            detail = f"could not read the change feed: {exc}"
+            self._report_gap(marker, recovered=False, backfilled=0, detail=detail)
+            return
+        self._feed_since = head
         self._ready.extend(events)
         self._report_gap(marker, recovered=True, backfilled=len(events), detail="")
 
