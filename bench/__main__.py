@@ -62,7 +62,8 @@ def describe_machine() -> str:
     ]
     lines = [
         f"machine: {os.cpu_count()} cores ({cpu}), {mem_kb / 1024 / 1024:.0f} GiB memory, Linux {platform.release()}",
-        f"python {platform.python_version()}, node {node or 'absent'}",
+        f"python {platform.python_version()}, node {node or 'absent'}, "
+        f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())} (1, 5, 15 min)",
         ", ".join(f"{name} {version(name)}" for name in packages),
         (
             "engines: embedded core 2.3.10 (inside the surrealdb 2.0.0 wheel); "
@@ -98,7 +99,8 @@ def main() -> None:
         else:
             key_lines.append(lines[-1] if lines else f"{name}: no output")
         print(f"({name}: {time.perf_counter() - start:.0f} s)", flush=True)
-    print(f"\n## summary ({time.perf_counter() - suite_start:.0f} s)\n")
+    load = " ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"\n## summary ({time.perf_counter() - suite_start:.0f} s, load average now {load})\n")
     for line in key_lines:
         print(line)
     if any("FAILED" in line for line in key_lines):

@@ -6,7 +6,7 @@ checks its output (every table has its model; not timed). "process s" is the chi
 time minus that check: what running the tool as a command costs.
 
     python -m bench.codegen                 # N = 100, 1000, 3000; F = 30
-    python -m bench.codegen --quick         # N = 100, 200
+    python -m bench.codegen --quick         # N = 50, 150
 
 Modes:
   dcg          datamodel-code-generator, JSON Schema -> pydantic v2, builtin formatter
@@ -224,7 +224,7 @@ def print_phases(results: list[Result]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="surreal-gen vs datamodel-code-generator")
-    parser.add_argument("--quick", action="store_true", help="N = 100, 200")
+    parser.add_argument("--quick", action="store_true", help="N = 50, 150")
     parser.add_argument("--sizes", help="comma-separated table counts (default 100,1000,3000)")
     parser.add_argument("--fields", type=int, default=30)
     parser.add_argument("--modes", default=",".join(MODES))
@@ -238,7 +238,7 @@ def main() -> None:
         else:
             child_sg(mode, Path(source), args.store, Path(out), int(n))
         return
-    sizes = [100, 200] if args.quick else [100, 1000, 3000]
+    sizes = [50, 150] if args.quick else [100, 1000, 3000]
     if args.sizes:
         sizes = [int(s) for s in args.sizes.split(",")]
     modes = args.modes.split(",")

@@ -9,7 +9,7 @@ Each sample is a new `python` process timing its own import (interpreter start e
 peak RSS is the process's own. Medians over the samples.
 
     python -m bench.import_cost            # N = 1,000, 11 samples
-    python -m bench.import_cost --quick    # N = 200, 5 samples
+    python -m bench.import_cost --quick    # N = 100, 5 samples
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ def main() -> None:
     parser.add_argument("--tables", type=int)
     parser.add_argument("--samples", type=int)
     args = parser.parse_args()
-    n_tables = args.tables or (200 if args.quick else 1000)
+    n_tables = args.tables or (100 if args.quick else 1000)
     samples = args.samples or (5 if args.quick else 11)
     if not sg_api.available():
         print(f"import_cost: not measured ({sg_api.missing_reason()})")
