@@ -62,8 +62,10 @@ def describe_machine() -> str:
     ]
     lines = [
         f"machine: {os.cpu_count()} cores ({cpu}), {mem_kb / 1024 / 1024:.0f} GiB memory, Linux {platform.release()}",
-        f"python {platform.python_version()}, node {node or 'absent'}, "
-        f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())} (1, 5, 15 min)",
+        (
+            f"python {platform.python_version()}, node {node or 'absent'}, "
+            f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())} (1, 5, 15 min)"
+        ),
         ", ".join(f"{name} {version(name)}" for name in packages),
         (
             "engines: embedded core 2.3.10 (inside the surrealdb 2.0.0 wheel); "
