@@ -120,26 +120,38 @@ if TYPE_CHECKING:
         delivery_window__gte: Duration
         delivery_window__lt: Duration
         delivery_window__lte: Duration
-        items__note: list[str]
+        items__note: str
+        items__note__in: Sequence[str]
+        items__note__not_in: Sequence[str]
         items__note__isnull: bool
+        items__note__gt: str
+        items__note__gte: str
+        items__note__lt: str
+        items__note__lte: str
         items__note__contains: str
-        items__note__containsall: Sequence[str]
-        items__note__containsany: Sequence[str]
-        items__product: list[RecordID[Literal["product"]]]
+        items__note__icontains: str
+        items__note__startswith: str
+        items__note__endswith: str
+        items__product: RecordID[Literal["product"]]
+        items__product__in: Sequence[RecordID[Literal["product"]]]
+        items__product__not_in: Sequence[RecordID[Literal["product"]]]
         items__product__isnull: bool
-        items__product__contains: RecordID[Literal["product"]]
-        items__product__containsall: Sequence[RecordID[Literal["product"]]]
-        items__product__containsany: Sequence[RecordID[Literal["product"]]]
-        items__quantity: list[int]
+        items__quantity: int
+        items__quantity__in: Sequence[int]
+        items__quantity__not_in: Sequence[int]
         items__quantity__isnull: bool
-        items__quantity__contains: int
-        items__quantity__containsall: Sequence[int]
-        items__quantity__containsany: Sequence[int]
-        items__unit_price: list[Decimal]
+        items__quantity__gt: int
+        items__quantity__gte: int
+        items__quantity__lt: int
+        items__quantity__lte: int
+        items__unit_price: Decimal
+        items__unit_price__in: Sequence[Decimal]
+        items__unit_price__not_in: Sequence[Decimal]
         items__unit_price__isnull: bool
-        items__unit_price__contains: Decimal
-        items__unit_price__containsall: Sequence[Decimal]
-        items__unit_price__containsany: Sequence[Decimal]
+        items__unit_price__gt: Decimal
+        items__unit_price__gte: Decimal
+        items__unit_price__lt: Decimal
+        items__unit_price__lte: Decimal
         placed_at: AwareDatetime
         placed_at__in: Sequence[AwareDatetime]
         placed_at__not_in: Sequence[AwareDatetime]

@@ -481,26 +481,23 @@ class _ModuleBuilder:
             return "None"
         return None
 
-    def filters(self, model: ModelPlan, prefix: str = "", in_list: bool = False) -> list[FilterKey]:
-        """Filter keys for ``model``'s fields, through nested objects and lists of objects
-        (``items__sku__contains``: inside a list a path gives a list of values)."""
+    def filters(self, model: ModelPlan, prefix: str = "") -> list[FilterKey]:
+        """Filter keys for ``model``'s fields, through nested objects and lists of objects.
+
+        Through a list a key means "some element matches" (``items__quantity__gt: int``), so
+        an element's field offers the same lookups and value types as a top-level one.
+        """
         keys: list[FilterKey] = []
         by_name = {m.class_name: m for m in self.nested}
         for plan in model.fields:
             key = f"{prefix}{plan.name}"
-            if plan.nested_model is not None:
-                keys.extend(self.filters(by_name[plan.nested_model], f"{key}__", in_list))
-                continue
-            if plan.item_model is not None:
-                keys.extend(self.filters(by_name[plan.item_model], f"{key}__", True))
+            nested = plan.nested_model or plan.item_model
+            if nested is not None:
+                keys.extend(self.filters(by_name[nested], f"{key}__"))
                 continue
             value = plan.filter_type
-            if value is None or (in_list and value.element is not None):
+            if value is None:
                 continue
-            if in_list:
-                value = PyType(
-                    f"list[{value.text}]", value.imports, False, "collection", value.text
-                )
             self.filter_imports.update(value.imports)
             keys.extend(_lookup_keys(key, value))
         return keys

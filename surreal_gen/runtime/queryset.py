@@ -9,7 +9,12 @@ always bound as query parameters (`$p0`, `$p1`, ...); identifiers go through `es
 Lookups (`field__lookup=value`, nested paths as `address__city__startswith`):
 exact, gt, gte, lt, lte, in, not_in, contains, containsany, containsall, startswith,
 endswith, icontains, isnull. `startswith`, `endswith` and `icontains` compare the field's
-text (`<string>`), and a missing field counts as the empty string.
+text (`<string>`), and a missing field counts as the empty string. A list field takes only
+exact, isnull, contains, containsany and containsall.
+
+A path through a list of objects (`items__quantity__gt=1`) means "some element matches":
+the lookups of one `filter`/`exclude` call that go through the same list must all hold for
+one and the same element (`array::len((items ?? [])[WHERE quantity > $p0]) > 0`).
 """
 
 from __future__ import annotations
@@ -50,7 +55,7 @@ if TYPE_CHECKING:
     from surreal_gen.runtime.connection import Connection
     from surreal_gen.runtime.live import GapCallback, LiveModelStream
 
-__all__ = ["LOOKUPS", "QuerySet"]
+__all__ = ["LIST_LOOKUPS", "LOOKUPS", "QuerySet"]
 
 T = TypeVar("T", bound=BaseSurrealModel)
 
@@ -92,6 +97,13 @@ _OPERATORS: dict[str, str] = {
 }
 _IS_NULL = "({path} = NONE OR {path} = NULL)"
 _IS_NOT_NULL = "({path} != NONE AND {path} != NULL)"
+_SOME_ELEMENT = "array::len(({path} ?? [])[WHERE {condition}]) > 0"
+"""True when some element of the list at `path` meets `condition` (a NONE list has none)."""
+
+LIST_LOOKUPS: frozenset[str] = frozenset(
+    {"exact", "isnull", "contains", "containsany", "containsall"}
+)
+"""The lookups a list-valued field takes (comparing or casting a whole list is never meant)."""
 
 # How a lookup's value is checked against the field's annotation T.
 _VALUE_SHAPES: dict[str, str] = {
@@ -114,8 +126,14 @@ _VALUE_SHAPES: dict[str, str] = {
 
 @dataclass(frozen=True, slots=True)
 class _Path:
-    """A resolved field path: SurrealQL text, the leaf annotation, and whether it is typed."""
+    """A resolved field path: SurrealQL text, the leaf annotation, and whether it is typed.
 
+    `lists` are the lists of objects the path goes through, each as SurrealQL text relative
+    to an element of the one before (the first relative to the record); `text` is the rest,
+    relative to an element of the last.
+    """
+
+    lists: tuple[str, ...]
     text: str
     annotation: Any
     typed: bool
@@ -124,6 +142,7 @@ class _Path:
 
 @dataclass(frozen=True, slots=True)
 class _Condition:
+    lists: tuple[str, ...]
     path: str
     lookup: str
     value: Any
@@ -173,6 +192,8 @@ class QuerySet(Generic[T]):
         for name in fields:
             descending = name.startswith("-")
             path = self._resolve(_split_key(name.removeprefix("-")), "order_by", name)
+            if path.lists:
+                raise self._error("order_by", name, "cannot order by a path through a list")
             order.append(f"{path.text} {'DESC' if descending else 'ASC'}")
         return self._clone(_order=tuple(order))
 
@@ -330,10 +351,7 @@ class QuerySet(Generic[T]):
         parts: list[str] = []
         variables: dict[str, Any] = {}
         for group in self._groups:
-            terms: list[str] = []
-            for condition in group.conditions:
-                terms.append(_condition_text(condition, variables))
-            joined = " AND ".join(terms)
+            joined = _conditions_text(group.conditions, 0, variables)
             parts.append(f"!({joined})" if group.negated else f"({joined})")
         return " AND ".join(parts), variables
 
@@ -381,16 +399,27 @@ class QuerySet(Generic[T]):
             lookup = parts.pop()
         path = self._resolve(parts, method, key)
         if lookup == "exact" and value is None:
-            return _Condition(path.text, "isnull", True)
+            return _Condition(path.lists, path.text, "isnull", True)
+        if lookup not in LIST_LOOKUPS and _is_list(path.annotation):
+            raise self._error(
+                method,
+                key,
+                f"{lookup} does not apply to a list; use one of {', '.join(sorted(LIST_LOOKUPS))}",
+            )
         checked = self._check_value(path, lookup, value, method, key)
-        return _Condition(path.text, lookup, checked)
+        return _Condition(path.lists, path.text, lookup, checked)
 
     def _resolve(self, parts: list[str], method: str, key: str) -> _Path:
-        """Walk `parts` through the model's fields (aliases honoured) into nested models."""
+        """Walk `parts` through the model's fields (aliases honoured) into nested models;
+        a list field with more parts after it is a list the path goes through."""
         owner: type[BaseModel] | None = self._model
         annotation: Any = Any
+        lists: list[str] = []
         segments: list[str] = []
         for depth, part in enumerate(parts):
+            if segments and _is_list(annotation):
+                lists.append(".".join(segments))
+                segments = []
             if not part:
                 raise self._error(method, key, "empty path segment")
             if owner is not None:
@@ -415,7 +444,7 @@ class QuerySet(Generic[T]):
             owner = _nested_model(annotation)
         is_id = parts == ["id"]
         typed = annotation is not Any and not _is_open(annotation)
-        return _Path(".".join(segments), annotation, typed, is_id)
+        return _Path(tuple(lists), ".".join(segments), annotation, typed, is_id)
 
     def _check_value(self, path: _Path, lookup: str, value: Any, method: str, key: str) -> Any:
         shape = _VALUE_SHAPES[lookup]
@@ -548,6 +577,27 @@ def _prefixed(where: str) -> str:
     return f" WHERE {where}" if where else ""
 
 
+def _conditions_text(
+    conditions: tuple[_Condition, ...], depth: int, variables: dict[str, Any]
+) -> str:
+    """The conditions ANDed; those through the same list (at `depth` of their `lists`) share
+    one "some element" test, so they must hold for one element together."""
+    terms: list[str] = []
+    done: set[str] = set()
+    for condition in conditions:
+        if len(condition.lists) == depth:
+            terms.append(_condition_text(condition, variables))
+            continue
+        path = condition.lists[depth]
+        if path in done:
+            continue
+        done.add(path)
+        inner = tuple(c for c in conditions if len(c.lists) > depth and c.lists[depth] == path)
+        condition_text = _conditions_text(inner, depth + 1, variables)
+        terms.append(_SOME_ELEMENT.format(path=path, condition=condition_text))
+    return " AND ".join(terms)
+
+
 def _condition_text(condition: _Condition, variables: dict[str, Any]) -> str:
     if condition.lookup == "isnull":
         template = _IS_NULL if condition.value else _IS_NOT_NULL
@@ -634,10 +684,15 @@ def _nested_model(annotation: Any) -> type[BaseModel] | None:
     return None
 
 
+def _is_list(annotation: Any) -> bool:
+    """Whether the value is a list (or set or tuple), once None is set aside."""
+    return get_origin(_strip_optional(annotation)) in (list, set, frozenset, tuple)
+
+
 def _is_open(annotation: Any) -> bool:
     """Whether any sub-path is allowed below a field of this annotation (dicts, Any).
 
-    Lists are looked through: `lines__sku` on `list[dict]` is SurrealQL's `lines.sku`.
+    Lists are looked through: `lines__sku` on `list[dict]` is the `sku` of some line.
     """
     inner = _strip_optional(annotation)
     if inner is Any or inner is object or inner is dict:

@@ -92,8 +92,9 @@ async def use() -> None:
         city: str | None = person.address.city if person.address else None
         print(city, person.class_, person.balance + 1)
     orders = await Purchase.objects().filter(
-        buyer=RecordID("person", "ann"), items__quantity__containsany=[1, 2]
+        buyer=RecordID("person", "ann"), items__quantity__gt=1, items__note__isnull=False
     ).all()
+    orders = await Purchase.objects().exclude(items__product__in=[RecordID("product", 1)]).all()
     print([item.unit_price for order in orders for item in order.items])
     async with ChatMessage.objects().filter(room="general").live(diff=True) as stream:
         async for event in stream:
@@ -113,12 +114,15 @@ def test_generated_package_passes_mypy_strict(
 
 
 BAD_USAGE = """
-from generated import ChatMessage, Person
+from generated import ChatMessage, Person, Purchase
 
 Person.objects().filter(agee=3)
 Person.objects().filter(age="old")
 Person.objects().filter(status="deleted")
 ChatMessage.objects().live(rom="general")
+Purchase.objects().filter(items__quantity__contains=1)
+Purchase.objects().filter(items__quantity__gt="1")
+Person.objects().filter(tags__gt=["a"])
 """
 
 
@@ -139,6 +143,16 @@ def test_bad_filters_fail_mypy_with_the_expected_messages(
             "type \"Literal['deleted']\"; expected \"Literal['active', 'banned', 'pending']\""
         ),
         'usage.py:7: error: Unexpected keyword argument "rom" for "live" of "ChatMessageQuerySet"',
+        # through a list, a key offers the element's lookups (the runtime refuses the rest)
+        (
+            'usage.py:8: error: Unexpected keyword argument "items__quantity__contains" for '
+            '"filter" of "PurchaseQuerySet"'
+        ),
+        (
+            'usage.py:9: error: Argument "items__quantity__gt" to "filter" of "PurchaseQuerySet" '
+            'has incompatible type "str"; expected "int"'
+        ),
+        'usage.py:10: error: Unexpected keyword argument "tags__gt" for "filter" of "PersonQuerySet"',
     ]
     lines = output.splitlines()
     for message in expected:
