@@ -236,11 +236,14 @@ def _is_inside(out_dir: Path, relative: str) -> bool:
 
 def write_package(out_dir: Path, files: Mapping[str, bytes]) -> Changes:
     """Make ``out_dir`` hold ``files``; all or nothing. Returns what changed."""
-    changes = compute_changes(out_dir, files)
-    if not changes:
-        return changes
-    out_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    try:
+        changes = compute_changes(out_dir, files)
+        if not changes:
+            return changes
+        out_dir.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    except OSError as exc:
+        raise OutputError(f"could not write {out_dir}: {exc.strerror or exc}") from None
     try:
         for path in (*changes.created, *changes.updated):
             staged = staging / "new" / path

@@ -9,6 +9,7 @@ on top-level ``;`` to say where a failing statement starts.
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import re
 from collections.abc import Iterable, Sequence
@@ -365,9 +366,47 @@ async def read_schema(
     except SurrealGenError as exc:
         raise SchemaSourceError(str(exc)) from None
     try:
+        if not files:
+            await check_target_exists(config)
         await apply_files(connection, files)
         return await introspect(connection, strict=strict, tables=tables)
     except SurrealGenError as exc:
         raise SchemaSourceError(f"{config.url}: {exc}") from None
     finally:
         await connection.close()
+
+
+async def check_target_exists(config: ConnectionConfig) -> None:
+    """Refuse a namespace or database that does not exist, before anything selects it.
+
+    3.x creates a missing namespace and database as soon as a root session selects them, and
+    an empty database introspects as an empty schema: a typo in ``--ns`` would then generate
+    an empty package (and delete the modules of an existing one). So the names are checked
+    first with ``INFO FOR ROOT`` / ``INFO FOR NS`` from sessions that select nothing new.
+    Users who may not read those (namespace or database users) skip the check.
+    """
+    if config.auth_level != "root" or config.token is not None or config.namespace is None:
+        return
+    root = dataclasses.replace(config, namespace=None, database=None)
+    where = f"{config.url}: namespace {config.namespace!r}"
+    namespaces = await _names(root, "INFO FOR ROOT STRUCTURE", "namespaces")
+    if namespaces is not None and config.namespace not in namespaces:
+        raise SchemaSourceError(f"{where} does not exist")
+    if config.database is None:
+        return
+    namespace = dataclasses.replace(config, database=None)
+    databases = await _names(namespace, "INFO FOR NS STRUCTURE", "databases")
+    if databases is not None and config.database not in databases:
+        raise SchemaSourceError(f"{where} has no database {config.database!r}")
+
+
+async def _names(config: ConnectionConfig, statement: str, key: str) -> set[str] | None:
+    """The names ``statement`` lists under ``key``; None when the user may not look."""
+    connection = Connection(config)
+    try:
+        [info] = await connection.query(statement)
+    except RpcError:
+        return None
+    finally:
+        await connection.close()
+    return {str(entry["name"]) for entry in info[key]}
