@@ -49,6 +49,7 @@ from surreal_gen.runtime.errors import (
     CursorExpiredError,
     LiveQueryError,
     LiveQueryKilled,
+    SurrealConnectionError,
     SurrealGenError,
 )
 from surreal_gen.runtime.events import LiveAction, ModelChangeEvent, StreamGap, build_event
@@ -150,7 +151,7 @@ class LiveModelStream(Generic[ModelT]):
     @property
     def gap_free(self) -> bool:
         """Whether gaps are recovered from the table's change feed."""
-        return self._feed_since is not None
+        return self._feed is not None
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -173,6 +174,13 @@ class LiveModelStream(Generic[ModelT]):
         if self._started:
             return
         self._started = True
+        try:
+            await self._subscribe()
+        except BaseException:
+            await self._shutdown(kill=True)
+            raise
+
+    async def _subscribe(self) -> None:
         connection = self._query._connection()
         if not connection.supports_live:
             raise LiveQueryError(
@@ -289,6 +297,8 @@ class LiveModelStream(Generic[ModelT]):
         self._buffer.put_nowait(marker)
         try:
             new_id = await self._issue_live()
+        except SurrealConnectionError:
+            pass  # the socket dropped again: the next reconnect re-issues the query
         except SurrealGenError as exc:
             marker.error = exc
         else:
@@ -384,12 +394,13 @@ class LiveModelStream(Generic[ModelT]):
         backfilled: bool = False,
     ) -> ModelChangeEvent[ModelT]:
         """Remember the record's new state (needed for DIFF and for gaps) and build its event."""
-        if self.diff or self._feed is not None:
-            state = None if action == LiveAction.DELETE else document
+        state = None if action == LiveAction.DELETE else document
+        known = state is not None or action == LiveAction.DELETE  # else: could not be read
+        if known and (self.diff or self._feed is not None):
             self._states[record_id] = state
-        if self._feed is not None:
+        if known and self._feed is not None:
             delivered = self._delivered.setdefault(record_id, deque(maxlen=_DELIVERED_KEPT))
-            delivered.append(None if action == LiveAction.DELETE else document)
+            delivered.append(state)
         return build_event(
             self.model,
             action,
@@ -401,8 +412,13 @@ class LiveModelStream(Generic[ModelT]):
         )
 
     async def _read_record(self, record_id: RecordID[str]) -> dict[str, Any] | None:
+        """The record as stored now; None if it is gone or cannot be read at the moment."""
         assert self._connection is not None
-        (rows,) = await self._connection.query("SELECT * FROM $id", {"id": record_id})
+        try:
+            (rows,) = await self._connection.query("SELECT * FROM $id", {"id": record_id})
+        except SurrealConnectionError as exc:
+            logger.warning("live query on %r: cannot read %s: %s", self.table, record_id, exc)
+            return None
         return rows[0] if rows else None
 
     # -- gaps ----------------------------------------------------------------------------------
