@@ -32,7 +32,7 @@ from surreal_gen.runtime.types import (
     Table,
 )
 
-__all__ = ["CborError", "decode", "encode"]
+__all__ = ["CborError", "decode", "encode", "message_id"]
 
 CborError = cbor2.CBORError
 
@@ -349,6 +349,15 @@ def decode(data: bytes) -> Any:
     if tracker.pending:
         return _replace_none(value)
     return value
+
+
+def message_id(data: bytes) -> Any:
+    """The `id` of a message that `decode` refused, read with SurrealDB's tags left undecoded.
+
+    Raises `CborError` when the bytes are not CBOR at all.
+    """
+    message = cbor2.loads(data)
+    return message.get("id") if isinstance(message, Mapping) else None
 
 
 def _replace_none(value: Any) -> Any:

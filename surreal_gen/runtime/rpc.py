@@ -147,10 +147,15 @@ class Codec:
             raise InvalidQueryError(f"cannot send the {method} parameters: {exc}") from None
 
     def reply(self, data: bytes) -> Reply:
+        """Decode one message. Raises `SurrealConnectionError` only for bytes that are not CBOR.
+
+        A message holding a value Python cannot represent (a datetime in year 0, say) becomes
+        a failed reply to its own request, so the caller learns why at once.
+        """
         try:
             message = cbor.decode(data)
         except cbor.CborError as exc:
-            raise SurrealConnectionError(f"the server sent an unreadable message: {exc}") from exc
+            return _undecodable(data, exc)
         if not isinstance(message, Mapping):
             raise SurrealConnectionError(f"the server sent an unexpected message: {message!r}")
         error = message.get("error")
@@ -159,3 +164,13 @@ class Codec:
             result=message.get("result"),
             error=error_from_reply(error) if error is not None else None,
         )
+
+
+def _undecodable(data: bytes, error: cbor.CborError) -> Reply:
+    reason = f"{error}: {error.__cause__}" if error.__cause__ is not None else str(error)
+    try:
+        request_id = cbor.message_id(data)
+    except cbor.CborError:
+        raise SurrealConnectionError(f"the server sent an unreadable message: {reason}") from error
+    failure = SurrealConnectionError(f"the server sent a value this client cannot decode: {reason}")
+    return Reply(id=request_id, result=None, error=failure)

@@ -223,6 +223,29 @@ async def test_statement_errors_name_the_statement(conn: Connection) -> None:
 
 
 @pytest.mark.parametrize("scheme", ["ws", "http"])
+async def test_a_value_python_cannot_hold_fails_only_its_request(
+    surreal_database: SurrealDatabase, scheme: Scheme
+) -> None:
+    """Year 0 is a valid SurrealDB datetime but not a Python one: say so, at once, and go on."""
+    db = surreal_database
+    connection = SurrealDBConnectionManager.set_connection(
+        server_url(db, scheme),
+        db.server.user,
+        db.server.password,
+        db.namespace,
+        db.database,
+        timeout=5.0,
+    )
+    with pytest.raises(SurrealConnectionError) as info:
+        await within(connection.query("RETURN d'0000-01-01T00:00:00Z'"))
+    assert not isinstance(info.value, RequestTimeoutError)
+    assert "cannot decode" in str(info.value)
+    assert "date value out of range" in str(info.value)
+    assert await connection.query("RETURN 'still usable'") == ["still usable"]
+    await connection.close()
+
+
+@pytest.mark.parametrize("scheme", ["ws", "http"])
 async def test_url_without_path_gets_rpc(surreal_database: SurrealDatabase, scheme: Scheme) -> None:
     db = surreal_database
     connection = SurrealDBConnectionManager.set_connection(

@@ -226,7 +226,9 @@ class WebSocketTransport:
             logger.exception("unreadable message from %s", self.url)
             return
         if reply.id is None:
-            if isinstance(reply.result, dict):
+            if reply.error is not None:
+                logger.error("dropped a message from %s: %s", self.url, reply.error)
+            elif isinstance(reply.result, dict):
                 self._on_notification(reply.result)
             return
         pending = self._pending.get(reply.id)
