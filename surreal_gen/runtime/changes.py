@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from types import TracebackType
@@ -320,7 +320,7 @@ class ChangeFeedStream(Generic[ModelT]):
         self.until_caught_up = until_caught_up
         self.retries = retries
         self._cursor: int | None = start if isinstance(start, int) else None
-        self._events: AsyncIterator[ModelChangeEvent[ModelT]] | None = None
+        self._events: AsyncGenerator[ModelChangeEvent[ModelT]] | None = None
 
     @property
     def cursor(self) -> int | None:
@@ -352,10 +352,10 @@ class ChangeFeedStream(Generic[ModelT]):
     async def aclose(self) -> None:
         """Stop reading; the cursor keeps its value."""
         events, self._events = self._events, _closed()
-        if events is not None and hasattr(events, "aclose"):
+        if events is not None:
             await events.aclose()
 
-    async def _run(self) -> AsyncIterator[ModelChangeEvent[ModelT]]:
+    async def _run(self) -> AsyncGenerator[ModelChangeEvent[ModelT]]:
         connection = _feed_connection(self._query._connection())
         reader = ChangeFeedReader(connection, self.model.get_table_name())
         await self._retrying(connection.connect)
@@ -508,6 +508,6 @@ def _feed_connection(connection: Connection) -> Connection:
     return connection.http_companion()
 
 
-async def _closed() -> AsyncIterator[Any]:
+async def _closed() -> AsyncGenerator[Any]:
     return
     yield
