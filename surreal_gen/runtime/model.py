@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final, Self, cast, get_args, ge
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
-from surreal_gen.runtime.connection import Connection, SurrealDBConnectionManager
 from surreal_gen.runtime.errors import (
     ConfigurationError,
     DoesNotExist,
@@ -27,6 +26,7 @@ from surreal_gen.runtime.signals import post_delete, post_save, pre_delete, pre_
 from surreal_gen.runtime.types import NONE, RecordID, escape_ident
 
 if TYPE_CHECKING:
+    from surreal_gen.runtime.connection import Connection
     from surreal_gen.runtime.queryset import QuerySet
 
 __all__ = [
@@ -226,6 +226,9 @@ class BaseSurrealModel(BaseModel):
     @classmethod
     def get_connection(cls, using: str | None = None) -> Connection:
         """The connection named by `using`, else by `model_config["connection"]`, else "default"."""
+        # Imported here: defining a model must not load the transports (or asyncio).
+        from surreal_gen.runtime.connection import SurrealDBConnectionManager
+
         name = using or cls.model_config.get("connection") or "default"
         return SurrealDBConnectionManager.get_connection(name)
 

@@ -1,0 +1,1 @@
+"""Guards for the performance-relevant structure of the code (no timings)."""
