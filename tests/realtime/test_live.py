@@ -11,6 +11,7 @@ import pytest
 from surreal_gen.runtime import (
     LiveAction,
     LiveModelStream,
+    LiveQueryError,
     LiveQueryKilled,
     ModelChangeEvent,
     SurrealConnectionError,
@@ -365,3 +366,38 @@ async def test_giving_up_raises_out_of_the_loop(persistent_surreal_server: Surre
             await asyncio.to_thread(server.process.stop)
             with pytest.raises(SurrealConnectionError, match="could not reconnect"):
                 await take(stream, 1)
+
+
+async def test_a_gap_applies_the_filter_as_live_queries_do(
+    ws: tuple[str, Connection], writer: Connection, surreal_database: SurrealDatabase
+) -> None:
+    """Whether these writes land in the gap or after it, the stream reports the same."""
+    name, _ = ws
+    async with Item.objects().using(name).filter(room="general").live() as stream:
+        await asyncio.to_thread(surreal_database.server.drop_sockets)
+        await writer.query("CREATE item:a SET n = 1, room = 'general'")
+        await writer.query("CREATE item:b SET n = 2, room = 'dev'")
+        await writer.query("UPDATE item:a SET room = 'dev'")  # leaves the filter: nothing
+        await writer.query("UPDATE item:b SET room = 'general'")  # enters it: an UPDATE
+        while stream.reconnects == 0:
+            await asyncio.sleep(0.01)
+        await writer.query("CREATE item:done SET n = -1, room = 'general'")
+        events = []
+        async for event in stream:
+            if event.record_id.id == "done":
+                break
+            events.append((str(event.record_id), event.action, event.instance.room))
+    assert sorted(events) == [
+        ("item:a", LiveAction.CREATE, "general"),
+        ("item:b", LiveAction.UPDATE, "general"),
+    ]
+
+
+async def test_without_auto_resubscribe_a_drop_ends_the_stream(
+    ws: tuple[str, Connection], surreal_database: SurrealDatabase
+) -> None:
+    name, _ = ws
+    async with Item.objects().using(name).live(auto_resubscribe=False) as stream:
+        await asyncio.to_thread(surreal_database.server.drop_sockets)
+        with pytest.raises(LiveQueryError, match="auto_resubscribe is off"):
+            await take(stream, 1)
