@@ -44,19 +44,24 @@ class Signal:
     def connect(self, sender: type[Any] | None = None, /) -> Callable[[ReceiverT], ReceiverT]: ...
 
     @overload
+    def connect(self, *, sender: type[Any] | None) -> Callable[[ReceiverT], ReceiverT]: ...
+
+    @overload
     def connect(self, receiver: ReceiverT, /, sender: type[Any] | None = None) -> ReceiverT: ...
 
-    def connect(self, target: Any = None, /, sender: type[Any] | None = None) -> Any:
+    def connect(self, target: Any = None, sender: type[Any] | None = None) -> Any:
         """Connect a receiver, either as ``@signal.connect(Model)`` or ``connect(fn, sender=Model)``.
 
-        With no argument, or a class, ``connect`` returns a decorator; with a function it
-        connects that function at once. ``sender=None`` receives every sender. Connecting the
-        same receiver for the same sender twice keeps one registration.
+        With no argument, or a class (positional or ``sender=``), ``connect`` returns a
+        decorator; with a function it connects that function at once. ``sender=None`` receives
+        every sender. Connecting the same receiver for the same sender twice keeps one
+        registration.
         """
         if target is None or isinstance(target, type):
+            wanted = sender if target is None else target
 
             def decorator(receiver: ReceiverT) -> ReceiverT:
-                self._add(receiver, target)
+                self._add(receiver, wanted)
                 return receiver
 
             return decorator

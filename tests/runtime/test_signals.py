@@ -108,6 +108,21 @@ async def test_failing_receiver_is_logged_and_others_still_run(
     assert any("async receiver exploded" in text for text in tracebacks)
 
 
+async def test_decorator_with_a_sender_keyword_filters_like_a_positional_one() -> None:
+    """`@signal.connect(sender=Model)` (Django's spelling) must not receive every sender."""
+    signal = Signal("test")
+    seen: list[str] = []
+
+    @signal.connect(sender=Base)
+    def on_base(sender: type[Any], **kwargs: Any) -> None:
+        seen.append(sender.__name__)
+
+    await signal.send(Child)
+    await signal.send(Other)
+    assert seen == ["Child"]
+    assert signal.disconnect(on_base, sender=Base) is True
+
+
 async def test_disconnect_and_duplicate_connect() -> None:
     signal = Signal("test")
     calls: list[str] = []
