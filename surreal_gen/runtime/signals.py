@@ -110,7 +110,7 @@ class Signal:
 
 
 pre_save = Signal("pre_save")
-"""Sent before a model is written: ``(sender, instance, created)``."""
+"""Sent before a model is written: ``(sender, instance)``."""
 post_save = Signal("post_save")
 """Sent after a model is written and refreshed from the result: ``(sender, instance, created)``."""
 pre_delete = Signal("pre_delete")
