@@ -9,6 +9,7 @@ whole-list lookups. The generated `Purchase` model (reference schema) runs the s
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, Literal
@@ -18,11 +19,14 @@ from pydantic import BaseModel, Field
 
 from generated import Purchase
 from surreal_gen.codegen.introspect import apply_files
+from surreal_gen.runtime.changes import passing_filter
+from surreal_gen.runtime.connection import SurrealDBConnectionManager
 from surreal_gen.runtime.errors import InvalidQueryError
 from surreal_gen.runtime.model import BaseSurrealModel, SurrealConfigDict
 from surreal_gen.runtime.queryset import QuerySet
 from surreal_gen.runtime.types import RecordID
 from tests.codegen.reference import reference_files
+from tests.fixtures.server import SurrealDatabase
 from tests.runtime.orm_connections import OrmTarget
 
 ProductId = RecordID[Literal["product"]]
@@ -181,9 +185,13 @@ def expected_keys(rule: Callable[[dict[str, Any]], bool], negated: bool = False)
     return sorted(key for key, order in ORDERS.items() if rule(order) != negated)
 
 
+ROWS = [{"id": RecordID("shop_order", key), **order} for key, order in ORDERS.items()]
+GUARD_S = 60.0
+"""An upper bound so a broken live stream fails the test instead of hanging it."""
+
+
 async def seed(orm: OrmTarget) -> None:
-    rows = [{"id": RecordID("shop_order", key), **order} for key, order in ORDERS.items()]
-    await orm.connection.query("INSERT INTO shop_order $rows", {"rows": rows})
+    await orm.connection.query("INSERT INTO shop_order $rows", {"rows": ROWS})
 
 
 async def keys(query: QuerySet[Any]) -> list[str]:
@@ -216,6 +224,37 @@ async def test_chained_filters_may_match_different_elements(orm: OrmTarget) -> N
     assert expected_keys(same_line) != expected_keys(lambda order: pen(order) and big(order))
     assert await Order.objects().filter(lines__quantity__gt=4).exists() is True
     assert await Order.objects().filter(lines__quantity__gt=99).exists() is False
+
+
+async def test_change_feed_documents_are_judged_by_the_same_rule(orm: OrmTarget) -> None:
+    query = Order.objects().filter(lines__product=PEN, lines__quantity__gt=2)
+    where, variables = query._where_clause()
+    rule = some("lines", lambda line: line["product"] == PEN and line["quantity"] > 2)
+    passing = await passing_filter(orm.connection, where, variables, ROWS)
+    assert passing == [rule(order) for order in ORDERS.values()]
+
+
+async def test_a_live_query_filters_through_lists(surreal_database: SurrealDatabase) -> None:
+    server = surreal_database.server
+    namespace, database = surreal_database.namespace, surreal_database.database
+    connection = SurrealDBConnectionManager.set_connection(
+        server.ws_url, server.user, server.password, namespace, database, name="live"
+    )
+    rule = some("lines", lambda line: line["quantity"] > 2)
+    later = next(key for key, order in ORDERS.items() if not rule(order) and order["lines"])
+    try:
+        await connection.query("DEFINE TABLE shop_order SCHEMALESS")  # 3.x: LIVE needs a table
+        async with Order.objects().using("live").live(lines__quantity__gt=2) as stream:
+            await connection.query("INSERT INTO shop_order $rows", {"rows": ROWS})
+            first = [await asyncio.wait_for(anext(stream), GUARD_S) for _ in expected_keys(rule)]
+            await connection.query(
+                "UPDATE $id SET lines[0].quantity = 9", {"id": RecordID("shop_order", later)}
+            )
+            then = await asyncio.wait_for(anext(stream), GUARD_S)
+    finally:
+        await SurrealDBConnectionManager.close_connection("live")
+    assert sorted(str(event.record_id.id) for event in first) == expected_keys(rule)
+    assert str(then.record_id.id) == later  # no notification for a record that does not match
 
 
 async def test_generated_purchase_filters_through_its_items(orm: OrmTarget) -> None:
