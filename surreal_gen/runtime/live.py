@@ -80,6 +80,8 @@ class _GapMarker:
     reconnect: int
     live_ready: asyncio.Event = field(default_factory=asyncio.Event)
     error: BaseException | None = None
+    checkpoint: bool = False
+    """Not a gap: the stream moves its feed position on to bound what it remembers."""
 
 
 @dataclass
@@ -133,11 +135,12 @@ class LiveModelStream(Generic[ModelT]):
         self._ready: deque[ModelChangeEvent[ModelT]] = deque()
         self._states: dict[RecordID[str], dict[str, Any] | None] = {}
         self._delivered: dict[RecordID[str], deque[dict[str, Any] | None]] = {}
-        self._recent: dict[RecordID[str], list[dict[str, Any] | None]] = {}
+        self._recent: dict[RecordID[str], tuple[dict[str, Any] | None, list[Any]]] = {}
         self._feed: ChangeFeedReader | None = None
         self._feed_info: FeedInfo | None = None
         self._feed_since: int | None = None
         self._overflowing = False
+        self._checkpoint_queued = False
         self._pump: asyncio.Task[None] | None = None
         self._remove_listener: Callable[[], None] | None = None
         self._started = False
@@ -397,10 +400,18 @@ class LiveModelStream(Generic[ModelT]):
         state = None if action == LiveAction.DELETE else document
         known = state is not None or action == LiveAction.DELETE  # else: could not be read
         if known and (self.diff or self._feed is not None):
-            self._states[record_id] = state
+            if state is None:
+                self._states.pop(record_id, None)
+            else:
+                self._states[record_id] = state
         if known and self._feed is not None:
             delivered = self._delivered.setdefault(record_id, deque(maxlen=_DELIVERED_KEPT))
             delivered.append(state)
+            if len(self._delivered) > _DELIVERED_RECORDS_MAX and not self._checkpoint_queued:
+                self._checkpoint_queued = True
+                marker = _GapMarker("checkpoint", self.reconnects, checkpoint=True)
+                marker.live_ready.set()
+                self._buffer.put_nowait(marker)
         return build_event(
             self.model,
             action,
@@ -433,6 +444,8 @@ class LiveModelStream(Generic[ModelT]):
                 f"could not re-issue the live query on {self.table!r} after a reconnect: "
                 f"{marker.error}"
             ) from marker.error
+        if marker.checkpoint:
+            self._checkpoint_queued = False
         if self._feed is None or self._feed_since is None or self._feed_info is None:
             self._report_gap(marker, recovered=False, backfilled=0, detail="no change feed")
             return
@@ -468,7 +481,7 @@ class LiveModelStream(Generic[ModelT]):
                 state = None if "delete" in change else dict(document or {})
                 history.setdefault(record_id, []).append((change, state))
         self._recent = {
-            record_id: [self._states.get(record_id), *(state for _, state in steps)]
+            record_id: (self._states.get(record_id), [state for _, state in steps])
             for record_id, steps in history.items()
         }
         missed = {
@@ -505,12 +518,11 @@ class LiveModelStream(Generic[ModelT]):
         self, record_id: RecordID[str], action: LiveAction, document: dict[str, Any] | None
     ) -> bool:
         """After a backfill: is this notification one the feed already handed out?"""
-        if action == LiveAction.DELETE and self._states.get(record_id, _UNSEEN) is None:
-            return True
         recent = self._recent.get(record_id)
         if recent is None:
             return False
-        if action != LiveAction.DELETE and document in recent:
+        state = None if action == LiveAction.DELETE else document
+        if state in recent[1]:
             return True
         del self._recent[record_id]
         return False
@@ -522,7 +534,8 @@ class LiveModelStream(Generic[ModelT]):
         recent = self._recent.get(record_id)
         if recent is None:
             return False
-        for before, after in itertools.pairwise(recent):
+        before_gap, states = recent
+        for before, after in itertools.pairwise([before_gap, *states]):
             with contextlib.suppress(PatchConflict):
                 if (
                     after is not None
@@ -535,6 +548,8 @@ class LiveModelStream(Generic[ModelT]):
     def _report_gap(
         self, marker: _GapMarker, *, recovered: bool, backfilled: int, detail: str
     ) -> None:
+        if marker.checkpoint:
+            return  # nothing was missed: only the feed position moved (or could not)
         reason = marker.reason + (f": {detail}" if detail else "")
         gap = StreamGap(marker.reconnect, recovered, backfilled, reason)
         self.gaps.append(gap)
@@ -547,9 +562,10 @@ class LiveModelStream(Generic[ModelT]):
                 logger.exception("on_gap callback failed for %r", gap)
 
 
-_UNSEEN: Any = object()
 _DELIVERED_KEPT = 8
 """Recent states kept per record to match a gap's feed entries against (out-of-order safe)."""
+_DELIVERED_RECORDS_MAX = 50_000
+"""Records remembered between gaps before the stream moves its feed position on."""
 
 
 def _undelivered(

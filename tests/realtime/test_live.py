@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pytest
 
@@ -17,6 +17,7 @@ from surreal_gen.runtime import (
     SurrealConnectionError,
     post_live_change,
 )
+from surreal_gen.runtime import live as live_module
 from surreal_gen.runtime.connection import Connection
 from surreal_gen.runtime.events import StreamGap
 from surreal_gen.runtime.types import RecordID
@@ -401,3 +402,31 @@ async def test_without_auto_resubscribe_a_drop_ends_the_stream(
         await asyncio.to_thread(surreal_database.server.drop_sockets)
         with pytest.raises(LiveQueryError, match="auto_resubscribe is off"):
             await take(stream, 1)
+
+
+async def test_checkpoints_bound_memory_without_duplicates(
+    ws: tuple[str, Connection], writer: Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(live_module, "_DELIVERED_RECORDS_MAX", 5)
+    checkpoints = 0
+    backfill = LiveModelStream._backfill
+
+    async def counting_backfill(self: LiveModelStream[Item], change_sets: Any) -> Any:
+        nonlocal checkpoints
+        checkpoints += 1
+        return await backfill(self, change_sets)
+
+    monkeypatch.setattr(LiveModelStream, "_backfill", counting_backfill)
+    name, _ = ws
+    async with Item.objects().using(name).live() as stream:
+        for n in range(30):
+            await writer.query("CREATE item SET n = $n", {"n": n})
+        await writer.query("CREATE item:done SET n = -1")
+        received = []
+        async for event in stream:
+            if event.record_id.id == "done":
+                break
+            received.append(event.instance.n)
+    assert sorted(received) == list(range(30))
+    assert stream.gaps == []
+    assert checkpoints >= 1
