@@ -419,10 +419,12 @@ async def test_checkpoints_bound_memory_without_duplicates(
     monkeypatch.setattr(LiveModelStream, "_backfill", counting_backfill)
     name, _ = ws
     async with Item.objects().using(name).live() as stream:
-        for n in range(30):
+        for n in range(10):
+            await writer.query("CREATE item SET n = $n", {"n": n})
+        received = [event.instance.n for event in await take(stream, 10)]
+        for n in range(10, 30):  # a checkpoint is now queued ahead of these
             await writer.query("CREATE item SET n = $n", {"n": n})
         await writer.query("CREATE item:done SET n = -1")
-        received = []
         async for event in stream:
             if event.record_id.id == "done":
                 break
