@@ -85,7 +85,8 @@ def describe_network_error(error: BaseException) -> str:
 class _Pending:
     future: asyncio.Future[Reply]
     method: str
-    params: list[Any]
+    data: bytes
+    """The encoded request, id included: a resend on the next socket is answered to `future`."""
     resend: bool
     """Send again on the next socket if this one drops (idempotent requests of the caller)."""
 
@@ -193,7 +194,7 @@ class WebSocketTransport:
         request_id = self.codec.next_id()
         data = self.codec.request(method, params, request_id)
         future: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
-        self._pending[request_id] = _Pending(future, method, params, resend)
+        self._pending[request_id] = _Pending(future, method, data, resend)
         try:
             # A send on a closed socket is left to the reader: it fails or resends the request.
             with contextlib.suppress(ConnectionClosed):
@@ -267,13 +268,15 @@ class WebSocketTransport:
             delay = min(delay * 2, _MAX_BACKOFF_S)
             try:
                 await self._establish()
+                await self._resend_idempotent()
             except AuthenticationError as exc:
                 last_error = exc
                 break
             except SurrealGenError as exc:
                 last_error = exc
                 continue
-            self._resend_idempotent()
+            if self._socket is None:  # it dropped while being set up; `_lost` left that to us
+                continue
             self._ready.set()
             self._reconnecting = False
             await self._notify("reconnected", None)
@@ -282,15 +285,17 @@ class WebSocketTransport:
         self._give_up(last_error)
         await self._notify("gave_up", self._failure)
 
-    def _resend_idempotent(self) -> None:
-        """Send again the read-only requests that were in flight when the socket dropped."""
-        for request_id, pending in list(self._pending.items()):
-            del self._pending[request_id]
-            if not pending.future.done():
-                task = asyncio.ensure_future(
-                    self._call(pending.method, pending.params, resend=True)
-                )
-                task.add_done_callback(_forward_to(pending.future))
+    async def _resend_idempotent(self) -> None:
+        """Send again the read-only requests that were in flight when the socket dropped.
+
+        Their callers still wait on the same futures, under their own timeouts. If this socket
+        drops too, the reader leaves them pending for the next one.
+        """
+        socket = self._socket
+        for pending in list(self._pending.values()):
+            if socket is not None and pending.resend and not pending.future.done():
+                with contextlib.suppress(ConnectionClosed):
+                    await socket.send(pending.data)
 
     def _give_up(self, last_error: SurrealGenError) -> None:
         self._failure = SurrealConnectionError(
@@ -325,21 +330,3 @@ class WebSocketTransport:
         self._pending.clear()
         self._failure = closed
         self._ready.set()
-
-
-def _forward_to(target: asyncio.Future[Reply]) -> Any:
-    """A done-callback that copies a resent request's outcome into the original future."""
-
-    def forward(task: asyncio.Future[Any]) -> None:
-        if target.done():
-            return
-        if task.cancelled():
-            target.cancel()
-            return
-        error = task.exception()
-        if error is not None:
-            target.set_exception(error)
-        else:
-            target.set_result(Reply(id=None, result=task.result(), error=None))
-
-    return forward
