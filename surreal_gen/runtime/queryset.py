@@ -417,7 +417,7 @@ class QuerySet(Generic[T]):
         lists: list[str] = []
         segments: list[str] = []
         for depth, part in enumerate(parts):
-            if segments and _is_list(annotation):
+            if segments and _is_array(annotation):
                 lists.append(".".join(segments))
                 segments = []
             if not part:
@@ -685,8 +685,14 @@ def _nested_model(annotation: Any) -> type[BaseModel] | None:
 
 
 def _is_list(annotation: Any) -> bool:
-    """Whether the value is a list (or set or tuple), once None is set aside."""
-    return get_origin(_strip_optional(annotation)) in (list, set, frozenset, tuple)
+    """Whether the value is a list or set, once None is set aside (a tuple, SurrealQL's
+    `[int, string]`, is one fixed-shape value: it keeps the value lookups)."""
+    return get_origin(_strip_optional(annotation)) in (list, set, frozenset)
+
+
+def _is_array(annotation: Any) -> bool:
+    """Whether the value is a SurrealQL array: a list, a set or a tuple."""
+    return _is_list(annotation) or get_origin(_strip_optional(annotation)) is tuple
 
 
 def _is_open(annotation: Any) -> bool:

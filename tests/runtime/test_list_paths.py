@@ -9,8 +9,12 @@ whole-list lookups. The generated `Purchase` model (reference schema) runs the s
 
 from __future__ import annotations
 
+import ast
 import asyncio
+import importlib
+import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -21,11 +25,11 @@ from generated import Purchase
 from surreal_gen.codegen.introspect import apply_files
 from surreal_gen.runtime.changes import passing_filter
 from surreal_gen.runtime.connection import SurrealDBConnectionManager
-from surreal_gen.runtime.errors import InvalidQueryError
+from surreal_gen.runtime.errors import InvalidQueryError, SurrealGenError
 from surreal_gen.runtime.model import BaseSurrealModel, SurrealConfigDict
 from surreal_gen.runtime.queryset import QuerySet
-from surreal_gen.runtime.types import RecordID
-from tests.codegen.reference import reference_files
+from surreal_gen.runtime.types import Duration, GeometryPoint, RecordID
+from tests.codegen.reference import GENERATED_DIR, reference_files
 from tests.fixtures.server import SurrealDatabase
 from tests.runtime.orm_connections import OrmTarget
 
@@ -55,6 +59,8 @@ class Order(BaseSurrealModel):
     lines: list[Line] = Field(default_factory=list)
     extras: list[Line] | None = None
     tags: list[str] = Field(default_factory=list)
+    pair: tuple[int, str] | None = None
+    """A fixed-shape array: one value, so it keeps the value lookups (`in`)."""
 
 
 ORDERS: dict[str, dict[str, Any]] = {
@@ -70,6 +76,7 @@ ORDERS: dict[str, dict[str, Any]] = {
             {"product": BOOK, "quantity": 3},
         ],
         "tags": ["rush", "paid"],
+        "pair": [1, "a"],
     },
     "o2": {
         "lines": [
@@ -83,6 +90,7 @@ ORDERS: dict[str, dict[str, Any]] = {
         ],
         "extras": [{"product": BOOK, "quantity": 2}],
         "tags": ["paid"],
+        "pair": [3, "c"],
     },
     "o3": {"lines": [{"product": BOOK, "quantity": 1, "note": "gift"}], "tags": []},
     "o4": {"lines": [], "extras": [], "tags": ["rush"]},
@@ -90,6 +98,7 @@ ORDERS: dict[str, dict[str, Any]] = {
         "lines": [{"product": LAMP, "quantity": 2, "note": None, "tags": ["fragile", "heavy"]}],
         "extras": None,
         "tags": ["paid", "gift"],
+        "pair": [2, "b"],
     },
     "o6": {
         "lines": [{"product": PEN, "quantity": 1}, {"product": BOOK, "quantity": 4}],
@@ -178,6 +187,8 @@ CASES: list[tuple[dict[str, Any], Callable[[dict[str, Any]], bool]]] = [
     ),
     ({"tags__containsall": ["rush", "paid"]}, lambda order: {"rush", "paid"} <= set(order["tags"])),
     ({"tags": ["paid"]}, lambda order: order["tags"] == ["paid"]),
+    ({"pair": (3, "c")}, lambda order: order.get("pair") == [3, "c"]),
+    ({"pair__in": [(1, "a"), (2, "b")]}, lambda order: order.get("pair") in ([1, "a"], [2, "b"])),
 ]
 
 
@@ -342,3 +353,71 @@ def test_the_generated_stubs_and_the_runtime_agree_on_list_paths() -> None:
         Purchase.objects().filter(scores__gt=[[1]])  # type: ignore[call-arg]
     accepted = Purchase.objects().filter(items__quantity__gt=1, items__note__startswith="g")
     assert accepted._where_clause()[0].startswith("(array::len((items ?? [])[WHERE quantity")
+
+
+# -- every key the generated TypedDicts offer runs --------------------------------------------------
+
+SAMPLES: dict[str, Any] = {
+    "str": "x",
+    "int": 1,
+    "float": 1.5,
+    "bool": True,
+    "bytes": b"x",
+    "Decimal": Decimal("1.5"),
+    "AwareDatetime": datetime(2026, 1, 1, tzinfo=UTC),
+    "Duration": Duration.parse("1h"),
+    "UUID": uuid.UUID(int=1),
+    "GeometryPoint": GeometryPoint(1.0, 2.0),
+}
+
+
+def sample(annotation: ast.expr) -> Any:
+    """A value of the type `annotation` spells (a union: its first member)."""
+    if isinstance(annotation, ast.Name):
+        return SAMPLES[annotation.id]
+    if isinstance(annotation, ast.BinOp):
+        return sample(annotation.left)
+    if isinstance(annotation, ast.Subscript) and isinstance(annotation.value, ast.Name):
+        inner = annotation.slice
+        first = inner.elts[0] if isinstance(inner, ast.Tuple) else inner
+        origin = annotation.value.id
+        if origin in ("Sequence", "list"):
+            return [sample(first)]
+        if origin == "Literal":
+            return ast.literal_eval(first)
+        if origin == "RecordID":
+            return RecordID(sample(first), "k")
+        if origin == "dict":
+            return {"k": 1}
+    raise AssertionError(f"no sample value for {ast.unparse(annotation)}")
+
+
+def generated_filters() -> list[tuple[type[BaseSurrealModel], str, ast.expr]]:
+    """Every key of every `<Model>Filters` TypedDict in generated/, with its value type."""
+    package = importlib.import_module("generated")
+    found: list[tuple[type[BaseSurrealModel], str, ast.expr]] = []
+    for path in sorted(GENERATED_DIR.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.ClassDef) or not node.name.endswith("Filters"):
+                continue
+            model = getattr(package, node.name.removesuffix("Filters"), None)
+            if not isinstance(model, type) or not issubclass(model, BaseSurrealModel):
+                continue  # <Model>StreamFilters: a subset of <Model>Filters
+            for item in node.body:
+                if isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name):
+                    found.append((model, item.target.id, item.annotation))
+    return found
+
+
+async def test_every_key_the_generated_filters_offer_runs(orm: OrmTarget) -> None:
+    """A key that type-checks is accepted by the runtime and is valid SurrealQL."""
+    await apply_files(orm.connection, reference_files())
+    offered = generated_filters()
+    assert any(key.startswith("items__") for _, key, _ in offered)
+    failures: list[str] = []
+    for model, key, annotation in offered:
+        try:
+            await model.objects().filter(**{key: sample(annotation)}).exists()
+        except SurrealGenError as exc:
+            failures.append(f"{model.__name__} {key}: {exc}")
+    assert failures == []
