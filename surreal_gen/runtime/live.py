@@ -19,8 +19,16 @@ full, further notifications are dropped and the stream treats the drop as a gap 
 from the change feed when there is one, reported otherwise), so memory stays bounded and
 the socket keeps being read.
 
+Memory: in DIFF mode, and when gaps are recovered from a change feed, the stream keeps the
+last state of each record in its view (deleted records are forgotten), plus a few recent
+states per record changed since the last gap; past 50,000 such records it moves its feed
+position on (a checkpoint) and forgets them.
+
 Deduplication after a gap compares record states: a record that changed during the gap and
-changed back to exactly the state delivered last is taken as unchanged.
+changed back to a state delivered just before the gap is taken as unchanged.
+
+Order: events come in the order the server sends notifications. The 3.x engine may send
+the notifications of separate transactions out of order, even for one record.
 """
 
 from __future__ import annotations
