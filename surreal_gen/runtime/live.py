@@ -51,7 +51,6 @@ from surreal_gen.runtime.changes import (
     classify_change,
     passing_filter,
 )
-from surreal_gen.runtime.connection import ConnectionEvent, LiveNotifications
 from surreal_gen.runtime.errors import (
     ChangeFeedError,
     CursorExpiredError,
@@ -66,7 +65,7 @@ from surreal_gen.runtime.signals import post_live_change
 from surreal_gen.runtime.types import RecordID, escape_ident
 
 if TYPE_CHECKING:
-    from surreal_gen.runtime.connection import Connection
+    from surreal_gen.runtime.connection import Connection, ConnectionEvent, LiveNotifications
     from surreal_gen.runtime.model import BaseSurrealModel
     from surreal_gen.runtime.queryset import QuerySet
 
