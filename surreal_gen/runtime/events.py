@@ -38,7 +38,8 @@ class ModelChangeEvent(Generic[ModelT]):
       before trusting its fields.
     - ``changed_fields``: DIFF live queries only: each changed top-level field and its new
       value (a removed field maps to None). None in other modes.
-    - ``raw``: the record data as SurrealDB sent it (for DIFF: the patch operations).
+    - ``raw``: what SurrealDB sent: a notification's result (the record, or for DIFF the
+      patch operations), or the change-feed entry (``{update: ...}``, ``{delete: ...}``).
     - ``versionstamp``: change feeds only: the versionstamp of the change set.
     - ``backfilled``: True when a live stream recovered the change from the change feed
       after a reconnect rather than receiving it as a notification.
@@ -56,7 +57,7 @@ class ModelChangeEvent(Generic[ModelT]):
 
 @dataclass(frozen=True, slots=True)
 class StreamGap:
-    """A live stream lost its socket for a while: changes in that window may be missing.
+    """A live stream missed notifications for a while (a dropped socket, or a full buffer).
 
     ``recovered`` is True when the table has a change feed and every change of the window
     was replayed from it (``backfilled`` events, duplicates removed); False means the gap
