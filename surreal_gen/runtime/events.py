@@ -61,7 +61,8 @@ class StreamGap:
 
     ``recovered`` is True when the table has a change feed and every change of the window
     was replayed from it (``backfilled`` events, duplicates removed); False means the gap
-    is real and changes may be lost. ``reason`` says why in one line.
+    is real and changes may be lost. ``reason`` says why in one line; ``reconnect`` is the
+    stream's reconnect count when the gap was noticed.
     """
 
     reconnect: int
