@@ -13,7 +13,7 @@ import logging
 import uuid
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar, get_args
 from urllib.parse import urlsplit, urlunsplit
 
@@ -49,15 +49,18 @@ _UNCLAIMED_LIMIT = 1024
 
 @dataclass(frozen=True)
 class ConnectionConfig:
-    """Everything needed to open a connection. `timeout` bounds connect and each request."""
+    """Everything needed to open a connection. `timeout` bounds connect and each request.
+
+    The password and token are left out of the repr, so logs and tracebacks never show them.
+    """
 
     url: str
     user: str | None = None
-    password: str | None = None
+    password: str | None = field(default=None, repr=False)
     namespace: str | None = None
     database: str | None = None
     auth_level: AuthLevel = "root"
-    token: str | None = None
+    token: str | None = field(default=None, repr=False)
     timeout: float = 30.0
     reconnect_attempts: int = 8
     keepalive_interval: float = 5.0

@@ -48,6 +48,18 @@ __all__ = ["WebSocketTransport", "describe_network_error", "with_rpc_path"]
 
 logger = logging.getLogger(__name__)
 
+
+class _NoFrameDumps(logging.Filter):
+    """Drops the frame dumps websockets logs at DEBUG: the signin frame carries the password."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.msg not in ("> %s", "< %s")
+
+
+protocol_logger = logging.getLogger(f"{__name__}.protocol")
+"""The websockets library logs through this one (handshake and state, never frame data)."""
+protocol_logger.addFilter(_NoFrameDumps())
+
 _ERRNO_IN_TEXT = re.compile(r"\[Errno (\d+)\]")
 _FIRST_BACKOFF_S = 0.05
 _MAX_BACKOFF_S = 5.0
@@ -151,6 +163,7 @@ class WebSocketTransport:
                 close_timeout=1.0,
                 max_size=None,
                 compression=None,
+                logger=protocol_logger,
             )
         except InvalidURI as exc:
             raise ConfigurationError(f"invalid WebSocket URL {self.url}: {exc}") from None
@@ -265,6 +278,8 @@ class WebSocketTransport:
         delay = _FIRST_BACKOFF_S
         for _ in range(self._reconnect_attempts):
             await asyncio.sleep(delay * (0.5 + random.random() / 2))
+            if self._closing:  # closed by a "disconnected" listener
+                return
             delay = min(delay * 2, _MAX_BACKOFF_S)
             try:
                 await self._establish()
@@ -316,7 +331,9 @@ class WebSocketTransport:
 
     async def close(self) -> None:
         self._closing = True
-        if self._reconnector is not None:
+        # A listener may close the transport from inside the reconnect task: let that task end
+        # on its own, or the listeners after this one would be cancelled, and this close too.
+        if self._reconnector is not None and self._reconnector is not asyncio.current_task():
             self._reconnector.cancel()
         socket, self._socket = self._socket, None
         if socket is not None:
