@@ -497,6 +497,38 @@ async def test_giving_up_is_an_error_not_a_hang(
     await ws.close()
 
 
+async def test_a_listener_may_close_the_connection_it_listens_to(
+    surreal_database: SurrealDatabase,
+) -> None:
+    """Closing from a "reconnected" listener must finish, and not cancel the listeners after it."""
+    db = surreal_database
+    ws = SurrealDBConnectionManager.set_connection(
+        db.server.ws_url, db.server.user, db.server.password, db.namespace, db.database
+    )
+    heard: list[str] = []
+    done = asyncio.Event()
+
+    async def close_on_reconnect(event: ConnectionEvent) -> None:
+        if event.kind == "reconnected":
+            await ws.close()
+            heard.append("closed")
+
+    async def later_listener(event: ConnectionEvent) -> None:
+        await asyncio.sleep(0)
+        heard.append(event.kind)
+        if event.kind == "reconnected":
+            done.set()
+
+    ws.add_listener(close_on_reconnect)
+    ws.add_listener(later_listener)
+    await ws.connect()
+    assert db.server.drop_sockets() >= 1
+    await within(done.wait())
+    assert heard == ["disconnected", "closed", "reconnected"]
+    assert await ws.query("RETURN 'reopened'") == ["reopened"]
+    await ws.close()
+
+
 async def test_http_request_in_flight_when_the_connection_drops(
     surreal_database: SurrealDatabase, proxy: TcpProxy
 ) -> None:
