@@ -148,25 +148,30 @@ class ChangeFeedReader:
         return [self._change_set(entry) for entry in page], oldest_since
 
     async def read_to_head(
-        self, since: int, *, retention: Duration | None, exact: bool = True
+        self, since: int, *, retention: Duration | None
     ) -> tuple[list[ChangeSet], int]:
-        """Every change set from ``since`` to the end of the feed, and the ``SINCE`` after it.
-
-        When ``since`` is an exact cursor (not a hint), raises CursorExpiredError if changes
-        after it may have expired.
+        """Every change set from the exact cursor ``since`` to the end of the feed, and the
+        ``SINCE`` after them; CursorExpiredError if changes after ``since`` may have expired.
         """
         change_sets: list[ChangeSet] = []
         while True:
             page, oldest = await self.read(since, MAX_PAGE)
-            if exact:
-                _check_not_expired(since, oldest, retention)
-            exact = True
+            _check_not_expired(since, oldest, retention)
             if not page:
                 return change_sets, since
             change_sets.extend(page)
             since = page[-1].next_since
 
-    async def head_hint(self) -> int:
+    async def head(self) -> int:
+        """The ``SINCE`` just after the last entry of the feed now."""
+        since = await self._head_hint()
+        while True:
+            page, _ = await self.read(since, MAX_PAGE)
+            if not page:
+                return since
+            since = page[-1].next_since
+
+    async def _head_hint(self) -> int:
         """A ``SINCE`` at or a little before the current end of the feed, cheap to find.
 
         3.x versionstamps carry the commit time (``unix_ms << 16``), so two seconds before the

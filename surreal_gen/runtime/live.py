@@ -244,7 +244,7 @@ class LiveModelStream(Generic[ModelT]):
         try:
             self._feed_info = await reader.describe()
             self._feed = reader
-            self._feed_since = await self._feed_head()
+            self._feed_since = await reader.head()
         except ChangeFeedError:
             self._feed = None
         except SurrealGenError as exc:
@@ -255,14 +255,6 @@ class LiveModelStream(Generic[ModelT]):
                 self.table,
                 exc,
             )
-
-    async def _feed_head(self) -> int:
-        assert self._feed is not None and self._feed_info is not None
-        hint = await self._feed.head_hint()
-        _, head = await self._feed.read_to_head(
-            hint, retention=self._feed_info.retention, exact=False
-        )
-        return head
 
     # -- receiving -----------------------------------------------------------------------------
 
@@ -463,7 +455,7 @@ class LiveModelStream(Generic[ModelT]):
             events = await self._backfill(change_sets)
         except CursorExpiredError as exc:
             with contextlib.suppress(SurrealGenError):
-                self._feed_since = await self._feed_head()
+                self._feed_since = await self._feed.head()
             self._report_gap(marker, recovered=False, backfilled=0, detail=str(exc))
             return
         except SurrealGenError as exc:
