@@ -82,8 +82,9 @@ _OPERATORS: dict[str, str] = {
     "exact": "{path} = {value}",
     "gt": "{path} > {value}",
     "gte": "{path} >= {value}",
-    "lt": "{path} < {value}",
-    "lte": "{path} <= {value}",
+    # NONE and NULL sort before every value: a missing value must not pass lt/lte.
+    "lt": "({path} != NONE AND {path} != NULL AND {path} < {value})",
+    "lte": "({path} != NONE AND {path} != NULL AND {path} <= {value})",
     "in": "{path} IN {value}",
     "not_in": "{path} NOT IN {value}",
     "contains": "{path} CONTAINS {value}",

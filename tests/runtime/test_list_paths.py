@@ -159,6 +159,13 @@ CASES: list[tuple[dict[str, Any], Callable[[dict[str, Any]], bool]]] = [
         some("lines", some("parts", lambda part: (part.get("weight") or 0) > 1.0)),
     ),
     (
+        {"lines__parts__weight__lt": 1.0},
+        some(
+            "lines",
+            some("parts", lambda part: part.get("weight") is not None and part["weight"] < 1.0),
+        ),
+    ),
+    (
         {"lines__parts__code": "A", "lines__parts__weight__isnull": True},
         some("lines", some("parts", lambda part: part["code"] == "A" and "weight" not in part)),
     ),

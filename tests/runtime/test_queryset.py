@@ -90,6 +90,8 @@ LOOKUP_CASES: list[tuple[dict[str, Any], list[str]]] = [
     ({"qty__gte": 5}, ["a", "b", "d"]),
     ({"qty__lt": 5}, ["c"]),
     ({"qty__lte": 5}, ["a", "c"]),
+    ({"price__lt": 2}, ["a"]),  # a missing price is not less than 2
+    ({"address__zip__lte": "Z"}, ["b"]),
     ({"qty__in": [0, 7, 99]}, ["c", "d"]),
     ({"qty__not_in": [0, 7]}, ["a", "b"]),
     ({"tags__contains": "fruit"}, ["a", "b"]),
@@ -359,7 +361,7 @@ def test_chaining_never_changes_the_original() -> None:
     ordered = fruit.order_by("name").limit(3).offset(1)
     assert base._where_clause() == ("", {})
     assert fruit._where_clause()[0] == "(tags CONTAINS $p0)"
-    assert cheap._where_clause()[0] == "(price < $p0)"
+    assert cheap._where_clause()[0] == "((price != NONE AND price != NULL AND price < $p0))"
     assert fruit._order == () and fruit._limit is None and fruit._offset == 0
     assert ordered._order == ("name ASC",) and ordered._limit == 3 and ordered._offset == 1
     assert type(ordered) is QuerySet
