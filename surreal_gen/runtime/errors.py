@@ -60,7 +60,7 @@ class RpcError(SurrealGenError):
     """The server answered a request with an error.
 
     `kind` is the 3.x error kind (`NotFound`, `AlreadyExists`, `NotAllowed`, `Validation`, ...),
-    inferred from the message on 2.x; `code` is informational only.
+    inferred from the message on 2.x and for 3.x's `Internal`; `code` is informational only.
     """
 
     def __init__(
@@ -182,8 +182,12 @@ _MESSAGE_KINDS: tuple[tuple[str, str], ...] = (
 
 
 def normalized_kind(message: str, kind: Any = None) -> str:
-    """The 3.x error kind, taken from the reply or inferred from a 2.x message."""
-    if isinstance(kind, str) and kind:
+    """The 3.x error kind, taken from the reply or inferred from the message.
+
+    2.x sends no kind; 3.x files some errors 2.x would call NotFound under "Internal"
+    (`run` of a missing function), so "Internal" is inferred from the message too.
+    """
+    if isinstance(kind, str) and kind and kind != "Internal":
         return kind
     lowered = message.lower()
     for needle, inferred in _MESSAGE_KINDS:

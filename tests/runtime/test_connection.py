@@ -124,6 +124,12 @@ async def test_rpc_errors_map_by_kind_on_both_engines(engine: Connection) -> Non
     assert info.value.kind == "Validation"
 
 
+async def test_a_missing_function_is_not_found_on_both_engines(engine: Connection) -> None:
+    """3.x files this under kind "Internal"; its message says what 2.x says: does not exist."""
+    with pytest.raises(NotFoundError, match="fn::nope"):
+        await engine.rpc("run", ["fn::nope"])
+
+
 async def test_raw_rpc_methods(engine: Connection) -> None:
     created = await engine.rpc("create", [RecordID("person", "bob"), {"age": 5}])
     created = created[0] if isinstance(created, list) else created
