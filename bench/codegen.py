@@ -116,14 +116,37 @@ async def load_store(surql: Path, store: Path) -> None:
         await query_all(db, surql.read_text(encoding="utf-8"))
 
 
-def run_size(n: int, fields: int, work: Path, modes: list[str]) -> list[Result]:
+def over_budget(n: int, mode: str, earlier: list[Result]) -> str:
+    """Why `mode` at size `n` is not worth starting, judged from the largest smaller size."""
+    previous = [r for r in earlier if r.mode == mode and r.n < n]
+    if not previous:
+        return ""
+    last = max(previous, key=lambda r: r.n)
+    if last.run is None:
+        return f"skipped: at N={last.n} it was not measured ({last.skipped})"
+    predicted = last.work_s * n / last.n
+    if predicted > TIMEOUT_S[mode]:
+        return (
+            f"skipped: N={last.n} took {last.work_s:.0f} s, so even linear growth "
+            f"exceeds the {TIMEOUT_S[mode]} s budget"
+        )
+    return ""
+
+
+def run_size(
+    n: int, fields: int, work: Path, modes: list[str], earlier: list[Result]
+) -> list[Result]:
     size_dir = work / f"n{n}"
     surql, json_path = write_schema(size_dir, n, fields)
     store = size_dir / "store"
     results = []
     for mode in modes:
+        skip = over_budget(n, mode, earlier)
         if mode.startswith("sg-") and not sg_api.available():
-            results.append(Result(n, mode, None, skipped=sg_api.missing_reason()))
+            skip = f"not measured: {sg_api.missing_reason()}"
+        if skip:
+            print(f"  N={n} {mode}: {skip}", file=sys.stderr, flush=True)
+            results.append(Result(n, mode, None, skipped=skip))
             continue
         if mode in ("sg-loaded", "sg-render") and not store.exists():
             asyncio.run(load_store(surql, store))
@@ -137,7 +160,7 @@ def run_size(n: int, fields: int, work: Path, modes: list[str]) -> list[Result]:
             )
         except ChildFailed as failure:
             print(f"  N={n} {mode}: FAILED, {failure.summary}", file=sys.stderr, flush=True)
-            results.append(Result(n, mode, None, skipped=failure.summary))
+            results.append(Result(n, mode, None, skipped=f"failed: {failure.summary}"))
             continue
         print(f"  N={n} {mode}: {run.report['work_s']:.2f} s", file=sys.stderr, flush=True)
         results.append(Result(n, mode, run))
@@ -148,7 +171,7 @@ def print_results(results: list[Result]) -> None:
     rows = []
     for r in results:
         if r.run is None:
-            rows.append([r.n, r.mode, "-", "-", "-", "-", f"not measured: {r.skipped}"])
+            rows.append([r.n, r.mode, "-", "-", "-", "-", r.skipped])
             continue
         rows.append(
             [
@@ -190,7 +213,8 @@ def print_ratios(results: list[Result]) -> str:
             f"codegen: from a loaded database surreal-gen is {dcg.work_s / loaded.work_s:.1f}x "
             f"faster than datamodel-code-generator at N={key_n} (target >= 10x)"
         )
-    return f"codegen: surreal-gen not measured ({sg_api.missing_reason()}); dcg only"
+    missing = next((r.skipped for r in results if r.n == key_n and r.mode == "sg-loaded"), "")
+    return f"codegen: no from-a-loaded-database figure at N={key_n} ({missing or 'dcg missing'})"
 
 
 def print_growth(results: list[Result]) -> None:
@@ -243,7 +267,9 @@ def main() -> None:
         sizes = [int(s) for s in args.sizes.split(",")]
     modes = args.modes.split(",")
     with tempfile.TemporaryDirectory(prefix="bench-codegen-") as tmp:
-        results = [r for n in sizes for r in run_size(n, args.fields, Path(tmp), modes)]
+        results: list[Result] = []
+        for n in sizes:
+            results += run_size(n, args.fields, Path(tmp), modes, results)
     print(
         f"codegen, F={args.fields} fields per table ({len(build_tables(1, args.fields)[0].fields)} top-level)"
     )
