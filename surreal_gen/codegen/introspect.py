@@ -9,6 +9,7 @@ on top-level ``;`` to say where a failing statement starts.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import fnmatch
 import re
@@ -85,16 +86,30 @@ async def introspect(
     )
     if not entries:
         return Introspection(Schema(tables=(), engine_version=version), ())
-    statements = ";\n".join(
-        f"INFO FOR TABLE {escape_ident(str(t['name']))} STRUCTURE" for t in entries
-    )
-    table_infos = await runner.query(statements)
+    table_infos = await _table_infos(runner, [str(t["name"]) for t in entries])
     warnings: list[str] = []
     built = tuple(
         _table(entry, info, strict, warnings)
         for entry, info in zip(entries, table_infos, strict=True)
     )
     return Introspection(Schema(tables=built, engine_version=version), tuple(warnings))
+
+
+TABLES_PER_QUERY = 25
+"""``INFO FOR TABLE`` statements per request. The 2.x engine answers one query of 1,000 such
+statements two to three times slower than 40 queries of 25 sent together."""
+
+
+async def _table_infos(runner: QueryRunner, names: list[str]) -> list[dict[str, Any]]:
+    """``INFO FOR TABLE <name> STRUCTURE`` for every name, in order, in concurrent batches."""
+    batches = [names[i : i + TABLES_PER_QUERY] for i in range(0, len(names), TABLES_PER_QUERY)]
+    replies = await asyncio.gather(
+        *(
+            runner.query(";\n".join(f"INFO FOR TABLE {escape_ident(n)} STRUCTURE" for n in batch))
+            for batch in batches
+        )
+    )
+    return [info for reply in replies for info in reply]
 
 
 _TABLE_TYPES: dict[str, TableType] = {"NORMAL": "normal", "RELATION": "relation", "ANY": "any"}

@@ -24,6 +24,7 @@ the code generator finds every naming rule in one place.
 from __future__ import annotations
 
 import builtins
+import functools
 import keyword
 import re
 import unicodedata
@@ -137,6 +138,13 @@ def field_name(db_name: str, taken: AbstractSet[str] = frozenset()) -> str:
 
     The caller aliases the field to ``db_name`` when the result differs from it.
     """
+    return _first_free(_field_name_base(db_name), lambda candidate: candidate not in taken)
+
+
+@functools.lru_cache(maxsize=4096)
+def _field_name_base(db_name: str) -> str:
+    """``field_name`` before collisions: cached, as schemas repeat field names (``id``,
+    ``name``, ``created_at``) across their tables."""
     name = _identifier(unicodedata.normalize("NFKC", db_name), replacement="_")
     if not db_name.endswith("_"):
         name = name.rstrip("_")
@@ -147,7 +155,7 @@ def field_name(db_name: str, taken: AbstractSet[str] = frozenset()) -> str:
         name = "field_" + name  # starts with a digit or a combining mark, or pydantic's
     if name in _RESERVED_FIELDS:
         name += "_"
-    return _first_free(name, lambda candidate: candidate not in taken)
+    return name
 
 
 def module_name(table: str, taken: AbstractSet[str] = frozenset()) -> str:
@@ -180,7 +188,7 @@ def field_names(db_names: Iterable[str], taken: AbstractSet[str] = frozenset()) 
     A name that is already valid as it is wins over one that had to be changed, so a field
     ``in`` next to ``in_`` keeps ``in_`` and ``in`` becomes ``in__2``... never the reverse.
     """
-    ordered = sorted(set(db_names), key=lambda name: (field_name(name) != name, name))
+    ordered = sorted(set(db_names), key=lambda name: (_field_name_base(name) != name, name))
     return _assign(ordered, taken, field_name, presorted=True)
 
 

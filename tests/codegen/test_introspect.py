@@ -8,6 +8,7 @@ import asyncio
 import pytest
 
 from surreal_gen.codegen.introspect import (
+    TABLES_PER_QUERY,
     SchemaFile,
     SchemaSourceError,
     TableFilter,
@@ -135,6 +136,20 @@ def test_table_filter_limits_what_is_read() -> None:
 
     assert asyncio.run(read(TableFilter(include=("room*",)))) == ["room", "room_stats"]
     assert "room" not in asyncio.run(read(TableFilter(exclude=("room*",))))
+
+
+@pytest.mark.parametrize("engine", list(ENGINE_URLS))
+def test_tables_read_in_several_requests_keep_their_own_fields(engine: str) -> None:
+    count = 2 * TABLES_PER_QUERY + 3
+    text = "".join(
+        f"DEFINE TABLE t{i:03d} SCHEMAFULL; DEFINE FIELD f{i:03d} ON t{i:03d} TYPE int;"
+        for i in reversed(range(count))
+    )
+    schema = read_files([SchemaFile("many.surql", text)], engine).schema
+    assert [t.name for t in schema.tables] == [f"t{i:03d}" for i in range(count)]
+    assert [[f.path for f in t.fields] for t in schema.tables] == [
+        [f"f{i:03d}"] for i in range(count)
+    ]
 
 
 def test_field_without_type_is_any() -> None:
