@@ -12,8 +12,10 @@ from pathlib import Path
 import pytest
 
 from tests.fixtures.server import SurrealDatabase, SurrealServer
+from tests.hardening.figures import Figure, record
 
 REPO = Path(__file__).resolve().parents[2]
+BAD_INPUT = "bad input: one-line error, exit code, nothing written"
 GOOD_SCHEMA = "DEFINE TABLE chat SCHEMAFULL;\nDEFINE FIELD text ON chat TYPE string;\n"
 MALFORMED = "DEFINE TABLE chat SCHEMAFULL;\nDEFINE FIELD text ON chat TYPE strng<;\n"
 
@@ -47,6 +49,7 @@ def assert_one_line(done: subprocess.CompletedProcess[str], code: int, *expected
     assert "Traceback" not in done.stderr
     for text in expected:
         assert text in done.stderr, done.stderr
+    record(Figure(BAD_INPUT, 1))
 
 
 @pytest.fixture
@@ -152,6 +155,7 @@ def test_check_on_a_stale_package(project: Path) -> None:
     assert "out of date" in done.stderr and "chat.sent_at" in done.stderr
     assert "Traceback" not in done.stderr
     assert snapshot(project / "pkg") == before
+    record(Figure(BAD_INPUT, 1))
 
 
 def test_password_is_not_echoed_when_the_server_is_unreachable(project: Path) -> None:

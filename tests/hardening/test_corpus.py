@@ -31,6 +31,7 @@ from tests.hardening.corpus import (
     corpus,
     sample_record,
 )
+from tests.hardening.figures import Figure, record
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -103,6 +104,7 @@ def test_output_compiles_and_imports(generated: Generated) -> None:
     assert {m.get_table_name() for m in models} == tables
     for model in models:
         assert model.model_rebuild(force=True) is not False
+    record(Figure("hostile schemas x engines: generated, compiled, imported", 1))
 
 
 def test_schema_text_stays_inside_strings(generated: Generated) -> None:
@@ -155,6 +157,7 @@ async def test_record_round_trips(generated: Generated, connection_url: str) -> 
                     assert getattr(loaded, name) == value, f"{table.name}.{name}"
             written += 1
         assert written > 0
+        record(Figure("hostile schemas: records round-tripped", written))
     finally:
         await SurrealDBConnectionManager.close_all()
 
@@ -173,6 +176,7 @@ def test_output_passes_mypy_strict(engine: str, corpus_out: Path) -> None:
         ]
     )
     assert status == 0, stdout + stderr
+    record(Figure("hostile schemas: packages through mypy --strict", len(packages)))
 
 
 def test_token_check_sees_text_that_escaped_its_string() -> None:

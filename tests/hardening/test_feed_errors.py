@@ -6,7 +6,9 @@ from __future__ import annotations
 import pytest
 
 from surreal_gen.runtime.errors import ChangeFeedError, CursorExpiredError
+from tests.hardening.figures import Figure, record
 from tests.hardening.models import Message, named_connection
+from tests.hardening.test_bad_input import BAD_INPUT
 
 
 @pytest.mark.parametrize("engine", ["2", "3"])
@@ -22,6 +24,7 @@ async def test_table_without_changefeed(engine: str) -> None:
     message = str(raised.value)
     assert "\n" not in message
     assert "message" in message and "CHANGEFEED" in message
+    record(Figure(BAD_INPUT, 1))
 
 
 async def test_cursor_from_before_a_recreated_feed() -> None:
@@ -46,3 +49,4 @@ async def test_cursor_from_before_a_recreated_feed() -> None:
         with pytest.raises(CursorExpiredError) as raised:
             [event async for event in resumed]
     assert str(cursor) in str(raised.value) and "\n" not in str(raised.value)
+    record(Figure(BAD_INPUT, 1))

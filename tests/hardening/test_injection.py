@@ -17,6 +17,7 @@ from surreal_gen.runtime.errors import InvalidQueryError
 from surreal_gen.runtime.model import BaseSurrealModel, SurrealConfigDict
 from surreal_gen.runtime.types import RecordID
 from tests.fixtures.server import SurrealDatabase
+from tests.hardening.figures import Figure, record
 from tests.hardening.models import Message, named_connection
 
 HOSTILE = [
@@ -56,6 +57,7 @@ HOSTILE_NAMES = [
 """Field names a caller might pass through from user input: all must be refused."""
 
 SENTINEL = RecordID("sentinel", "alive")
+INJECTION = "injection: hostile values, keys, names (x4 transports)"
 
 
 @pytest.fixture(params=["embedded-2", "embedded-3", "ws", "http"])
@@ -197,10 +199,12 @@ async def test_hostile_field_names_are_refused_before_sending(
         await objects.update(**{field: "x"})
     assert sent_sql == []
     await _intact(connection, 0)
+    record(Figure(INJECTION, 1))
 
 
 def _assert_no_value_in(texts: list[str]) -> None:
     assert texts, "the spy saw no query"
+    record(Figure(INJECTION, len(HOSTILE)))
     for text in texts:
         for value in HOSTILE:
             if len(value) > 4:
@@ -225,3 +229,4 @@ async def test_table_names_are_escaped(target: tuple[str, Connection]) -> None:
     [tables] = await connection.query("INFO FOR DB")
     assert Weird.get_table_name() in tables["tables"]
     await _intact(connection, 0)
+    record(Figure(INJECTION, 1))
