@@ -193,7 +193,10 @@ async def test_server_restarts_during_change_feed_consumption(
     """A change-feed consumer (on a WebSocket connection; the feed is read over HTTP) polls
     while another client writes and the server restarts on its surrealkv:// storage, again
     and again. When the stream's retry budget runs out it raises ChangeFeedError; the
-    consumer resumes from the stream's cursor. Every change is read exactly once."""
+    consumer resumes from the stream's cursor. Every change is read exactly once.
+
+    The feed is read over HTTP, which `/_test/drop` (WebSockets only) does not touch; a
+    restart is what cuts the feed's connections in the middle of consumption."""
     server = persistent_surreal_server
     db = options(server, "fault", "feed")
     async with named_connection(server.http_url, **db) as (_, setup):
