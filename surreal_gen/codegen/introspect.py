@@ -397,31 +397,33 @@ async def check_target_exists(config: ConnectionConfig) -> None:
     3.x creates a missing namespace and database as soon as a root session selects them, and
     an empty database introspects as an empty schema: a typo in ``--ns`` would then generate
     an empty package (and delete the modules of an existing one). So the names are checked
-    first with ``INFO FOR ROOT`` / ``INFO FOR NS`` from sessions that select nothing new.
+    first from one session that selects nothing: ``INFO FOR ROOT``, then ``USE NS x; INFO FOR
+    NS`` once x is known to exist (a ``USE`` inside a query lasts for that query only).
     Users who may not read those (namespace or database users) skip the check.
     """
     if config.auth_level != "root" or config.token is not None or config.namespace is None:
         return
-    root = dataclasses.replace(config, namespace=None, database=None)
     where = f"{config.url}: namespace {config.namespace!r}"
-    namespaces = await _names(root, "INFO FOR ROOT STRUCTURE", "namespaces")
-    if namespaces is not None and config.namespace not in namespaces:
-        raise SchemaSourceError(f"{where} does not exist")
-    if config.database is None:
-        return
-    namespace = dataclasses.replace(config, database=None)
-    databases = await _names(namespace, "INFO FOR NS STRUCTURE", "databases")
-    if databases is not None and config.database not in databases:
-        raise SchemaSourceError(f"{where} has no database {config.database!r}")
-
-
-async def _names(config: ConnectionConfig, statement: str, key: str) -> set[str] | None:
-    """The names ``statement`` lists under ``key``; None when the user may not look."""
-    connection = Connection(config)
+    root = Connection(dataclasses.replace(config, namespace=None, database=None))
     try:
-        [info] = await connection.query(statement)
+        namespaces = await _names(root, "INFO FOR ROOT STRUCTURE", "namespaces")
+        if namespaces is not None and config.namespace not in namespaces:
+            raise SchemaSourceError(f"{where} does not exist")
+        if config.database is None:
+            return
+        use = f"USE NS {escape_ident(config.namespace)}"
+        databases = await _names(root, f"{use}; INFO FOR NS STRUCTURE", "databases")
+        if databases is not None and config.database not in databases:
+            raise SchemaSourceError(f"{where} has no database {config.database!r}")
+    finally:
+        await root.close()
+
+
+async def _names(connection: Connection, query: str, key: str) -> set[str] | None:
+    """The names the last statement of ``query`` lists under ``key``; None when the user may
+    not look."""
+    try:
+        info = (await connection.query(query))[-1]
     except RpcError:
         return None
-    finally:
-        await connection.close()
     return {str(entry["name"]) for entry in info[key]}

@@ -4,6 +4,7 @@ at the file, line and column of the statement that failed."""
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
 
@@ -150,6 +151,39 @@ def test_tables_read_in_several_requests_keep_their_own_fields(engine: str) -> N
     assert [[f.path for f in t.fields] for t in schema.tables] == [
         [f"f{i:03d}"] for i in range(count)
     ]
+
+
+@pytest.mark.parametrize("engine", ["2", "3"])
+def test_a_missing_namespace_or_database_is_refused_and_not_created(
+    engine: str, tmp_path: Path
+) -> None:
+    url = f"surrealkv://{tmp_path / 'store'}?engine={engine}"
+
+    async def scenario() -> tuple[list[str], list[list[str]]]:
+        connection = Connection(ConnectionConfig(url=url, namespace="my-ns", database="d b"))
+        await connection.query("DEFINE TABLE t")
+        await connection.close()
+        read = await read_schema(ConnectionConfig(url=url, namespace="my-ns", database="d b"))
+        for namespace, database, message in [
+            ("my-ns", "nope", "namespace 'my-ns' has no database 'nope'"),
+            ("ghost", "d b", "namespace 'ghost' does not exist"),
+        ]:
+            with pytest.raises(SchemaSourceError, match=message):
+                await read_schema(ConnectionConfig(url=url, namespace=namespace, database=database))
+        root = Connection(ConnectionConfig(url=url))
+        try:
+            names = await root.query(
+                "INFO FOR ROOT STRUCTURE; USE NS `my-ns`; INFO FOR NS STRUCTURE"
+            )
+        finally:
+            await root.close()
+        existing = [[entry["name"] for entry in names[0]["namespaces"]]]
+        existing.append([entry["name"] for entry in names[-1]["databases"]])
+        return [t.name for t in read.schema.tables], existing
+
+    tables, existing = asyncio.run(scenario())
+    assert tables == ["t"]
+    assert existing == [["my-ns"], ["d b"]]
 
 
 def test_field_without_type_is_any() -> None:
