@@ -5,8 +5,8 @@ The same writer (an official SDK connection) feeds both consumers:
 - throughput: M records inserted in batches of 100; events/s until the last one arrives.
 The runtime consumer yields typed `ModelChangeEvent[LiveItem]`; the SDK yields raw dicts.
 
-    python -m bench.live            # K = 1,000, M = 20,000
-    python -m bench.live --quick    # K = 200,  M = 2,000
+    python -m bench.live            # K = 1,000, M = 20,000, 2 rounds
+    python -m bench.live --quick    # K = 200,  M = 2,000, 1 round
 """
 
 from __future__ import annotations
@@ -158,7 +158,7 @@ def main() -> None:
     latency_writes, burst_writes = (200, 2000) if args.quick else (1000, 20_000)
     latency_writes = args.latency_writes or latency_writes
     burst_writes = args.burst_writes or burst_writes
-    rounds = args.rounds or (1 if args.quick else 3)
+    rounds = args.rounds or (1 if args.quick else 2)
     missing = runtime_missing("transports.ws", "live") or server_missing()
     if missing:
         print(f"live: not measured ({missing})")
