@@ -3,6 +3,7 @@ code, no traceback, and nothing written."""
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -172,3 +173,21 @@ def test_password_is_not_echoed_when_the_server_is_unreachable(project: Path) ->
 def test_server_fixture_is_alive(surreal_server: SurrealServer) -> None:
     """The server-backed cases above need the loopback server; fail loudly if it is gone."""
     assert surreal_server.ws_url.startswith("ws")
+
+
+def test_forged_marker_cannot_make_it_delete_outside_the_folder(project: Path) -> None:
+    """The marker's file list is ours to read, not to trust: paths leading out of the
+    folder are never deleted."""
+    assert surreal_gen("--schema", "schema.surql", "--out", "pkg", cwd=project).returncode == 0
+    victim = project / "victim.txt"
+    victim.write_text("keep me\n", encoding="utf-8")
+    marker = project / "pkg" / ".surreal-gen.json"
+    data = json.loads(marker.read_text(encoding="utf-8"))
+    data["files"] += ["../victim.txt", str(victim), "../pkg/../victim.txt"]
+    marker.write_text(json.dumps(data), encoding="utf-8")
+    (project / "schema.surql").write_text("DEFINE TABLE other SCHEMAFULL;\n", encoding="utf-8")
+    done = surreal_gen("--schema", "schema.surql", "--out", "pkg", cwd=project)
+    assert done.returncode == 0, done.stderr
+    assert victim.read_text(encoding="utf-8") == "keep me\n"
+    assert not (project / "pkg" / "chat.py").exists() and (project / "pkg" / "other.py").exists()
+    record(Figure(BAD_INPUT, 1))

@@ -96,6 +96,18 @@ def generated(request: pytest.FixtureRequest, corpus_out: Path) -> Generated:
     return generate(corpus_out, entry, engine)
 
 
+def test_output_stays_inside_its_folder(generated: Generated) -> None:
+    """Table names like `..`, `a/b` and `py.typed` must not steer where files go."""
+    files = [p for p in generated.folder.parent.rglob("*") if generated.folder.name in p.parts]
+    assert all(p.parent == generated.folder for p in files if p.is_file())
+    assert {p.name for p in files} >= {
+        "__init__.py",
+        "py.typed",
+        "schema.json",
+        ".surreal-gen.json",
+    }
+
+
 def test_output_compiles_and_imports(generated: Generated) -> None:
     for name, source in generated.modules().items():
         compile(source, str(generated.folder / name), "exec")
