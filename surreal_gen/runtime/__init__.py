@@ -37,7 +37,7 @@ if TYPE_CHECKING:
         SurrealGenError,
         ValidationFailed,
     )
-    from surreal_gen.runtime.events import LiveAction, ModelChangeEvent
+    from surreal_gen.runtime.events import LiveAction, ModelChangeEvent, StreamGap
     from surreal_gen.runtime.live import LiveModelStream
     from surreal_gen.runtime.model import (
         DB_DEFAULT,
@@ -93,6 +93,7 @@ _MODULE_OF: dict[str, str] = {
     ),
     "LiveAction": "events",
     "ModelChangeEvent": "events",
+    "StreamGap": "events",
     "LiveModelStream": "live",
     "ChangeFeedStream": "changes",
     **dict.fromkeys(
@@ -187,6 +188,7 @@ __all__ = [
     "RequestTimeoutError",
     "RpcError",
     "Signal",
+    "StreamGap",
     "SurrealConfigDict",
     "SurrealConnectionError",
     "SurrealDBConnectionManager",
