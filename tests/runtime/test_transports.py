@@ -29,7 +29,7 @@ from surreal_gen.runtime.errors import (
     RequestTimeoutError,
     SurrealConnectionError,
 )
-from surreal_gen.runtime.transports.ws import describe_network_error
+from surreal_gen.runtime.transports.base import describe_network_error
 from surreal_gen.runtime.types import Duration, RecordID, Table
 from tests.fixtures.server import SurrealDatabase, SurrealServer
 

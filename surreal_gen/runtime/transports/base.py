@@ -1,13 +1,26 @@
-"""The interface every transport implements, and the callbacks a connection gives it."""
+"""The interface every transport implements, the callbacks a connection gives it, and the
+URL and network-error helpers the WebSocket and HTTP transports share."""
 
 from __future__ import annotations
 
+import errno
+import os
+import re
+import socket
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Literal, Protocol
+from urllib.parse import urlsplit, urlunsplit
 
 from surreal_gen.runtime.rpc import Codec, SessionConfig
 
-__all__ = ["NotificationHandler", "StateHandler", "StateKind", "Transport"]
+__all__ = [
+    "NotificationHandler",
+    "StateHandler",
+    "StateKind",
+    "Transport",
+    "describe_network_error",
+    "with_rpc_path",
+]
 
 NotificationHandler = Callable[[Mapping[str, Any]], None]
 """Receives each live notification map: `{id, action, record, result, session?}`."""
@@ -38,3 +51,32 @@ class Transport(Protocol):
     def set_handlers(self, on_notification: NotificationHandler, on_state: StateHandler) -> None:
         """Install the connection's callbacks; transports without push messages ignore them."""
         ...
+
+
+_ERRNO_IN_TEXT = re.compile(r"\[Errno (\d+)\]")
+
+
+def with_rpc_path(url: str) -> str:
+    """Append `/rpc` to a URL that has no path, as the official SDKs do."""
+    parts = urlsplit(url)
+    if parts.path in ("", "/"):
+        return urlunsplit((parts.scheme, parts.netloc, "/rpc", parts.query, ""))
+    return url
+
+
+def describe_network_error(error: BaseException) -> str:
+    """A short reason for a failed network operation: `connection refused`, `timed out`..."""
+    if isinstance(error, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(error, socket.gaierror):
+        return f"unknown host ({error.strerror})"
+    if isinstance(error, TimeoutError):
+        return "timed out"
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror.lower()
+    # asyncio joins the failures of every address of a host ("localhost": ::1 and 127.0.0.1).
+    codes = set(_ERRNO_IN_TEXT.findall(str(error)))
+    if len(codes) == 1:
+        code = int(codes.pop())
+        return "connection refused" if code == errno.ECONNREFUSED else os.strerror(code).lower()
+    return str(error) or type(error).__name__

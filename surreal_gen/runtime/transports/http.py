@@ -28,8 +28,12 @@ from surreal_gen.runtime.rpc import (
     signin_failed,
     unknown_namespace_error,
 )
-from surreal_gen.runtime.transports.base import NotificationHandler, StateHandler
-from surreal_gen.runtime.transports.ws import describe_network_error, with_rpc_path
+from surreal_gen.runtime.transports.base import (
+    NotificationHandler,
+    StateHandler,
+    describe_network_error,
+    with_rpc_path,
+)
 
 __all__ = ["HttpTransport", "session_headers"]
 

@@ -12,15 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import errno
 import logging
-import os
 import random
-import re
-import socket
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
@@ -42,9 +37,15 @@ from surreal_gen.runtime.rpc import (
     signin_params,
     unknown_namespace_error,
 )
-from surreal_gen.runtime.transports.base import NotificationHandler, StateHandler, StateKind
+from surreal_gen.runtime.transports.base import (
+    NotificationHandler,
+    StateHandler,
+    StateKind,
+    describe_network_error,
+    with_rpc_path,
+)
 
-__all__ = ["WebSocketTransport", "describe_network_error", "with_rpc_path"]
+__all__ = ["WebSocketTransport"]
 
 logger = logging.getLogger(__name__)
 
@@ -60,37 +61,8 @@ protocol_logger = logging.getLogger(f"{__name__}.protocol")
 """The websockets library logs through this one (handshake and state, never frame data)."""
 protocol_logger.addFilter(_NoFrameDumps())
 
-_ERRNO_IN_TEXT = re.compile(r"\[Errno (\d+)\]")
 _FIRST_BACKOFF_S = 0.05
 _MAX_BACKOFF_S = 5.0
-
-
-def with_rpc_path(url: str) -> str:
-    """Append `/rpc` to a URL that has no path, as the official SDKs do."""
-    parts = urlsplit(url)
-    if parts.path in ("", "/"):
-        return urlunsplit((parts.scheme, parts.netloc, "/rpc", parts.query, ""))
-    return url
-
-
-def describe_network_error(error: BaseException) -> str:
-    """A short reason for a failed network operation: `connection refused`, `timed out`..."""
-    if isinstance(error, ConnectionRefusedError):
-        return "connection refused"
-    if isinstance(error, socket.gaierror):
-        return f"unknown host ({error.strerror})"
-    if isinstance(error, TimeoutError):
-        return "timed out"
-    if isinstance(error, InvalidStatus):
-        return f"the server answered HTTP {error.response.status_code}, not a WebSocket"
-    if isinstance(error, OSError) and error.strerror:
-        return error.strerror.lower()
-    # asyncio joins the failures of every address of a host ("localhost": ::1 and 127.0.0.1).
-    codes = set(_ERRNO_IN_TEXT.findall(str(error)))
-    if len(codes) == 1:
-        code = int(codes.pop())
-        return "connection refused" if code == errno.ECONNREFUSED else os.strerror(code).lower()
-    return str(error) or type(error).__name__
 
 
 @dataclass(slots=True)
@@ -167,6 +139,10 @@ class WebSocketTransport:
             )
         except InvalidURI as exc:
             raise ConfigurationError(f"invalid WebSocket URL {self.url}: {exc}") from None
+        except InvalidStatus as exc:
+            status = exc.response.status_code
+            reason = f"the server answered HTTP {status}, not a WebSocket"
+            raise SurrealConnectionError(f"cannot reach {self.url}: {reason}") from None
         except (OSError, TimeoutError, InvalidHandshake) as exc:
             reason = describe_network_error(exc)
             raise SurrealConnectionError(f"cannot reach {self.url}: {reason}") from None
