@@ -56,13 +56,8 @@ class Result:
 
 
 def child_dcg(json_path: Path, out: Path, n_tables: int) -> None:
-    from datamodel_code_generator import (
-        DataModelType,
-        Formatter,
-        InputFileType,
-        PythonVersion,
-        generate,
-    )
+    from datamodel_code_generator import Formatter, InputFileType, PythonVersion, generate
+    from datamodel_code_generator.enums import DataModelType
 
     start = time.perf_counter()
     generate(
@@ -223,13 +218,13 @@ def print_ratios(results: list[Result]) -> str:
 def print_growth(results: list[Result]) -> None:
     """Work time per table at each N relative to the smallest N: 1.0 means linear."""
     sizes = sorted({r.n for r in results})
-    rows = []
+    rows: list[list[object]] = []
     for mode in MODES:
         series = {r.n: r for r in results if r.mode == mode and r.run is not None}
         if sizes[0] not in series:
             continue
         base = series[sizes[0]].work_s / sizes[0]
-        rows.append([mode] + [series[n].work_s / n / base if n in series else "-" for n in sizes])
+        rows.append([mode, *(series[n].work_s / n / base if n in series else "-" for n in sizes)])
     print("growth (work time per table, relative to the smallest N; 1.0 = linear):")
     print_table(["mode"] + [f"N={n}" for n in sizes], rows)
 

@@ -17,7 +17,7 @@ async def official(url: str = "mem://", database: str = DATABASE) -> AsyncIterat
     """An official SDK connection, signed in as root (not for embedded), using bench/`database`."""
     from surrealdb import AsyncSurreal  # imported here: codegen children must stay light
 
-    db = AsyncSurreal(url)
+    db: Any = AsyncSurreal(url)
     await db.connect()
     try:
         if not url.startswith(("mem://", "memory", "surrealkv://", "file://")):

@@ -84,12 +84,12 @@ async def read_rows(count: int) -> list[dict[str, Any]]:
     return [dict(rows[i % DISTINCT_ROWS], id=RecordID("person", i)) for i in range(count)]
 
 
-def person_model(work: Path) -> type[Any]:
+def person_model(work: Path) -> Any:
     """The Person model generated from schema/ (fresh, into a temporary package)."""
     sg_api.generate_from_surql(REPO_ROOT / "schema", work / "hydrate_models")
     sys.path.insert(0, str(work))
     module = importlib.import_module("hydrate_models")
-    return module.Person  # type: ignore[no-any-return]
+    return module.Person
 
 
 def timed(run: Callable[[], list[Any]], *, with_gc: bool) -> tuple[float, list[Any]]:
@@ -128,7 +128,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-hydrate-") as tmp:
         person = person_model(Path(tmp))
         rows = asyncio.run(read_rows(count))
-        adapter = TypeAdapter(list[person])  # type: ignore[valid-type]
+        adapter: TypeAdapter[list[Any]] = TypeAdapter(list[person])  # type: ignore[valid-type]
         person.from_db_many(rows[:10])  # build the runtime's own cached adapter
         ways: dict[str, Callable[[], list[Any]]] = {
             "runtime from_db_many": lambda: person.from_db_many(rows),

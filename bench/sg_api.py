@@ -67,7 +67,7 @@ def render_and_write(schema: Any, out: Path) -> None:
 
 def check_output(out: Path, tables: list[str]) -> None:
     """Every table got exactly one parseable module whose model names that table."""
-    named = []
+    named: list[str] = []
     for module in sorted(out.glob("*.py")):
         source = module.read_text(encoding="utf-8")
         tree = ast.parse(source)
@@ -77,7 +77,7 @@ def check_output(out: Path, tables: list[str]) -> None:
                 and node.arg == "table_name"
                 and isinstance(node.value, ast.Constant)
             ):
-                named.append(node.value.value)
+                named.append(str(node.value.value))
     if sorted(named) != sorted(tables):
         extra, lacking = set(named) - set(tables), set(tables) - set(named)
         raise SystemExit(
