@@ -47,6 +47,20 @@ def server_url(db: SurrealDatabase, scheme: Scheme, *, with_path: bool = True) -
     return base if with_path else base.removesuffix("/rpc")
 
 
+def root_connection(
+    db: SurrealDatabase, scheme: Scheme, *, with_path: bool = True, **options: Any
+) -> Connection:
+    """The "default" named connection to the test's database, signed in as root."""
+    return SurrealDBConnectionManager.set_connection(
+        server_url(db, scheme, with_path=with_path),
+        db.server.user,
+        db.server.password,
+        db.namespace,
+        db.database,
+        **options,
+    )
+
+
 @pytest.fixture(autouse=True)
 async def clean_manager() -> AsyncIterator[None]:
     """Each test starts with no named connections and leaves none open."""
@@ -58,10 +72,7 @@ async def clean_manager() -> AsyncIterator[None]:
 async def conn(
     request: pytest.FixtureRequest, surreal_database: SurrealDatabase
 ) -> AsyncIterator[Connection]:
-    db = surreal_database
-    connection = SurrealDBConnectionManager.set_connection(
-        server_url(db, request.param), db.server.user, db.server.password, db.namespace, db.database
-    )
+    connection = root_connection(surreal_database, request.param)
     yield connection
     await connection.close()
 
@@ -227,15 +238,7 @@ async def test_a_value_python_cannot_hold_fails_only_its_request(
     surreal_database: SurrealDatabase, scheme: Scheme
 ) -> None:
     """Year 0 is a valid SurrealDB datetime but not a Python one: say so, at once, and go on."""
-    db = surreal_database
-    connection = SurrealDBConnectionManager.set_connection(
-        server_url(db, scheme),
-        db.server.user,
-        db.server.password,
-        db.namespace,
-        db.database,
-        timeout=5.0,
-    )
+    connection = root_connection(surreal_database, scheme, timeout=5.0)
     with pytest.raises(SurrealConnectionError) as info:
         await within(connection.query("RETURN d'0000-01-01T00:00:00Z'"))
     assert not isinstance(info.value, RequestTimeoutError)
@@ -247,14 +250,7 @@ async def test_a_value_python_cannot_hold_fails_only_its_request(
 
 @pytest.mark.parametrize("scheme", ["ws", "http"])
 async def test_url_without_path_gets_rpc(surreal_database: SurrealDatabase, scheme: Scheme) -> None:
-    db = surreal_database
-    connection = SurrealDBConnectionManager.set_connection(
-        server_url(db, scheme, with_path=False),
-        db.server.user,
-        db.server.password,
-        db.namespace,
-        db.database,
-    )
+    connection = root_connection(surreal_database, scheme, with_path=False)
     assert await connection.query("RETURN 'ok'") == ["ok"]
     await connection.close()
 
@@ -285,9 +281,7 @@ async def test_namespace_user_and_token_signin(
 ) -> None:
     db = surreal_database
     url = server_url(db, scheme)
-    root = SurrealDBConnectionManager.set_connection(
-        url, db.server.user, db.server.password, db.namespace, db.database
-    )
+    root = root_connection(db, scheme)
     await root.query("DEFINE USER editor ON NAMESPACE PASSWORD 'pw' ROLES EDITOR")
     token = await root.rpc("signin", [{"user": db.server.user, "pass": db.server.password}])
 
@@ -319,10 +313,7 @@ async def test_namespace_user_and_token_signin(
 
 
 async def test_http_companion_of_a_websocket(surreal_database: SurrealDatabase) -> None:
-    db = surreal_database
-    ws = SurrealDBConnectionManager.set_connection(
-        db.server.ws_url, db.server.user, db.server.password, db.namespace, db.database
-    )
+    ws = root_connection(surreal_database, "ws")
     await ws.query("CREATE person:shared")
     companion = ws.http_companion()
     assert companion.url.startswith(("http://", "https://"))
@@ -341,10 +332,7 @@ def test_invalid_websocket_url_is_a_configuration_error() -> None:
 
 
 async def test_live_notifications_are_routed_by_id(surreal_database: SurrealDatabase) -> None:
-    db = surreal_database
-    ws = SurrealDBConnectionManager.set_connection(
-        db.server.ws_url, db.server.user, db.server.password, db.namespace, db.database
-    )
+    ws = root_connection(surreal_database, "ws")
     await ws.query("DEFINE TABLE person; DEFINE TABLE note")  # 3.x: LIVE needs the table
     [people] = await ws.query("LIVE SELECT * FROM person")
     [notes] = await ws.query("LIVE SELECT * FROM note")
@@ -370,9 +358,7 @@ async def test_drop_reconnects_reauthenticates_and_live_queries_can_resume(
     surreal_database: SurrealDatabase,
 ) -> None:
     db = surreal_database
-    ws = SurrealDBConnectionManager.set_connection(
-        db.server.ws_url, db.server.user, db.server.password, db.namespace, db.database
-    )
+    ws = root_connection(db, "ws")
     [_, live_id] = await ws.query("DEFINE TABLE person; LIVE SELECT * FROM person")
     stream = ws.live_notifications(live_id)
     events = Events(ws)
@@ -401,9 +387,7 @@ async def test_drop_reconnects_reauthenticates_and_live_queries_can_resume(
 
 async def test_repeated_drops_each_reconnect(surreal_database: SurrealDatabase) -> None:
     db = surreal_database
-    ws = SurrealDBConnectionManager.set_connection(
-        db.server.ws_url, db.server.user, db.server.password, db.namespace, db.database
-    )
+    ws = root_connection(db, "ws")
     events = Events(ws)
     await ws.query("CREATE counter:c SET n = 0")
     for round_ in range(1, 6):
@@ -502,9 +486,7 @@ async def test_a_listener_may_close_the_connection_it_listens_to(
 ) -> None:
     """Closing from a "reconnected" listener must finish, and not cancel the listeners after it."""
     db = surreal_database
-    ws = SurrealDBConnectionManager.set_connection(
-        db.server.ws_url, db.server.user, db.server.password, db.namespace, db.database
-    )
+    ws = root_connection(db, "ws")
     heard: list[str] = []
     done = asyncio.Event()
 
@@ -555,10 +537,7 @@ async def test_http_request_in_flight_when_the_connection_drops(
 
 
 def test_live_notifications_need_a_websocket(surreal_database: SurrealDatabase) -> None:
-    db = surreal_database
-    http = SurrealDBConnectionManager.set_connection(
-        server_url(db, "http"), db.server.user, db.server.password, db.namespace, db.database
-    )
+    http = root_connection(surreal_database, "http")
     assert not http.supports_live
     with pytest.raises(LiveQueryError, match="live queries need a WebSocket connection"):
         http.live_notifications(uuid.uuid4())
