@@ -30,8 +30,6 @@ __all__ = [
     "SurrealGenError",
     "ValidationFailed",
     "error_from_reply",
-    "is_auth_failure",
-    "normalized_kind",
     "query_error",
 ]
 
@@ -181,7 +179,7 @@ _MESSAGE_KINDS: tuple[tuple[str, str], ...] = (
 )
 
 
-def normalized_kind(message: str, kind: Any = None) -> str:
+def _normalized_kind(message: str, kind: Any = None) -> str:
     """The 3.x error kind, taken from the reply or inferred from the message.
 
     2.x sends no kind; 3.x files some errors 2.x would call NotFound under "Internal"
@@ -207,7 +205,7 @@ _AUTH_MESSAGES = (
 )
 
 
-def is_auth_failure(details: Any, message: str) -> bool:
+def _is_auth_failure(details: Any, message: str) -> bool:
     """True when the error means "wrong or missing credentials/token" on either engine.
 
     3.x says so in `details: {kind: "Auth", details: {kind: ...}}`; its inner kind
@@ -227,11 +225,11 @@ def error_from_reply(error: Any) -> SurrealGenError:
         message = str(error.get("message", "unknown error"))
         code = error.get("code")
         details = error.get("details")
-        kind = normalized_kind(message, error.get("kind"))
+        kind = _normalized_kind(message, error.get("kind"))
     else:
         message, code, details = str(error), None, None
-        kind = normalized_kind(message)
-    if is_auth_failure(details, message):
+        kind = _normalized_kind(message)
+    if _is_auth_failure(details, message):
         return AuthenticationError(message)
     cls = _KIND_TO_CLASS.get(kind, RpcError)
     return cls(message, kind=kind, code=code if isinstance(code, int) else None, details=details)
@@ -240,6 +238,6 @@ def error_from_reply(error: Any) -> SurrealGenError:
 def query_error(entry: Mapping[str, Any], statement: int) -> QueryError:
     """The exception for one ERR entry of a `query` result (3.x adds kind/details)."""
     message = str(entry.get("result", "unknown error"))
-    kind = normalized_kind(message, entry.get("kind"))
+    kind = _normalized_kind(message, entry.get("kind"))
     cls = _KIND_TO_QUERY_CLASS.get(kind, QueryError)
     return cls(message, statement=statement, kind=kind, details=entry.get("details"))
