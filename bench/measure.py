@@ -25,6 +25,9 @@ from pathlib import Path
 from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+PYCACHE = Path(tempfile.gettempdir()) / "surreal-gen-bench-pycache"
+"""Children keep bytecode caches here (outside the tree), as an installed application would
+have them, even where the environment sets PYTHONDONTWRITEBYTECODE."""
 RESULT_PREFIX = "BENCH_RESULT "
 
 
@@ -60,7 +63,8 @@ def report(**values: Any) -> None:
 def run_child(argv: Sequence[str], *, cwd: Path | None = None, timeout: float = 900) -> ChildRun:
     """Run `argv`, fail loudly on a non-zero exit, return wall time, peak RSS and the report."""
     pythonpath = os.pathsep.join(p for p in [str(REPO_ROOT), os.environ.get("PYTHONPATH")] if p)
-    env = dict(os.environ, PYTHONPATH=pythonpath)
+    env = dict(os.environ, PYTHONPATH=pythonpath, PYTHONPYCACHEPREFIX=str(PYCACHE))
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         start = time.perf_counter()
         process = subprocess.Popen(list(argv), cwd=cwd, env=env, stdout=out, stderr=err, text=True)
