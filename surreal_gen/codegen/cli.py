@@ -511,3 +511,29 @@ def _snapshot_of_files(paths: Sequence[Path]) -> tuple[tuple[str, int, int], ...
                 continue
             entries.append((str(file), stat.st_mtime_ns, stat.st_size))
     return tuple(entries)
+
+
+def entry_point() -> None:
+    """The console script: run the CLI, then leave without interpreter teardown when the
+    3.x embedded engine was loaded.
+
+    The ``surrealdb-embedded`` 3.x wheel's tokio workers can still be running while Python
+    finalises, and about one exit in a hundred then aborts (SIGABRT, exit 134) instead of
+    returning the CLI's code. Everything we write is flushed and closed before this point,
+    so skipping the teardown loses nothing.
+    """
+    try:
+        main()
+    except SystemExit as exc:
+        code = exc.code
+    else:
+        code = 0
+    if "surrealdb_embedded" not in sys.modules:
+        sys.exit(code)
+    if not isinstance(code, int):
+        if code is not None:
+            print(code, file=sys.stderr)
+        code = 0 if code is None else 1
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

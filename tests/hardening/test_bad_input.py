@@ -26,7 +26,12 @@ def surreal_gen(
 ) -> subprocess.CompletedProcess[str]:
     """The real command in a child process, as a build step would run it."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith("SURREALDB_")}
-    command = [sys.executable, "-c", "from surreal_gen.codegen.cli import main; main()", *args]
+    command = [
+        sys.executable,
+        "-c",
+        "from surreal_gen.codegen.cli import entry_point; entry_point()",
+        *args,
+    ]
     return subprocess.run(
         command,
         cwd=cwd,

@@ -64,7 +64,12 @@ class Generated:
 def run_cli(engine: str, *args: str) -> subprocess.CompletedProcess[str]:
     """`surreal-gen ARGS` in a child process on the given embedded engine."""
     env = {**os.environ, "SURREAL_GEN_EMBEDDED": engine}
-    command = [sys.executable, "-c", "from surreal_gen.codegen.cli import main; main()", *args]
+    command = [
+        sys.executable,
+        "-c",
+        "from surreal_gen.codegen.cli import entry_point; entry_point()",
+        *args,
+    ]
     return subprocess.run(
         command, check=False, env=env, capture_output=True, text=True, timeout=600, cwd=REPO
     )

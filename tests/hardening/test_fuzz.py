@@ -129,7 +129,7 @@ def test_generator_output_is_the_same_across_processes(tmp_path: Path) -> None:
         out = tmp_path / f"run{seed}" / "pkg"
         env = {**os.environ, "PYTHONHASHSEED": seed}
         done = subprocess.run(
-            [sys.executable, "-c", "from surreal_gen.codegen.cli import main; main()"]
+            [sys.executable, "-c", "from surreal_gen.codegen.cli import entry_point; entry_point()"]
             + ["--schema", str(schema), "--out", str(out)],
             env=env,
             cwd=REPO,

@@ -107,7 +107,7 @@ def surreal_gen(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("SURREALDB_")}
     probe = (
         "import logging; logging.basicConfig(level=logging.DEBUG); "
-        "from surreal_gen.codegen.cli import main; main()"
+        "from surreal_gen.codegen.cli import entry_point; entry_point()"
     )
     return subprocess.run(
         [sys.executable, "-c", probe, *args],
