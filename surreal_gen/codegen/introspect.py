@@ -86,13 +86,11 @@ async def introspect(
     )
     if not entries:
         return Introspection(Schema(tables=(), engine_version=version), ())
-    table_infos = await _table_infos(runner, [str(t["name"]) for t in entries])
-    warnings: list[str] = []
-    built = tuple(
-        _table(entry, info, strict, warnings)
-        for entry, info in zip(entries, table_infos, strict=True)
-    )
-    return Introspection(Schema(tables=built, engine_version=version), tuple(warnings))
+    batches = [entries[i : i + TABLES_PER_QUERY] for i in range(0, len(entries), TABLES_PER_QUERY)]
+    read = await asyncio.gather(*(_read_tables(runner, batch, strict) for batch in batches))
+    built = tuple(table for batch_tables, _ in read for table in batch_tables)
+    warnings = tuple(warning for _, batch_warnings in read for warning in batch_warnings)
+    return Introspection(Schema(tables=built, engine_version=version), warnings)
 
 
 TABLES_PER_QUERY = 25
@@ -100,16 +98,23 @@ TABLES_PER_QUERY = 25
 statements two to three times slower than 40 queries of 25 sent together."""
 
 
-async def _table_infos(runner: QueryRunner, names: list[str]) -> list[dict[str, Any]]:
-    """``INFO FOR TABLE <name> STRUCTURE`` for every name, in order, in concurrent batches."""
-    batches = [names[i : i + TABLES_PER_QUERY] for i in range(0, len(names), TABLES_PER_QUERY)]
-    replies = await asyncio.gather(
-        *(
-            runner.query(";\n".join(f"INFO FOR TABLE {escape_ident(n)} STRUCTURE" for n in batch))
-            for batch in batches
-        )
+async def _read_tables(
+    runner: QueryRunner, entries: list[dict[str, Any]], strict: bool
+) -> tuple[list[Table], list[str]]:
+    """The tables of ``entries`` (one request) and the warnings about them.
+
+    The requests run concurrently, so a batch is turned into IR while the engine is still
+    answering the others.
+    """
+    statements = ";\n".join(
+        f"INFO FOR TABLE {escape_ident(str(entry['name']))} STRUCTURE" for entry in entries
     )
-    return [info for reply in replies for info in reply]
+    infos = await runner.query(statements)
+    warnings: list[str] = []
+    tables = [
+        _table(entry, info, strict, warnings) for entry, info in zip(entries, infos, strict=True)
+    ]
+    return tables, warnings
 
 
 _TABLE_TYPES: dict[str, TableType] = {"NORMAL": "normal", "RELATION": "relation", "ANY": "any"}

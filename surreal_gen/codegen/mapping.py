@@ -218,6 +218,7 @@ def literal_type(values: list[LiteralValue]) -> PyType:
     return union(members)
 
 
+@functools.lru_cache(maxsize=4096)
 def admits_null(kind: Kind) -> bool:
     """True when ``null`` is one of the values ``kind`` allows."""
     if isinstance(kind, NullKind):
@@ -529,6 +530,7 @@ def _closed_type(kind: Kind) -> PyType:
     return _NO_FIELDS.open_type(kind, ())
 
 
+@functools.lru_cache(maxsize=4096)
 def _filter_value_type(value_type: PyType, nullable: bool) -> PyType:
     """The value a filter compares with: the field's type without ``None`` unless NULL is
     a real value of the field."""
