@@ -74,20 +74,35 @@ function formatUuid(buffer) {
 	return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
-function escapeIdent(text, open, close) {
-	if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(text)) return text;
-	return `${open}${text.replaceAll(close, `\\${close}`)}${close}`;
+/** A table name or string key in a record id as 3.x prints it: raw when it is ASCII word
+ * characters and not all digits, else in backticks. */
+function recordPart(text) {
+	if (/^\w+$/.test(text) && !/^\d+$/.test(text)) return text;
+	return `\`${text.replaceAll("\\", "\\\\").replaceAll("`", "\\`")}\``;
+}
+
+/** An object key as 3.x prints it: raw when it is an identifier, else double-quoted. */
+function objectKey(text) {
+	return /^[A-Za-z_]\w*$/.test(text) ? text : JSON.stringify(text);
+}
+
+/** A string literal as 3.x prints it: single quotes, or double quotes when it holds a `'`. */
+function quoteString(text) {
+	const quote = text.includes("'") ? '"' : "'";
+	return `${quote}${text.replaceAll("\\", "\\\\").replaceAll(quote, `\\${quote}`)}${quote}`;
 }
 
 /** SurrealQL text of a value, for record keys and ranges. */
 function toSurql(value) {
-	if (typeof value === "string") return `'${value.replaceAll("\\", "\\\\").replaceAll("'", "\\'")}'`;
+	if (typeof value === "string") return quoteString(value);
 	if (Array.isArray(value)) return `[${value.map(toSurql).join(", ")}]`;
 	if (value instanceof Map) {
-		return `{ ${[...value].map(([k, v]) => `${escapeIdent(String(k), "`", "`")}: ${toSurql(v)}`).join(", ")} }`;
+		return `{ ${[...value].map(([k, v]) => `${objectKey(String(k))}: ${toSurql(v)}`).join(", ")} }`;
 	}
 	if (value instanceof Tagged) {
 		if (value.tag === 37) return `u'${formatUuid(value.value)}'`;
+		if (value.tag === 12) return `d'${formatDatetime(value.value)}'`;
+		if (value.tag === 10) return `${value.value}dec`;
 		if (value.tag === 49) {
 			const [begin, end] = value.value;
 			const from = begin === null ? "" : `${toSurql(begin.value)}${begin.tag === 51 ? ">" : ""}`;
@@ -102,9 +117,7 @@ function toSurql(value) {
 
 function formatRecordId(value) {
 	const [table, key] = typeof value === "string" ? value.split(/:(.*)/s) : value;
-	let keyText = toSurql(key);
-	if (typeof key === "string") keyText = /^\d+$/.test(key) ? `⟨${key}⟩` : escapeIdent(key, "⟨", "⟩");
-	return `${escapeIdent(String(table), "`", "`")}:${keyText}`;
+	return `${recordPart(String(table))}:${typeof key === "string" ? recordPart(key) : toSurql(key)}`;
 }
 
 function taggedToJson({ tag, value }) {

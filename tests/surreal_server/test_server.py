@@ -190,11 +190,35 @@ async def test_json_subprotocol_renders_values_as_json(
         [returned] = await call(4, "query", [sql])
         assert returned["result"] == [
             {"type": "Point", "coordinates": [1.5, 2.5]},
-            "person:⟨123⟩",
+            "person:`123`",
             "`my-table`:5",
             [97, 98],
             "1.5",
         ]
+
+
+async def test_json_record_ids_read_as_the_engine_prints_them(
+    surreal_server: SurrealServer, surreal_database: SurrealDatabase
+) -> None:
+    """The JSON text of a record id is the engine's own (`<string>` cast) for awkward keys."""
+    keys: list[Any] = ["123", "a b", "a`b", "a\\b", "1a", "x1", ["it's", 'a"b'], {"a b": 1}]
+    async with connect(surreal_server, "json") as ws:
+        request_ids = itertools.count(1)
+
+        async def call(method: str, params: list[Any]) -> Any:
+            request_id = next(request_ids)
+            await ws.send(json.dumps({"id": request_id, "method": method, "params": params}))
+            reply = json.loads(await ws.recv())
+            assert reply["id"] == request_id
+            return reply["result"]
+
+        await call("signin", [root_credentials(surreal_server)])
+        await call("use", [surreal_database.namespace, surreal_database.database])
+        for table, key in itertools.product(["person", "1a", "my-table"], keys):
+            sql = "LET $id = type::record($t, $k); RETURN [<string> $id, $id]"
+            [_, returned] = await call("query", [sql, {"t": table, "k": key}])
+            [engine_text, json_text] = returned["result"]
+            assert json_text == engine_text
 
 
 async def test_json_subprotocol_notifications(
