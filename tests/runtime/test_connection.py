@@ -162,6 +162,18 @@ async def test_surrealkv_keeps_data_across_connections(tmp_path: Path) -> None:
     await second.close()
 
 
+@pytest.mark.parametrize("engine_major", [2, 3])
+async def test_an_unusable_surrealkv_path_is_a_connection_error(
+    tmp_path: Path, engine_major: int
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    url = f"surrealkv://{blocker / 'data'}?engine={engine_major}"
+    connection = SurrealDBConnectionManager.set_connection(url, "root", "root", "ns", "db")
+    with pytest.raises(SurrealConnectionError, match=r"cannot open surrealkv://.*Not a directory"):
+        await connection.connect()
+
+
 def test_a_connection_follows_its_event_loop() -> None:
     """asyncio.run twice (a new loop each time) still works: the transport is reopened."""
     connection = Connection(ConnectionConfig("mem://", namespace="ns", database="db"))

@@ -64,8 +64,9 @@ class EmbeddedTransport:
             raise ConfigurationError(
                 f"{self.url} needs the embedded engine: pip install {_WHEELS[self._engine]}"
             ) from exc
-        db = module.AsyncEmbeddedDB(self._engine_url)
         try:
+            # Constructing the engine already opens the datastore (a surrealkv path may fail).
+            db = module.AsyncEmbeddedDB(self._engine_url)
             await db.connect()
         except Exception as exc:  # the wheels raise RuntimeError/OSError with the cause
             raise SurrealConnectionError(f"cannot open {self.url}: {exc}") from exc
