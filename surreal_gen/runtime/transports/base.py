@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Literal, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
+from surreal_gen.runtime.errors import ConfigurationError
 from surreal_gen.runtime.rpc import Codec, SessionConfig
 
 __all__ = [
@@ -57,8 +58,18 @@ _ERRNO_IN_TEXT = re.compile(r"\[Errno (\d+)\]")
 
 
 def with_rpc_path(url: str) -> str:
-    """Append `/rpc` to a URL that has no path, as the official SDKs do."""
-    parts = urlsplit(url)
+    """Append `/rpc` to a URL that has no path, as the official SDKs do.
+
+    A URL without a host or with a bad port is a `ConfigurationError` here: the network
+    libraries would report it as a ValueError, an InvalidURL or an ExceptionGroup.
+    """
+    try:
+        parts = urlsplit(url)
+        _ = parts.port  # raises ValueError unless the port is a number from 0 to 65535
+    except ValueError as exc:
+        raise ConfigurationError(f"invalid URL {url}: {exc}") from None
+    if not parts.hostname:
+        raise ConfigurationError(f"invalid URL {url}: no host")
     if parts.path in ("", "/"):
         return urlunsplit((parts.scheme, parts.netloc, "/rpc", parts.query, ""))
     return url
