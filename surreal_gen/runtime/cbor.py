@@ -79,7 +79,8 @@ def _encode_record_id(encoder: _Encoder, value: RecordID[Any]) -> None:
 
 
 def _encode_decimal(encoder: _Encoder, value: Decimal) -> None:
-    encoder.encode_semantic(TAG_DECIMAL, str(value))
+    # Positional notation: str() gives "1E-7", which 2.x and the 3.0 server refuse.
+    encoder.encode_semantic(TAG_DECIMAL, format(value, "f"))
 
 
 def _encode_datetime(encoder: _Encoder, value: datetime) -> None:

@@ -11,6 +11,7 @@ import asyncio
 import socket
 import uuid
 from collections.abc import AsyncIterator, Awaitable
+from decimal import Decimal
 from typing import Any, Literal, TypeVar
 
 import pytest
@@ -225,6 +226,12 @@ async def test_queries_values_and_concurrency(conn: Connection) -> None:
     assert results == [[n * 2] for n in range(40)]
     assert conn.engine_major in (2, 3)
     assert await conn.rpc("select", [Table("person")]) == created
+
+
+async def test_decimals_of_any_exponent_are_sent(conn: Connection) -> None:
+    """`str(Decimal("1E-7"))` is exponent form, which the 3.0 server refuses."""
+    values = [Decimal("1E-7"), Decimal("1E+2"), Decimal("-12.50")]
+    assert await conn.query("RETURN $v", {"v": values}) == [values]
 
 
 async def test_statement_errors_name_the_statement(conn: Connection) -> None:
