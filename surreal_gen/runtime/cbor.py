@@ -79,6 +79,8 @@ def _encode_record_id(encoder: _Encoder, value: RecordID[Any]) -> None:
 
 
 def _encode_decimal(encoder: _Encoder, value: Decimal) -> None:
+    if not value.is_finite():
+        raise ValueError(f"{value!r} cannot be sent: SurrealDB decimals are finite")
     # Positional notation: str() gives "1E-7", which 2.x and the 3.0 server refuse.
     encoder.encode_semantic(TAG_DECIMAL, format(value, "f"))
 

@@ -148,6 +148,12 @@ async def test_naive_datetime_is_refused(engine: Connection) -> None:
         await engine.query("RETURN $d", {"d": datetime(2024, 1, 1)})
 
 
+@pytest.mark.parametrize("value", [Decimal("NaN"), Decimal("-Infinity")], ids=str)
+async def test_a_decimal_that_is_not_finite_is_refused(engine: Connection, value: Decimal) -> None:
+    with pytest.raises(InvalidQueryError, match="cannot send the query parameters: .*finite"):
+        await engine.query("RETURN $d", {"d": value})
+
+
 async def test_dates_timedeltas_and_other_zones_are_sent_as_surreal_values(
     engine: Connection,
 ) -> None:
