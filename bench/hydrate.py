@@ -12,7 +12,7 @@ timed call, which isolates validation; one more round with the GC running shows 
 collections add (building 100k objects in one call triggers many; the cost depends on the
 heap, so those figures are the less steady ones).
 
-    python -m bench.hydrate            # R = 100,000, best of 3
+    python -m bench.hydrate            # R = 100,000, best of 5
     python -m bench.hydrate --quick    # R = 50,000, best of 3
 """
 
@@ -118,7 +118,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int)
     args = parser.parse_args()
     count = args.rows or (50_000 if args.quick else 100_000)
-    repeats = 3
+    repeats = 3 if args.quick else 5
     missing = runtime_missing() or sg_api.missing_reason()
     if missing:
         print(f"hydrate: not measured ({missing})")
