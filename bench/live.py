@@ -31,7 +31,7 @@ DEFINE FIELD text ON {TABLE} TYPE string;
 DEFINE FIELD n ON {TABLE} TYPE int;
 """
 
-# A consumer: an async context manager yielding an iterator of (record number, event).
+# A consumer: an async context manager yielding an iterator of the `n` of each event received.
 Consumer = Callable[[str, str], AbstractAsyncContextManager[AsyncIterator[int]]]
 
 
