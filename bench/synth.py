@@ -1,7 +1,7 @@
 """Synthetic schemas for the codegen benchmarks: N tables x F fields, as SurrealQL and JSON Schema.
 
 Fields cycle through every kind the type mapper supports; record fields link each table to
-others, so the generated code has cross-module references. The JSON Schema (2020-12, one
+others, so record types name other tables. The JSON Schema (2020-12, one
 `$defs` entry per table) describes the same shapes, for datamodel-code-generator.
 
     python -m bench.synth --tables 100 --fields 30 --out /tmp/synth --verify
