@@ -7,6 +7,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import AsyncIterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -128,6 +129,14 @@ async def test_a_missing_function_is_not_found_on_both_engines(engine: Connectio
     """3.x files this under kind "Internal"; its message says what 2.x says: does not exist."""
     with pytest.raises(NotFoundError, match="fn::nope"):
         await engine.rpc("run", ["fn::nope"])
+
+
+async def test_a_request_the_engine_cannot_read_is_an_rpc_error(engine: Connection) -> None:
+    """41 digits: more than a SurrealDB decimal holds, so the engine refuses the request."""
+    with pytest.raises(RpcError, match="Expected a valid Decimal value") as info:
+        await engine.query("RETURN $d", {"d": Decimal("1E+40")})
+    assert info.value.kind == "Validation"
+    assert await engine.query("RETURN 1") == [1]
 
 
 async def test_raw_rpc_methods(engine: Connection) -> None:

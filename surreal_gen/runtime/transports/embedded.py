@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from surreal_gen.runtime.errors import (
     ConfigurationError,
+    RpcError,
     SurrealConnectionError,
     SurrealGenError,
     error_from_reply,
@@ -86,6 +87,9 @@ class EmbeddedTransport:
         except RuntimeError as exc:
             # The 2.x wheel raises RPC errors instead of returning them.
             raise error_from_reply(str(exc)) from None
+        except ValueError as exc:
+            # Both wheels refuse a request they cannot read (a server answers "Invalid request").
+            raise RpcError(f"{method}: {exc}", kind="Validation") from None
         return self.codec.reply(raw).unwrap()
 
     async def close(self) -> None:
