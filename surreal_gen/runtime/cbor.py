@@ -66,6 +66,17 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _Encoder = Any  # cbor2.CBOREncoder; its hooks are untyped callables
 
 
+_INT64_MIN = -(2**63)
+_INT64_MAX = 2**63 - 1
+
+
+def _encode_int(encoder: _Encoder, value: int) -> None:
+    """SurrealDB integers are 64-bit: the engines wrap 2**63 round to -2**63 without a word."""
+    if not _INT64_MIN <= value <= _INT64_MAX:
+        raise ValueError(f"{value} is outside SurrealDB's 64-bit integer range")
+    encoder.encode_int(value)
+
+
 def _encode_none(encoder: _Encoder, value: NoneType) -> None:
     encoder.encode_semantic(TAG_NONE, None)
 
@@ -156,6 +167,7 @@ def _encode_set_as_array(encoder: _Encoder, value: set[Any] | frozenset[Any]) ->
 
 
 _COMMON_ENCODERS: dict[type, Callable[[_Encoder, Any], None]] = {
+    int: _encode_int,
     NoneType: _encode_none,
     Table: _encode_table,
     RecordID: _encode_record_id,

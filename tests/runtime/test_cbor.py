@@ -60,6 +60,8 @@ ROUND_TRIP: list[Any] = [
     RecordID("person", Range(Bound(1), Bound(5, inclusive=False))),
     Table("person"),
     uuid.UUID("0190e6c6-7e44-7c6f-9d0c-2b0e7d2c0c1a"),
+    2**63 - 1,
+    -(2**63),
     Decimal("1.5"),
     Decimal("1E-7"),  # str() gives exponent form, which 2.x and 3.0 refuse
     Decimal("1E+2"),
@@ -152,6 +154,13 @@ async def test_naive_datetime_is_refused(engine: Connection) -> None:
 async def test_a_decimal_that_is_not_finite_is_refused(engine: Connection, value: Decimal) -> None:
     with pytest.raises(InvalidQueryError, match="cannot send the query parameters: .*finite"):
         await engine.query("RETURN $d", {"d": value})
+
+
+@pytest.mark.parametrize("value", [2**63, -(2**63) - 1, RecordID("t", 2**64 - 1)], ids=repr)
+async def test_integers_beyond_64_bits_are_refused(engine: Connection, value: Any) -> None:
+    """The engines read 2**63 as -2**63 (and -2**63 - 1 as 2**63 - 1): never send them."""
+    with pytest.raises(InvalidQueryError, match="outside SurrealDB's 64-bit integer range"):
+        await engine.query("RETURN $v", {"v": value})
 
 
 async def test_dates_timedeltas_and_other_zones_are_sent_as_surreal_values(
