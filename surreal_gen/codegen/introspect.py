@@ -1,6 +1,6 @@
 """Read a database's schema into the IR: ``INFO FOR DB STRUCTURE``, then one
-``INFO FOR TABLE t STRUCTURE`` per table, normalised across SurrealDB 2.x and 3.x
-(surrealdb-notes.md sections 1.5 and 6).
+``INFO FOR TABLE t STRUCTURE`` per table (a few tables per request, the requests sent
+together), normalised across SurrealDB 2.x and 3.x (surrealdb-notes.md sections 1.5 and 6).
 
 The database is the authority: ``.surql`` files are applied to a fresh embedded engine and
 read back exactly like a live server. We never parse DEFINE statements; we only split a file
