@@ -24,7 +24,7 @@ from surreal_gen.runtime.errors import (
     query_error,
 )
 from surreal_gen.runtime.rpc import AuthLevel, SessionConfig, engine_major_from_version
-from surreal_gen.runtime.transports.base import StateKind, Transport
+from surreal_gen.runtime.transports.base import StateKind, Transport, check_network_url, split_url
 
 __all__ = [
     "Connection",
@@ -106,12 +106,14 @@ def _check_url(url: str) -> None:
         raise ConfigurationError(
             f"invalid SurrealDB URL {url!r}: expected one of {', '.join(_ALL_SCHEMES)}"
         )
-    scheme = urlsplit(url).scheme.lower()
+    scheme = split_url(url).scheme.lower()
     if scheme not in EMBEDDED_SCHEMES | WEBSOCKET_SCHEMES | HTTP_SCHEMES:
         raise ConfigurationError(
             f"unsupported URL scheme {scheme + '://'!r} in {url}: "
             f"use one of {', '.join(_ALL_SCHEMES)}"
         )
+    if scheme in WEBSOCKET_SCHEMES | HTTP_SCHEMES:
+        check_network_url(url)
 
 
 def _make_transport(config: ConnectionConfig) -> Transport:

@@ -82,6 +82,33 @@ def test_wrong_scheme_is_a_configuration_error(url: str) -> None:
         SurrealDBConnectionManager.set_connection(url, "root", "root", "ns", "db")
 
 
+@pytest.mark.parametrize("scheme", ["ws", "wss", "http", "https"])
+@pytest.mark.parametrize(
+    ("address", "reason"),
+    [
+        ("127.0.0.1:99999", "Port out of range 0-65535"),
+        ("127.0.0.1:rpc", "Port could not be cast to integer value as 'rpc'"),
+        (":8000", "no host"),
+        ("/rpc", "no host"),
+        ("[::1", "Invalid IPv6 URL"),
+    ],
+)
+def test_a_malformed_address_is_refused_by_set_connection(
+    scheme: str, address: str, reason: str
+) -> None:
+    """The check the network transports make when they build the endpoint, made up front."""
+    url = f"{scheme}://{address}"
+    with pytest.raises(ConfigurationError) as info:
+        SurrealDBConnectionManager.set_connection(url, "root", "root", "ns", "db")
+    assert str(info.value) == f"invalid URL {url}: {reason}"
+    assert SurrealDBConnectionManager.names() == []
+
+
+def test_an_unreadable_embedded_url_is_a_configuration_error() -> None:
+    with pytest.raises(ConfigurationError, match=r"^invalid URL mem://\[x: Invalid IPv6 URL$"):
+        SurrealDBConnectionManager.set_connection("mem://[x", "root", "root", "ns", "db")
+
+
 async def test_unknown_embedded_engine_is_a_configuration_error() -> None:
     connection = SurrealDBConnectionManager.set_connection("mem://?engine=9", None, None, "n", "d")
     with pytest.raises(ConfigurationError, match="unknown embedded engine '9'"):

@@ -283,25 +283,6 @@ async def test_unreachable_server_names_the_url(scheme: Scheme) -> None:
 
 
 @pytest.mark.parametrize("scheme", ["ws", "http"])
-@pytest.mark.parametrize(
-    ("address", "reason"),
-    [
-        ("127.0.0.1:99999", "Port out of range 0-65535"),
-        ("127.0.0.1:rpc", "Port could not be cast to integer value as 'rpc'"),
-        (":8000", "no host"),
-    ],
-)
-async def test_a_malformed_address_is_a_configuration_error(
-    scheme: Scheme, address: str, reason: str
-) -> None:
-    url = f"{scheme}://{address}"
-    connection = SurrealDBConnectionManager.set_connection(url, "root", "root", "ns", "db")
-    with pytest.raises(ConfigurationError) as info:
-        await connection.query("RETURN 1")
-    assert str(info.value) == f"invalid URL {url}: {reason}"
-
-
-@pytest.mark.parametrize("scheme", ["ws", "http"])
 async def test_namespace_user_and_token_signin(
     surreal_database: SurrealDatabase, scheme: Scheme
 ) -> None:

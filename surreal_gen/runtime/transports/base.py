@@ -9,7 +9,7 @@ import re
 import socket
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Literal, Protocol
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 from surreal_gen.runtime.errors import ConfigurationError
 from surreal_gen.runtime.rpc import Codec, SessionConfig
@@ -19,7 +19,9 @@ __all__ = [
     "StateHandler",
     "StateKind",
     "Transport",
+    "check_network_url",
     "describe_network_error",
+    "split_url",
     "with_rpc_path",
 ]
 
@@ -57,19 +59,33 @@ class Transport(Protocol):
 _ERRNO_IN_TEXT = re.compile(r"\[Errno (\d+)\]")
 
 
-def with_rpc_path(url: str) -> str:
-    """Append `/rpc` to a URL that has no path, as the official SDKs do.
-
-    A URL without a host or with a bad port is a `ConfigurationError` here: the network
-    libraries would report it as a ValueError, an InvalidURL or an ExceptionGroup.
-    """
+def split_url(url: str) -> SplitResult:
+    """`urlsplit`, with a URL it cannot read (`http://[::1`) as a `ConfigurationError`."""
     try:
-        parts = urlsplit(url)
+        return urlsplit(url)
+    except ValueError as exc:
+        raise ConfigurationError(f"invalid URL {url}: {exc}") from None
+
+
+def check_network_url(url: str) -> SplitResult:
+    """Split a ws(s)/http(s) URL; one without a host or with a bad port is a `ConfigurationError`.
+
+    The network libraries would report those as a ValueError, an InvalidURL or an
+    ExceptionGroup, and only at the first request.
+    """
+    parts = split_url(url)
+    try:
         _ = parts.port  # raises ValueError unless the port is a number from 0 to 65535
     except ValueError as exc:
         raise ConfigurationError(f"invalid URL {url}: {exc}") from None
     if not parts.hostname:
         raise ConfigurationError(f"invalid URL {url}: no host")
+    return parts
+
+
+def with_rpc_path(url: str) -> str:
+    """Append `/rpc` to a URL that has no path, as the official SDKs do (checked first)."""
+    parts = check_network_url(url)
     if parts.path in ("", "/"):
         return urlunsplit((parts.scheme, parts.netloc, "/rpc", parts.query, ""))
     return url
