@@ -166,7 +166,8 @@ class LiveNotifications:
     """The notifications of one live query, as an async iterator of notification maps.
 
     Each map is `{id, action, record, result}` as the server sends it (values decoded).
-    Iteration ends after `close()`; it raises when the connection gives up reconnecting.
+    Iteration ends after `close()`; it raises `SurrealConnectionError` (caused by the
+    connection's error) when the connection gives up reconnecting, on this and every later call.
     After a reconnect, `retarget(new_id)` points the same iterator at the re-issued query.
     """
 
@@ -195,9 +196,11 @@ class LiveNotifications:
     async def __anext__(self) -> Mapping[str, Any]:
         item = await self._queue.get()
         if isinstance(item, _Closed):
-            self._queue.put_nowait(item)
+            self._queue.put_nowait(item)  # every later call ends the same way
             if item.error is not None:
-                raise item.error
+                # A fresh error per call: raising the same object again would grow its
+                # traceback by this call's frames each time.
+                raise SurrealConnectionError(str(item.error)) from item.error
             raise StopAsyncIteration
         return item
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import traceback
 import uuid
 from collections.abc import AsyncIterator, Awaitable
 from decimal import Decimal
@@ -479,8 +480,16 @@ async def test_giving_up_is_an_error_not_a_hang(
     proxy.reset()
     gave_up = await events.wait_for("gave_up")
     assert "could not reconnect after 2 attempts" in str(gave_up.error)
-    with pytest.raises(SurrealConnectionError, match="could not reconnect"):
-        await within(anext(stream))
+    traceback_lengths: list[int] = []
+    causes: list[BaseException | None] = []
+    for _ in range(3):
+        with pytest.raises(SurrealConnectionError, match="could not reconnect") as info:
+            await within(anext(stream))
+        traceback_lengths.append(len(traceback.extract_tb(info.value.__traceback__)))
+        causes.append(info.value.__cause__)
+    # Each call raises a fresh error: re-raising one object would grow its traceback.
+    assert len(set(traceback_lengths)) == 1
+    assert all(cause is gave_up.error for cause in causes)
     with pytest.raises(
         SurrealConnectionError, match="cannot reach ws://127.0.0.1:.*: connection refused"
     ):
