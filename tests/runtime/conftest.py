@@ -1,5 +1,6 @@
 """Fixtures for the runtime tests.
 
+`engine` is a connected Connection to a fresh in-memory embedded engine, 2.x then 3.x.
 `orm` sets the default connection for one test on each transport in turn: the embedded 2.x
 engine, the embedded 3.x engine, and WebSocket and HTTP against the loopback test server
 (tests/fixtures/server.py), where each test gets a namespace and database of its own.
@@ -11,9 +12,20 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from surreal_gen.runtime.connection import SurrealDBConnectionManager
+from surreal_gen.runtime.connection import Connection, ConnectionConfig, SurrealDBConnectionManager
 from tests.fixtures.server import SurrealDatabase, SurrealServer
 from tests.runtime.orm_connections import TRANSPORTS, OrmTarget
+
+
+@pytest.fixture(params=[2, 3], ids=["engine-2", "engine-3"])
+async def engine(request: pytest.FixtureRequest) -> AsyncIterator[Connection]:
+    """A connected Connection to an in-memory embedded engine of each major version."""
+    connection = Connection(
+        ConnectionConfig(f"mem://?engine={request.param}", namespace="t", database="t")
+    )
+    await connection.connect()
+    yield connection
+    await connection.close()
 
 
 @pytest.fixture(params=TRANSPORTS)

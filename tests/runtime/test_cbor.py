@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
@@ -14,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from surreal_gen.runtime import cbor
-from surreal_gen.runtime.connection import Connection, ConnectionConfig
+from surreal_gen.runtime.connection import Connection
 from surreal_gen.runtime.errors import InvalidQueryError
 from surreal_gen.runtime.types import (
     NONE,
@@ -31,17 +30,6 @@ from surreal_gen.runtime.types import (
     RecordID,
     Table,
 )
-
-
-@pytest.fixture(params=[2, 3], ids=["engine-2", "engine-3"])
-async def engine(request: pytest.FixtureRequest) -> AsyncIterator[Connection]:
-    connection = Connection(
-        ConnectionConfig(f"mem://?engine={request.param}", namespace="t", database="t")
-    )
-    await connection.connect()
-    yield connection
-    await connection.close()
-
 
 SQUARE = GeometryPolygon(
     (

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any, Literal
 
@@ -13,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
-from surreal_gen.runtime.connection import Connection, ConnectionConfig
+from surreal_gen.runtime.connection import Connection
 from surreal_gen.runtime.types import (
     _KEYWORDS,
     NONE,
@@ -31,17 +30,6 @@ from surreal_gen.runtime.types import (
     escape_ident,
     surql_literal,
 )
-
-
-@pytest.fixture(params=[2, 3], ids=["engine-2", "engine-3"])
-async def engine(request: pytest.FixtureRequest) -> AsyncIterator[Connection]:
-    connection = Connection(
-        ConnectionConfig(f"mem://?engine={request.param}", namespace="t", database="t")
-    )
-    await connection.connect()
-    yield connection
-    await connection.close()
-
 
 RECORD_KEYS: list[Any] = [
     "abc",
