@@ -10,6 +10,7 @@ on top-level ``;`` to say where a failing statement starts.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import dataclasses
 import fnmatch
 import re
@@ -267,6 +268,7 @@ def statements(text: str) -> list[Statement]:
     and brackets. Stretches that hold only whitespace and comments are not statements.
     """
     found: list[Statement] = []
+    line_starts = [0, *(match.end() for match in re.finditer("\n", text))]
     depth = 0
     inside = False
     i = 0
@@ -288,7 +290,7 @@ def statements(text: str) -> list[Statement]:
         if not inside:
             inside = True
             keyword = _KEYWORD.match(text, i)
-            line, column = _line_column(text, i)
+            line, column = _line_column(line_starts, i)
             found.append(Statement(line, column, keyword.group().upper() if keyword else ""))
         if char in "'\"`⟨":
             i = _skip_quoted(text, i)
@@ -314,9 +316,10 @@ def _skip_quoted(text: str, start: int) -> int:
     return i + 1
 
 
-def _line_column(text: str, offset: int) -> tuple[int, int]:
-    line = text.count("\n", 0, offset) + 1
-    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+def _line_column(line_starts: list[int], offset: int) -> tuple[int, int]:
+    """1-based line and column of ``offset``, given the offsets where lines start."""
+    line = bisect.bisect_right(line_starts, offset)
+    return line, offset - line_starts[line - 1] + 1
 
 
 def located_error(file: SchemaFile, message: str, statement: Statement | None) -> SchemaSourceError:
