@@ -388,35 +388,44 @@ class ChangeFeedStream(Generic[ModelT]):
                 check_expiry = _may_have_expired(time.monotonic() - read_at, info.retention)
                 continue
             check_expiry = True
-            keep = iter(await self._retrying(self._passing_filters, connection, change_sets))
-            for change_set in change_sets:
-                kept = [change for change in change_set.changes if next(keep)]
-                events = self._typed_events(kept, change_set.versionstamp, info.original)
-                for index, event in enumerate(events):
-                    if index == len(events) - 1:
+            kept = await self._retrying(self._kept_changes, connection, change_sets)
+            events = iter(self._typed_events(change_sets, kept, info.original))
+            for change_set, changes in zip(change_sets, kept, strict=True):
+                for index in range(len(changes)):
+                    if index == len(changes) - 1:
                         self._cursor = change_set.next_since
-                    yield event
+                    yield next(events)
                 self._cursor = since = change_set.next_since
 
     def _typed_events(
-        self, changes: Sequence[Mapping[str, Any]], versionstamp: int, original: bool
+        self,
+        change_sets: Sequence[ChangeSet],
+        kept: Sequence[Sequence[Mapping[str, Any]]],
+        original: bool,
     ) -> list[ModelChangeEvent[ModelT]]:
+        """The events of a page's kept changes, in order, validated in one pass."""
         items = []
-        for change in changes:
-            action, data = classify_change(change, original=original)
-            record_id = change_record_id(change)
-            assert record_id is not None  # ChangeFeedReader keeps only record changes
-            items.append((action, record_id, data, change, versionstamp))
+        for change_set, changes in zip(change_sets, kept, strict=True):
+            for change in changes:
+                action, data = classify_change(change, original=original)
+                record_id = change_record_id(change)
+                assert record_id is not None  # ChangeFeedReader keeps only record changes
+                items.append((action, record_id, data, change, change_set.versionstamp))
         return build_events(self.model, items)
 
-    async def _passing_filters(
+    async def _kept_changes(
         self, connection: Connection, change_sets: Sequence[ChangeSet]
-    ) -> list[bool]:
-        """For each change of the page in order: does the QuerySet's filter keep it?"""
-        changes = [change for change_set in change_sets for change in change_set.changes]
+    ) -> list[Sequence[Mapping[str, Any]]]:
+        """Each change set's changes that the QuerySet's filter keeps (one query per page)."""
         where, variables = self._query._where_clause()
+        if not where:
+            return [change_set.changes for change_set in change_sets]
+        changes = [change for change_set in change_sets for change in change_set.changes]
         documents = [classify_change(change, original=False)[1] for change in changes]
-        return await passing_filter(connection, where, variables, documents)
+        keep = iter(await passing_filter(connection, where, variables, documents))
+        return [
+            [change for change in change_set.changes if next(keep)] for change_set in change_sets
+        ]
 
     async def _retrying(self, request: Callable[..., Awaitable[R]], *args: Any) -> R:
         """Run ``request(*args)``, retrying connection errors with exponential backoff."""
