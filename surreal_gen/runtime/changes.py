@@ -389,28 +389,23 @@ class ChangeFeedStream(Generic[ModelT]):
                 continue
             check_expiry = True
             kept = await self._retrying(self._kept_changes, connection, change_sets)
-            events = iter(self._typed_events(change_sets, kept, info.original))
             for change_set, changes in zip(change_sets, kept, strict=True):
-                for index in range(len(changes)):
-                    if index == len(changes) - 1:
+                events = self._typed_events(changes, change_set.versionstamp, info.original)
+                for index, event in enumerate(events):
+                    if index == len(events) - 1:
                         self._cursor = change_set.next_since
-                    yield next(events)
+                    yield event
                 self._cursor = since = change_set.next_since
 
     def _typed_events(
-        self,
-        change_sets: Sequence[ChangeSet],
-        kept: Sequence[Sequence[Mapping[str, Any]]],
-        original: bool,
+        self, changes: Sequence[Mapping[str, Any]], versionstamp: int, original: bool
     ) -> list[ModelChangeEvent[ModelT]]:
-        """The events of a page's kept changes, in order, validated in one pass."""
         items = []
-        for change_set, changes in zip(change_sets, kept, strict=True):
-            for change in changes:
-                action, data = classify_change(change, original=original)
-                record_id = change_record_id(change)
-                assert record_id is not None  # ChangeFeedReader keeps only record changes
-                items.append((action, record_id, data, change, change_set.versionstamp))
+        for change in changes:
+            action, data = classify_change(change, original=original)
+            record_id = change_record_id(change)
+            assert record_id is not None  # ChangeFeedReader keeps only record changes
+            items.append((action, record_id, data, change, versionstamp))
         return build_events(self.model, items)
 
     async def _kept_changes(
