@@ -31,12 +31,12 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from collections.abc import Set as AbstractSet
 
-from surreal_gen.runtime.model import BaseSurrealModel
 from surreal_gen.runtime.types import escape_ident
 
 __all__ = [
     "DERIVED_CLASS_SUFFIXES",
     "GENERATED_CODE_NAMES",
+    "MODEL_ATTRIBUTES",
     "class_name",
     "class_names",
     "escape_ident",
@@ -52,13 +52,41 @@ DERIVED_CLASS_SUFFIXES = ("QuerySet", "Filters", "StreamFilters")
 _SOFT_KEYWORDS = frozenset({*keyword.softkwlist, "_", "case", "match", "type"})
 _KEYWORDS = frozenset(keyword.kwlist) | _SOFT_KEYWORDS
 
-_MODEL_ATTRIBUTES = frozenset(name for name in dir(BaseSurrealModel) if not name.startswith("_"))
-"""What generated models inherit: pydantic's ``BaseModel`` API and the runtime's
-(``objects``, ``save``, ``get`` ...)."""
+MODEL_ATTRIBUTES = frozenset(
+    {
+        # pydantic.BaseModel's public names outside ``model_*`` (its deprecated v1 API)
+        "construct",
+        "copy",
+        "dict",
+        "from_orm",
+        "json",
+        "parse_file",
+        "parse_obj",
+        "parse_raw",
+        "schema",
+        "schema_json",
+        "update_forward_refs",
+        "validate",
+        # the runtime's BaseSurrealModel
+        "delete",
+        "from_db",
+        "from_db_many",
+        "get",
+        "get_connection",
+        "get_table_name",
+        "objects",
+        "refresh",
+        "save",
+        "to_record_id",
+    }
+)
+"""What generated models inherit besides ``model_*`` (which ``field_name`` avoids by prefix).
+Spelled out rather than read from ``dir(BaseSurrealModel)`` so that the code generator does
+not import pydantic and the runtime (a tenth of a second); a test checks the two agree."""
 _BUILTIN_TYPES = frozenset(
     name for name in dir(builtins) if isinstance(getattr(builtins, name), type)
 )
-_RESERVED_FIELDS = (_KEYWORDS | _MODEL_ATTRIBUTES | _BUILTIN_TYPES) - {"id"}
+_RESERVED_FIELDS = (_KEYWORDS | MODEL_ATTRIBUTES | _BUILTIN_TYPES) - {"id"}
 """Attribute names a model field must not take. ``id`` is the record id and stays ``id``.
 Builtin type names are here because a field named ``str`` would shadow ``str`` in the
 annotations of the fields after it."""

@@ -12,6 +12,7 @@ from pydantic import BaseModel
 
 from surreal_gen.codegen.naming import (
     DERIVED_CLASS_SUFFIXES,
+    MODEL_ATTRIBUTES,
     class_name,
     class_names,
     field_name,
@@ -94,6 +95,11 @@ def test_field_names_avoid_keywords_and_model_attributes() -> None:
     assert inherited > {name for name in dir(BaseModel) if not name.startswith("_")}
     assert all(field_name(name) not in inherited for name in inherited)
     assert field_name("model_config") == "field_model_config"
+
+
+def test_model_attributes_list_every_inherited_name_outside_model_prefix() -> None:
+    inherited = {name for name in dir(BaseSurrealModel) if not name.startswith("_")} - {"id"}
+    assert {name for name in inherited if not name.startswith("model_")} == MODEL_ATTRIBUTES
 
 
 def test_field_names_fix_what_python_cannot_read() -> None:

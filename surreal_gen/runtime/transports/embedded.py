@@ -8,7 +8,11 @@ as root and has no users, so credentials are accepted and not used.
 from __future__ import annotations
 
 import importlib
+import importlib.machinery
+import importlib.util
 import os
+import sys
+from types import ModuleType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -44,6 +48,37 @@ def _engine_choice(url: str) -> tuple[str, str]:
     return url.split("?", 1)[0], hint
 
 
+def _engine_module(engine: str) -> ModuleType:
+    """The engine's extension module.
+
+    The 2.x engine ships inside the official SDK, whose package ``__init__`` imports its
+    HTTP and WebSocket clients (aiohttp, requests, websockets: a fifth of a second) that we do
+    not use. So its extension is loaded from its file without running that ``__init__``, and
+    registered under its own name, which is where the SDK finds it if it is imported later
+    (a PyO3 module can be initialised only once per process).
+    """
+    name = _ENGINE_MODULES[engine]
+    loaded = sys.modules.get(name)
+    if loaded is not None:
+        return loaded
+    package, _, extension = name.rpartition(".")
+    if engine != "2" or package in sys.modules:
+        return importlib.import_module(name)
+    found = importlib.util.find_spec(package)
+    folders = found.submodule_search_locations if found is not None else None
+    for folder in folders or ():
+        for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+            path = os.path.join(folder, extension + suffix)
+            if os.path.isfile(path):
+                spec = importlib.util.spec_from_file_location(name, path)
+                assert spec is not None and spec.loader is not None
+                module = importlib.util.module_from_spec(spec)
+                sys.modules[name] = module
+                spec.loader.exec_module(module)
+                return module
+    return importlib.import_module(name)
+
+
 class EmbeddedTransport:
     """RPC through `AsyncEmbeddedDB.execute(cbor)`; requests run concurrently in the engine."""
 
@@ -60,7 +95,7 @@ class EmbeddedTransport:
 
     async def open(self, session: SessionConfig) -> None:
         try:
-            module = importlib.import_module(_ENGINE_MODULES[self._engine])
+            module = _engine_module(self._engine)
         except ImportError as exc:
             raise ConfigurationError(
                 f"{self.url} needs the embedded engine: pip install {_WHEELS[self._engine]}"
