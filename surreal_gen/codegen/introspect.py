@@ -381,16 +381,22 @@ async def read_schema(
 ) -> Introspection:
     """Connect with ``config``, apply ``files`` (in order), and introspect.
 
-    Files are meant for a fresh embedded engine; a live database is only read. Connection
-    problems become ``SchemaSourceError`` naming the URL.
+    Files are meant for a fresh embedded engine; a live database is only read, and its
+    namespace and database must exist (see ``check_target_exists``). Connection problems
+    become ``SchemaSourceError`` naming the URL.
     """
+    checked = not files and _can_check_target(config)
     try:
-        connection = Connection(config)
+        connection = Connection(
+            dataclasses.replace(config, namespace=None, database=None) if checked else config
+        )
     except SurrealGenError as exc:
         raise SchemaSourceError(str(exc)) from None
     try:
-        if not files:
-            await check_target_exists(config)
+        if checked:
+            assert config.namespace is not None and config.database is not None
+            await check_target_exists(connection, config.namespace, config.database)
+            await connection.use(config.namespace, config.database)
         await apply_files(connection, files)
         return await introspect(connection, strict=strict, tables=tables)
     except SurrealGenError as exc:
@@ -399,32 +405,33 @@ async def read_schema(
         await connection.close()
 
 
-async def check_target_exists(config: ConnectionConfig) -> None:
+def _can_check_target(config: ConnectionConfig) -> bool:
+    """Only a root user may list namespaces and databases (others skip the check)."""
+    return (
+        config.auth_level == "root"
+        and config.token is None
+        and config.namespace is not None
+        and config.database is not None
+    )
+
+
+async def check_target_exists(root: Connection, namespace: str, database: str) -> None:
     """Refuse a namespace or database that does not exist, before anything selects it.
 
     3.x creates a missing namespace and database as soon as a root session selects them, and
     an empty database introspects as an empty schema: a typo in ``--ns`` would then generate
     an empty package (and delete the modules of an existing one). So the names are checked
-    first from one session that selects nothing: ``INFO FOR ROOT``, then ``USE NS x; INFO FOR
-    NS`` once x is known to exist (a ``USE`` inside a query lasts for that query only).
-    Users who may not read those (namespace or database users) skip the check.
+    first, by ``root`` before it selects anything: ``INFO FOR ROOT``, then ``USE NS x; INFO
+    FOR NS`` once x is known to exist (a ``USE`` inside a query lasts for that query only).
     """
-    if config.auth_level != "root" or config.token is not None or config.namespace is None:
-        return
-    where = f"{config.url}: namespace {config.namespace!r}"
-    root = Connection(dataclasses.replace(config, namespace=None, database=None))
-    try:
-        namespaces = await _names(root, "INFO FOR ROOT STRUCTURE", "namespaces")
-        if namespaces is not None and config.namespace not in namespaces:
-            raise SchemaSourceError(f"{where} does not exist")
-        if config.database is None:
-            return
-        use = f"USE NS {escape_ident(config.namespace)}"
-        databases = await _names(root, f"{use}; INFO FOR NS STRUCTURE", "databases")
-        if databases is not None and config.database not in databases:
-            raise SchemaSourceError(f"{where} has no database {config.database!r}")
-    finally:
-        await root.close()
+    where = f"{root.url}: namespace {namespace!r}"
+    namespaces = await _names(root, "INFO FOR ROOT STRUCTURE", "namespaces")
+    if namespaces is not None and namespace not in namespaces:
+        raise SchemaSourceError(f"{where} does not exist")
+    use = f"USE NS {escape_ident(namespace)}"
+    databases = await _names(root, f"{use}; INFO FOR NS STRUCTURE", "databases")
+    if databases is not None and database not in databases:
+        raise SchemaSourceError(f"{where} has no database {database!r}")
 
 
 async def _names(connection: Connection, query: str, key: str) -> set[str] | None:

@@ -292,6 +292,13 @@ class Connection:
         transport.codec.engine_major = self._engine_major
         return transport
 
+    async def use(self, namespace: str, database: str) -> None:
+        """Select another namespace and database, for every later request of this connection
+        (also after a reconnect)."""
+        transport = await self._ready_transport()
+        await transport.use(namespace, database)
+        self.config = replace(self.config, namespace=namespace, database=database)
+
     async def close(self) -> None:
         """Close the transport (and the HTTP companion). Live iterators end."""
         transport, self._transport = self._transport, None

@@ -71,6 +71,16 @@ async def test_named_connections_are_separate_databases() -> None:
     assert SurrealDBConnectionManager.names() == []
 
 
+async def test_use_switches_database_for_later_requests(engine: Connection) -> None:
+    await engine.query("CREATE item:in_db")
+    await engine.use("ns", "other")
+    [info] = await engine.query("INFO FOR DB")
+    assert info["tables"] == {}
+    assert (engine.config.namespace, engine.config.database) == ("ns", "other")
+    await engine.use("ns", "db")
+    assert await engine.query("SELECT VALUE id FROM item") == [[RecordID("item", "in_db")]]
+
+
 def test_unknown_connection_name_is_a_clear_error() -> None:
     with pytest.raises(ConfigurationError, match="no SurrealDB connection named 'missing'"):
         SurrealDBConnectionManager.get_connection("missing")

@@ -407,6 +407,28 @@ async def test_repeated_drops_each_reconnect(surreal_database: SurrealDatabase) 
     await ws.close()
 
 
+@pytest.mark.parametrize("scheme", ["ws", "http"])
+async def test_use_selects_the_database_for_later_requests_and_reconnects(
+    surreal_database: SurrealDatabase, scheme: Scheme
+) -> None:
+    db = surreal_database
+    connection = Connection(
+        ConnectionConfig(
+            url=server_url(db, scheme), user=db.server.user, password=db.server.password
+        )
+    )
+    with pytest.raises(QueryError):  # no namespace selected yet
+        await connection.query("CREATE item:x")
+    await connection.use(db.namespace, db.database)
+    await connection.query("CREATE item:x")
+    if scheme == "ws":
+        events = Events(connection)
+        db.server.drop_sockets()
+        await events.wait_for("reconnected")
+    assert await connection.query("SELECT VALUE id FROM item") == [[RecordID("item", "x")]]
+    await connection.close()
+
+
 async def test_server_restart_is_survived(persistent_surreal_server: SurrealServer) -> None:
     server = persistent_surreal_server
     ws = SurrealDBConnectionManager.set_connection(

@@ -49,6 +49,11 @@ class Transport(Protocol):
 
     async def request(self, method: str, params: list[Any]) -> Any: ...
 
+    async def use(self, namespace: str, database: str) -> None:
+        """Select the namespace and database for every later request, also after a
+        reconnect."""
+        ...
+
     async def close(self) -> None: ...
 
     def set_handlers(self, on_notification: NotificationHandler, on_state: StateHandler) -> None:

@@ -127,6 +127,9 @@ class EmbeddedTransport:
             raise RpcError(f"{method}: {exc}", kind="Validation") from None
         return self.codec.reply(raw).unwrap()
 
+    async def use(self, namespace: str, database: str) -> None:
+        await self.request("use", [namespace, database])
+
     async def close(self) -> None:
         db, self._db = self._db, None
         if db is not None:

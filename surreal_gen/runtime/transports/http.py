@@ -8,6 +8,7 @@ system user, with `surreal-auth-ns`/`-db` for its level, or Bearer for a token) 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 from typing import Any
 
@@ -68,11 +69,13 @@ class HttpTransport:
         self._endpoint = with_rpc_path(url)
         self._timeout = timeout
         self._client: httpx.AsyncClient | None = None
+        self._session = SessionConfig(None, None)
 
     def set_handlers(self, on_notification: NotificationHandler, on_state: StateHandler) -> None:
         """HTTP has no push messages and no socket to lose: nothing to report."""
 
     async def open(self, session: SessionConfig) -> None:
+        self._session = session
         self._client = httpx.AsyncClient(
             headers=session_headers(session),
             timeout=self._timeout,
@@ -85,6 +88,13 @@ class HttpTransport:
             raise signin_failed(self.url, session, exc) from None
         except SurrealGenError as exc:
             raise unknown_namespace_error(exc, session) from exc
+
+    async def use(self, namespace: str, database: str) -> None:
+        """HTTP requests carry the session in headers: the next ones carry the new names."""
+        if self._client is None:
+            raise SurrealConnectionError(f"{self.url} is closed")
+        self._session = dataclasses.replace(self._session, namespace=namespace, database=database)
+        self._client.headers = session_headers(self._session)
 
     async def request(self, method: str, params: list[Any]) -> Any:
         if self._client is None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import random
 from dataclasses import dataclass
@@ -146,6 +147,10 @@ class WebSocketTransport:
         except (OSError, TimeoutError, InvalidHandshake) as exc:
             reason = describe_network_error(exc)
             raise SurrealConnectionError(f"cannot reach {self.url}: {reason}") from None
+
+    async def use(self, namespace: str, database: str) -> None:
+        self._session = dataclasses.replace(self._session, namespace=namespace, database=database)
+        await self.request("use", [namespace, database])
 
     async def _prepare_session(self) -> None:
         session = self._session
