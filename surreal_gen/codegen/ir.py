@@ -10,6 +10,7 @@ schema gives equal values, and the same fingerprint, on both engines.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -34,6 +35,7 @@ ELEMENT = "*"
 _PLAIN_PATH = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.([A-Za-z_][A-Za-z0-9_]*|\*))*")
 
 
+@functools.lru_cache(maxsize=65536)
 def split_path(path: str) -> tuple[str, ...]:
     """Split a field idiom as INFO prints it into raw segments.
 
@@ -79,9 +81,12 @@ def split_path(path: str) -> tuple[str, ...]:
 _PLAIN_SEGMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
+@functools.lru_cache(maxsize=65536)
 def join_path(segments: tuple[str, ...]) -> str:
     """The canonical idiom for ``segments``: ``.*`` for elements, and backticks only around
-    names that are not plain identifiers (a stable spelling, for display and snapshots)."""
+    names that are not plain identifiers (a stable spelling, for display and snapshots).
+
+    Both functions are cached: tables repeat field names (``created_at``, ``name``)."""
     return ".".join(
         s if s == ELEMENT or _PLAIN_SEGMENT.fullmatch(s) else _backticked(s) for s in segments
     )
@@ -104,7 +109,7 @@ class Field:
     flexible: bool = False
     comment: str | None = None
 
-    @cached_property
+    @property
     def segments(self) -> tuple[str, ...]:
         """The raw path segments (``("items", "*", "sku")``)."""
         return split_path(self.path)
