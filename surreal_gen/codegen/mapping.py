@@ -243,9 +243,8 @@ def is_computed(f: Field) -> bool:
 # --- module plans --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class FieldPlan:
-    """One attribute of a generated model."""
+class FieldPlan(NamedTuple):
+    """One attribute of a generated model (a tuple: a large schema makes tens of thousands)."""
 
     name: str
     alias: str | None
@@ -269,12 +268,13 @@ class ModelPlan:
     extra_allow: bool
 
 
-class FilterKey(NamedTuple):
-    """One key of the filters TypedDict: ``address__city__startswith: str`` (a tuple: a large
-    schema makes hundreds of thousands of them)."""
+class FilterField(NamedTuple):
+    """The keys of the filters TypedDict for one field: ``key`` followed by each suffix
+    (``address__city`` + ``__startswith``: ``str``). ``lookups`` is shared by every field of
+    the same type, since a large schema has hundreds of thousands of keys."""
 
     key: str
-    type_text: str
+    lookups: tuple[tuple[str, str], ...]
 
 
 @dataclass(frozen=True)
@@ -287,9 +287,9 @@ class ModulePlan:
     nested: tuple[ModelPlan, ...]
     queryset_name: str
     filters_name: str
-    filters: tuple[FilterKey, ...]
+    filters: tuple[FilterField, ...]
     stream_filters_name: str
-    stream_filters: tuple[FilterKey, ...]
+    stream_filters: tuple[FilterField, ...]
     imports: tuple[str, ...]
     type_checking_imports: tuple[str, ...]
     read_only: bool
@@ -482,13 +482,13 @@ class _ModuleBuilder:
             return "None"
         return None
 
-    def filters(self, model: ModelPlan, prefix: str = "") -> list[FilterKey]:
+    def filters(self, model: ModelPlan, prefix: str = "") -> list[FilterField]:
         """Filter keys for ``model``'s fields, through nested objects and lists of objects.
 
         Through a list a key means "some element matches" (``items__quantity__gt: int``), so
         an element's field offers the same lookups and value types as a top-level one.
         """
-        keys: list[FilterKey] = []
+        keys: list[FilterField] = []
         by_name = {m.class_name: m for m in self.nested}
         for plan in model.fields:
             key = f"{prefix}{plan.name}"
@@ -500,7 +500,7 @@ class _ModuleBuilder:
             if value is None:
                 continue
             self.filter_imports.update(value.imports)
-            keys.extend(_lookup_keys(key, value))
+            keys.append(FilterField(key, _lookup_types(value)))
         return keys
 
 
@@ -571,11 +571,6 @@ STREAM_PARAMETERS = frozenset(
 through ``.filter(...)``, so the typed ``live`` / ``changes`` leave them out."""
 
 _TEXT_LOOKUPS = frozenset({"contains", "icontains", "startswith", "endswith"})
-
-
-def _lookup_keys(key: str, value: PyType) -> list[FilterKey]:
-    """``key`` and ``key__<lookup>`` with the value type each lookup compares with."""
-    return [FilterKey(key + suffix, type_text) for suffix, type_text in _lookup_types(value)]
 
 
 @functools.lru_cache(maxsize=1024)
@@ -704,7 +699,7 @@ def plan_module(table: Table, class_name: str, module_name: str) -> ModulePlan:
         extra_allow=not table.schemafull,
     )
     filters = builder.filters(model)
-    stream_filters = [k for k in filters if k.key not in STREAM_PARAMETERS]
+    stream_filters = [_without_parameter(f) for f in filters]
     if builder.nested:
         builder.imports.update({("pydantic", "BaseModel"), ("pydantic", "ConfigDict")})
     checking_imports = {
@@ -714,7 +709,7 @@ def plan_module(table: Table, class_name: str, module_name: str) -> ModulePlan:
         runtime("LiveModelStream"),
         runtime("ChangeFeedStream"),
     }
-    if any("Sequence[" in key.type_text for key in filters):
+    if any("Sequence[" in type_text for f in filters for _, type_text in f.lookups):
         checking_imports.add(("collections.abc", "Sequence"))
     return ModulePlan(
         table=table,
@@ -734,6 +729,14 @@ def plan_module(table: Table, class_name: str, module_name: str) -> ModulePlan:
         ),
         read_only=table.view is not None,
     )
+
+
+def _without_parameter(field: FilterField) -> FilterField:
+    """``field`` without its bare key when that key is a parameter of ``live`` / ``changes``
+    (``since__gt`` stays: only ``since`` itself would clash)."""
+    if field.key not in STREAM_PARAMETERS:
+        return field
+    return field._replace(lookups=tuple(lookup for lookup in field.lookups if lookup[0]))
 
 
 _THIRD_PARTY = frozenset({"pydantic"})

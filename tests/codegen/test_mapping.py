@@ -100,7 +100,7 @@ def test_nested_models_fold_paths_and_keep_flexibility(plan: ModulePlan) -> None
 
 
 def test_filters_follow_nested_paths_and_types(plan: ModulePlan) -> None:
-    filters = {key.key: key.type_text for key in plan.filters}
+    filters = {f.key + suffix: type_text for f in plan.filters for suffix, type_text in f.lookups}
     assert filters["nested__deep__leaf__gte"] == "int"
     assert filters["s__startswith"] == "str"
     assert filters["opt"] == "str"
