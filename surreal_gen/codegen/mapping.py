@@ -235,6 +235,26 @@ def is_optional(kind: Kind) -> bool:
     return isinstance(kind, (Option, NoneKind, AnyKind))
 
 
+@functools.lru_cache(maxsize=8)
+def _markers(computed: bool, readonly: bool, nullable: bool) -> str:
+    """The ``Annotated`` markers of a field (``"Computed, Nullable"``; ``""`` for none). A
+    computed field is never written, so it is not marked read-only as well."""
+    names = ["Computed"] if computed else ["ReadOnly"] if readonly else []
+    return ", ".join([*names, "Nullable"] if nullable else names)
+
+
+_MARKER_IMPORTS = {
+    markers: frozenset({("typing", "Annotated"), *(runtime(m) for m in markers.split(", "))})
+    for markers in {
+        _markers(computed, readonly, nullable)
+        for computed in (False, True)
+        for readonly in (False, True)
+        for nullable in (False, True)
+    }
+    if markers
+}
+
+
 def is_computed(f: Field) -> bool:
     """VALUE / COMPUTED that does not read the written value: the database owns the field."""
     return f.value is not None and re.search(r"\$value\b", f.value) is None
@@ -301,7 +321,9 @@ class _ModuleBuilder:
     class_name: str
     used_names: set[str]
     imports: set[Import] = field(default_factory=set)
-    filter_imports: set[Import] = field(default_factory=set)
+    import_sets: set[frozenset[Import]] = field(default_factory=set)
+    """Imports as the (shared) sets the field types carry: one set per type, not per field."""
+    filter_import_sets: set[frozenset[Import]] = field(default_factory=set)
     nested: list[ModelPlan] = field(default_factory=list)
     nested_by_path: dict[tuple[str, ...], str] = field(default_factory=dict)
     fields: dict[tuple[str, ...], Field] = field(default_factory=dict)
@@ -430,21 +452,17 @@ class _ModuleBuilder:
         self, python_name: str, db_name: str, segments: tuple[str, ...], f: Field
     ) -> FieldPlan:
         value_type = self.python_type(f.kind, segments)
-        self.imports.update(value_type.imports)
-        markers: list[str] = []
-        if is_computed(f):
-            markers.append("Computed")
-        elif f.readonly or (self.table.type == "relation" and segments in (("in",), ("out",))):
-            markers.append("ReadOnly")  # an edge's ends are fixed when it is created
+        self.import_sets.add(value_type.imports)
+        computed = is_computed(f)
         nullable = admits_null(f.kind)
-        if nullable:
-            markers.append("Nullable")
-        self.imports.update(runtime(m) for m in markers)
+        # an edge's ends are fixed when it is created
+        edge_end = self.table.type == "relation" and segments in (("in",), ("out",))
+        markers = _markers(computed, f.readonly or edge_end, nullable)
         annotation = value_type.text
         if markers:
-            annotation = f"Annotated[{annotation}, {', '.join(markers)}]"
-            self.imports.add(("typing", "Annotated"))
-        default = self.default_expression(f, value_type)
+            annotation = f"Annotated[{annotation}, {markers}]"
+            self.import_sets.add(_MARKER_IMPORTS[markers])
+        default = self.default_expression(f, value_type, computed)
         alias = None if python_name == db_name else db_name
         if alias is not None:
             self.imports.add(("pydantic", "Field"))
@@ -455,21 +473,22 @@ class _ModuleBuilder:
             )
         nested = self.nested_by_path.get(segments)
         item = self.nested_by_path.get((*segments, ELEMENT))
+        if nested is None and item is None:
+            filter_type = _filter_value_type(value_type, nullable)
+            return FieldPlan(python_name, alias, annotation, default, f.comment, filter_type, None)
         return FieldPlan(
-            name=python_name,
-            alias=alias,
-            annotation=annotation,
-            default=default,
-            doc=f.comment,
-            filter_type=None if nested or item else _filter_value_type(value_type, nullable),
-            nested_model=nested if value_type.text in (nested, f"{nested} | None") else None,
-            item_model=item
-            if value_type.text in (f"list[{item}]", f"list[{item}] | None")
-            else None,
+            python_name,
+            alias,
+            annotation,
+            default,
+            f.comment,
+            None,
+            nested if value_type.text in (nested, f"{nested} | None") else None,
+            item if value_type.text in (f"list[{item}]", f"list[{item}] | None") else None,
         )
 
-    def default_expression(self, f: Field, value_type: PyType) -> str | None:
-        if is_computed(f):
+    def default_expression(self, f: Field, value_type: PyType, computed: bool) -> str | None:
+        if computed:
             self.imports.add(runtime("DB_DEFAULT"))
             return "DB_DEFAULT"
         if f.default is not None:
@@ -499,8 +518,10 @@ class _ModuleBuilder:
             value = plan.filter_type
             if value is None:
                 continue
-            self.filter_imports.update(value.imports)
-            keys.append(FilterField(key, _lookup_types(value)))
+            lookups = _lookup_types(value)
+            self.filter_import_sets.add(value.imports)
+            self.filter_import_sets.add(_lookup_imports(lookups))
+            keys.append(FilterField(key, lookups))
         return keys
 
 
@@ -593,6 +614,14 @@ def _lookup_types(value: PyType) -> tuple[tuple[str, str], ...]:
             type_text = not_none
         types.append((f"__{lookup}", type_text))
     return tuple(types)
+
+
+@functools.lru_cache(maxsize=1024)
+def _lookup_imports(lookups: tuple[tuple[str, str], ...]) -> frozenset[Import]:
+    """What the value types of ``lookups`` need beyond the field's own type."""
+    if any("Sequence[" in type_text for _, type_text in lookups):
+        return frozenset({("collections.abc", "Sequence")})
+    return frozenset()
 
 
 def _record_type(tables: tuple[str, ...]) -> PyType:
@@ -709,8 +738,7 @@ def plan_module(table: Table, class_name: str, module_name: str) -> ModulePlan:
         runtime("LiveModelStream"),
         runtime("ChangeFeedStream"),
     }
-    if any("Sequence[" in type_text for f in filters for _, type_text in f.lookups):
-        checking_imports.add(("collections.abc", "Sequence"))
+    imports = builder.imports.union(*builder.import_sets)
     return ModulePlan(
         table=table,
         module_name=module_name,
@@ -723,9 +751,9 @@ def plan_module(table: Table, class_name: str, module_name: str) -> ModulePlan:
             f"{class_name}Filters" if stream_filters == filters else f"{class_name}StreamFilters"
         ),
         stream_filters=tuple(stream_filters),
-        imports=_import_lines(builder.imports),
+        imports=_import_lines(imports),
         type_checking_imports=_import_lines(
-            (builder.filter_imports - builder.imports) | checking_imports
+            (set().union(*builder.filter_import_sets) - imports) | checking_imports
         ),
         read_only=table.view is not None,
     )
