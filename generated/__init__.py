@@ -8,7 +8,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-SCHEMA_FINGERPRINT = "3d5ad3f9543b6288"
+SCHEMA_FINGERPRINT = "5067c60679239724"
 GENERATOR_VERSION = "0.1.0"
 
 _EXPORTS: dict[str, str] = {

@@ -169,7 +169,7 @@ def _marker(schema: Schema, paths: list[str]) -> bytes:
         f'  "fingerprint": {dumps(schema.fingerprint)},',
         f'  "files": {dumps(paths)},',
         f'  "schema": {dumps(head)[:-1]}, "tables": [',
-        ",\n".join(f"    {dumps(table)}" for table in snapshot["tables"]),
+        ",\n".join(f"    {line}" for line in schema.tables_json_lines),
         "  ]}",
         "}",
     ]

@@ -177,14 +177,15 @@ class Schema:
         return [table_to_json(t) for t in self.tables]
 
     @cached_property
+    def tables_json_lines(self) -> tuple[str, ...]:
+        """Each table as one line of JSON, keys in the fixed order ``table_to_json`` gives
+        them: what the fingerprint hashes and the marker file holds."""
+        return tuple(json.dumps(table, ensure_ascii=False) for table in self.tables_json)
+
+    @cached_property
     def fingerprint(self) -> str:
         """A stable hash of the normalised tables (the engine version is not part of it)."""
-        canonical = json.dumps(
-            self.tables_json,
-            sort_keys=True,
-            ensure_ascii=False,
-            separators=(",", ":"),
-        )
+        canonical = "\n".join(self.tables_json_lines)
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
 
     def table(self, name: str) -> Table | None:

@@ -232,7 +232,10 @@ class _TableBuilder:
         declared = self.fields.get(segments)
         if declared is None:
             return self.kind_schema(AnyKind(), segments), False
-        schema = dict(self.kind_schema(declared.kind, segments))
+        if segments not in self.children and _self_contained(declared.kind):
+            schema = dict(_self_contained_schema(declared.kind))
+        else:
+            schema = dict(self.kind_schema(declared.kind, segments))
         if declared.comment:
             schema["description"] = declared.comment
         if is_computed(declared) or declared.readonly:
@@ -342,6 +345,29 @@ class _TableBuilder:
         """As mapping.py names nested models: ``PersonAddress``, ``PurchaseItemsItem``."""
         parts = ["item" if segment == ELEMENT else segment for segment in segments]
         return "_".join([self.class_name, *parts])
+
+
+@functools.lru_cache(maxsize=4096)
+def _self_contained(kind: Kind) -> bool:
+    """True when the schema of ``kind`` depends on nothing else: no nested fields (``object``,
+    ``any``, literal objects) and no shared ``$defs`` (geometry)."""
+    if isinstance(kind, (AnyKind, Geometry, ObjectLiteral)) or kind == Scalar("object"):
+        return False
+    if isinstance(kind, Option):
+        return _self_contained(kind.inner)
+    if isinstance(kind, (Array, Set)):
+        return _self_contained(kind.item)
+    if isinstance(kind, Union):
+        return all(_self_contained(m) for m in kind.members)
+    if isinstance(kind, ArrayLiteral):
+        return all(_self_contained(k) for k in kind.items)
+    return True
+
+
+@functools.lru_cache(maxsize=4096)
+def _self_contained_schema(kind: Kind) -> JsonSchema:
+    """The schema of a self-contained kind, made once per kind (do not modify it)."""
+    return _TableBuilder(_DocumentBuilder(taken=set()), Table(name=""), "").kind_schema(kind, ())
 
 
 def _record_schema(tables: tuple[str, ...]) -> JsonSchema:
