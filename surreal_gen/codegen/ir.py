@@ -14,9 +14,10 @@ import functools
 import hashlib
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from surreal_gen.codegen.kinds import Kind, parse_kind, render_kind
 
@@ -143,6 +144,14 @@ class Event:
     comment: str | None = None
 
 
+class FieldTree(NamedTuple):
+    """A table's fields by raw path segments, and the names found directly under each path
+    (``()`` for the top level), in field order."""
+
+    fields: Mapping[tuple[str, ...], Field]
+    children: Mapping[tuple[str, ...], tuple[str, ...]]
+
+
 @dataclass(frozen=True)
 class Table:
     """One ``DEFINE TABLE`` with its fields, indexes and events."""
@@ -162,6 +171,18 @@ class Table:
     def field(self, path: str) -> Field | None:
         """The field at ``path``, or None."""
         return next((f for f in self.fields if f.path == path), None)
+
+    @cached_property
+    def tree(self) -> FieldTree:
+        """The fields as a tree (computed once; the model and JSON Schema builders share it)."""
+        fields: dict[tuple[str, ...], Field] = {}
+        children: dict[tuple[str, ...], dict[str, None]] = {}
+        for f in self.fields:
+            segments = f.segments
+            fields[segments] = f
+            for depth in range(len(segments)):
+                children.setdefault(segments[:depth], {})[segments[depth]] = None
+        return FieldTree(fields, {path: tuple(names) for path, names in children.items()})
 
 
 @dataclass(frozen=True)

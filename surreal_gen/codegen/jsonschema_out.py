@@ -183,17 +183,11 @@ class _TableBuilder:
     document: _DocumentBuilder
     table: Table
     class_name: str
-    fields: dict[tuple[str, ...], Field] = field(default_factory=dict)
-    children: dict[tuple[str, ...], list[str]] = field(default_factory=dict)
+    fields: Mapping[tuple[str, ...], Field] = field(init=False)
+    children: Mapping[tuple[str, ...], tuple[str, ...]] = field(init=False)
 
     def __post_init__(self) -> None:
-        for f in self.table.fields:
-            segments = f.segments
-            self.fields[segments] = f
-            for depth in range(len(segments)):
-                names = self.children.setdefault(segments[:depth], [])
-                if segments[depth] not in names:
-                    names.append(segments[depth])
+        self.fields, self.children = self.table.tree
 
     def table_def(self) -> JsonSchema:
         properties: dict[str, JsonSchema] = {
@@ -208,7 +202,7 @@ class _TableBuilder:
                 if (side,) not in self.fields:
                     properties[side] = _record_schema(tables)
                     required.append(side)
-        for name in self.children.get((), []):
+        for name in self.children.get((), ()):
             if name == "id":
                 continue
             properties[name], is_required = self.property_schema((name,))
@@ -313,7 +307,7 @@ class _TableBuilder:
         return schema
 
     def named_children(self, segments: tuple[str, ...]) -> list[str]:
-        return [name for name in self.children.get(segments, []) if name != ELEMENT]
+        return [name for name in self.children.get(segments, ()) if name != ELEMENT]
 
     def nested_object(self, segments: tuple[str, ...]) -> JsonSchema:
         properties: dict[str, JsonSchema] = {}

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
 
@@ -326,17 +327,11 @@ class _ModuleBuilder:
     filter_import_sets: set[frozenset[Import]] = field(default_factory=set)
     nested: list[ModelPlan] = field(default_factory=list)
     nested_by_path: dict[tuple[str, ...], str] = field(default_factory=dict)
-    fields: dict[tuple[str, ...], Field] = field(default_factory=dict)
-    children: dict[tuple[str, ...], list[str]] = field(default_factory=dict)
+    fields: Mapping[tuple[str, ...], Field] = field(init=False)
+    children: Mapping[tuple[str, ...], tuple[str, ...]] = field(init=False)
 
     def __post_init__(self) -> None:
-        for f in self.table.fields:
-            segments = f.segments
-            self.fields[segments] = f
-            for depth in range(len(segments)):
-                names = self.children.setdefault(segments[:depth], [])
-                if segments[depth] not in names:
-                    names.append(segments[depth])
+        self.fields, self.children = self.table.tree
 
     # -- types --
 
@@ -408,7 +403,7 @@ class _ModuleBuilder:
 
     def object_model(self, segments: tuple[str, ...]) -> PyType | None:
         """The nested model for the object at ``segments``, or None when it has no fields."""
-        named = [c for c in self.children.get(segments, []) if c != ELEMENT]
+        named = [c for c in self.children.get(segments, ()) if c != ELEMENT]
         if not named:
             return None
         existing = self.nested_by_path.get(segments)
@@ -715,11 +710,14 @@ def plan_module(table: Table, class_name: str, module_name: str) -> ModulePlan:
         nested_model=None,
     )
     builder.imports.update(_record_type((table.name,)).imports)
-    names = [n for n in builder.children.get((), []) if n != "id"]
+    names = [n for n in builder.children.get((), ()) if n != "id"]
     if table.type == "relation":
         names = [n for n in ("in", "out") if n not in names] + names
-        for side, tables in (("in", table.relation_in), ("out", table.relation_out)):
-            builder.fields.setdefault((side,), Field(path=side, kind=Record(tables)))
+        ends = {("in",): table.relation_in, ("out",): table.relation_out}
+        builder.fields = {
+            **{side: Field(path=side[0], kind=Record(tables)) for side, tables in ends.items()},
+            **builder.fields,
+        }
     plans = (id_plan, *builder.field_plans((), names, frozenset({"id"})))
     model = ModelPlan(
         class_name=class_name,
