@@ -17,7 +17,6 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -246,31 +245,16 @@ def write_package(out_dir: Path, files: Mapping[str, bytes]) -> Changes:
     except OSError as exc:
         raise OutputError(f"could not write {out_dir}: {exc.strerror or exc}") from None
     try:
-        _stage(
-            staging / "new", {path: files[path] for path in (*changes.created, *changes.updated)}
-        )
+        for path in (*changes.created, *changes.updated):
+            staged = staging / "new" / path
+            staged.parent.mkdir(parents=True, exist_ok=True)
+            staged.write_bytes(files[path])
         _commit(out_dir, staging, changes)
     except OSError as exc:
         raise OutputError(f"could not write {out_dir}: {exc}") from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return changes
-
-
-_WRITERS = 4
-"""Threads writing staged files: creating a file waits on the file system more than on
-Python, so a few at a time write a 1,000-module package about twice as fast."""
-
-
-def _stage(folder: Path, files: Mapping[str, bytes]) -> None:
-    for parent in sorted({(folder / path).parent for path in files}):
-        parent.mkdir(parents=True, exist_ok=True)
-
-    def write(path: str) -> None:
-        (folder / path).write_bytes(files[path])
-
-    with ThreadPoolExecutor(_WRITERS) as pool:
-        list(pool.map(write, files))  # collecting the results re-raises a failed write
 
 
 def _commit(out_dir: Path, staging: Path, changes: Changes) -> None:
