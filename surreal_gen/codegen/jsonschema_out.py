@@ -43,6 +43,7 @@ from surreal_gen.codegen.kinds import (
     Union,
     parse_kind,
     render_kind,
+    sub_kinds,
 )
 from surreal_gen.codegen.mapping import is_computed, is_optional
 from surreal_gen.runtime.types import RecordID
@@ -347,15 +348,7 @@ def _self_contained(kind: Kind) -> bool:
     ``any``, literal objects) and no shared ``$defs`` (geometry)."""
     if isinstance(kind, (AnyKind, Geometry, ObjectLiteral)) or kind == Scalar("object"):
         return False
-    if isinstance(kind, Option):
-        return _self_contained(kind.inner)
-    if isinstance(kind, (Array, Set)):
-        return _self_contained(kind.item)
-    if isinstance(kind, Union):
-        return all(_self_contained(m) for m in kind.members)
-    if isinstance(kind, ArrayLiteral):
-        return all(_self_contained(k) for k in kind.items)
-    return True
+    return all(_self_contained(inner) for inner in sub_kinds(kind))
 
 
 @functools.lru_cache(maxsize=4096)

@@ -193,6 +193,21 @@ Kind: TypeAlias = (
 )
 
 
+def sub_kinds(kind: Kind) -> tuple[Kind, ...]:
+    """The kinds directly inside ``kind`` (``option<array<int>>`` -> ``array<int>``)."""
+    if isinstance(kind, Option):
+        return (kind.inner,)
+    if isinstance(kind, (Array, Set)):
+        return (kind.item,)
+    if isinstance(kind, Union):
+        return kind.members
+    if isinstance(kind, ArrayLiteral):
+        return kind.items
+    if isinstance(kind, ObjectLiteral):
+        return tuple(value for _, value in kind.fields)
+    return ()
+
+
 class KindSyntaxError(ValueError):
     """A kind string the parser cannot read; ``position`` is the 0-based offset in ``text``."""
 

@@ -53,6 +53,7 @@ from surreal_gen.codegen.kinds import (
     Set,
     TableKind,
     Union,
+    sub_kinds,
 )
 
 RUNTIME_MODULES: dict[str, tuple[str, ...]] = {
@@ -526,15 +527,7 @@ def _is_closed(kind: Kind) -> bool:
     same wherever it appears (no nested model), so it is computed once per kind."""
     if isinstance(kind, AnyKind) or kind == Scalar("object"):
         return False
-    if isinstance(kind, Option):
-        return _is_closed(kind.inner)
-    if isinstance(kind, (Array, Set)):
-        return _is_closed(kind.item)
-    if isinstance(kind, Union):
-        return all(_is_closed(m) for m in kind.members)
-    if isinstance(kind, ArrayLiteral):
-        return all(_is_closed(k) for k in kind.items)
-    return True
+    return all(_is_closed(inner) for inner in sub_kinds(kind))
 
 
 _NO_FIELDS = _ModuleBuilder(table=Table(name=""), class_name="", used_names=set())
