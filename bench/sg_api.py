@@ -60,9 +60,58 @@ def introspect_url(url: str) -> Any:
 
 
 def render_and_write(schema: Any, out: Path) -> None:
-    from surreal_gen.codegen.emit import render_package, write_package
+    from surreal_gen.codegen.emit import write_package
 
-    write_package(out, render_package(schema))
+    write_package(out, render(schema))
+
+
+def render(schema: Any) -> dict[str, bytes]:
+    from surreal_gen.codegen.emit import render_package
+
+    return render_package(schema)
+
+
+async def engine_answers(store: Path) -> list[bytes]:
+    """Open the store in the 2.x engine and have it answer the INFO requests the introspector
+    sends (same batches, same requests in flight), as raw CBOR replies: no decoding, no IR."""
+    import cbor2
+
+    from surreal_gen.codegen.introspect import REQUESTS_IN_FLIGHT, TABLES_PER_QUERY
+    from surreal_gen.runtime.transports.embedded import engine_module
+
+    db = engine_module("2").AsyncEmbeddedDB(f"surrealkv://{store}")
+    await db.connect()
+    try:
+
+        async def ask(sql: str) -> bytes:
+            request = {"id": 1, "method": "query", "params": [sql, {}]}
+            reply: bytes = await db.execute(cbor2.dumps(request))
+            return reply
+
+        await db.execute(cbor2.dumps({"id": 0, "method": "use", "params": [NAMESPACE, DATABASE]}))
+        [db_info] = cbor2.loads(await ask("INFO FOR DB STRUCTURE"))["result"]
+        names = sorted(table["name"] for table in db_info["result"]["tables"])
+        batches = [
+            ";\n".join(
+                f"INFO FOR TABLE {name} STRUCTURE" for name in names[i : i + TABLES_PER_QUERY]
+            )
+            for i in range(0, len(names), TABLES_PER_QUERY)
+        ]
+        in_flight = asyncio.Semaphore(REQUESTS_IN_FLIGHT)
+
+        async def answer(sql: str) -> bytes:
+            async with in_flight:
+                return await ask(sql)
+
+        return await asyncio.gather(*(answer(sql) for sql in batches))
+    finally:
+        await db.close()
+
+
+def write_files(out: Path, files: dict[str, bytes]) -> None:
+    """The package's bytes into the (empty) folder ``out``, one plain write per file."""
+    for path, content in files.items():
+        (out / path).write_bytes(content)
 
 
 def check_output(out: Path, tables: list[str]) -> None:

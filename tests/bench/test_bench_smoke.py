@@ -98,9 +98,11 @@ def test_percentile_nearest_rank() -> None:
 def test_codegen_benchmark_tiny() -> None:
     out = run_bench("bench.codegen", "--sizes", "3", "--fields", "30")
     rows = [[cell.strip() for cell in line.split("|")[1:-1]] for line in out.splitlines()]
-    dcg_rows = [row for row in rows if row[:2] == ["3", "dcg"]]
-    assert dcg_rows and float(dcg_rows[0][3]) > 0
+    for mode in ("dcg", "sg-loaded", "floor"):
+        measured = [row for row in rows if row[:2] == ["3", mode]]
+        assert measured and float(measured[0][3]) > 0, mode
     assert out.strip().splitlines()[-1].startswith("codegen: ")
+    assert "engine and file system alone" in out.strip().splitlines()[-1]
 
 
 def key_line_or_skip(out: str, prefix: str) -> str:

@@ -26,7 +26,7 @@ from surreal_gen.runtime.errors import (
 from surreal_gen.runtime.rpc import Codec, SessionConfig, unknown_namespace_error
 from surreal_gen.runtime.transports.base import NotificationHandler, StateHandler
 
-__all__ = ["EmbeddedTransport"]
+__all__ = ["EmbeddedTransport", "engine_module"]
 
 _ENGINE_MODULES = {
     "2": "surrealdb._surrealdb_ext",
@@ -48,7 +48,7 @@ def _engine_choice(url: str) -> tuple[str, str]:
     return url.split("?", 1)[0], hint
 
 
-def _engine_module(engine: str) -> ModuleType:
+def engine_module(engine: str) -> ModuleType:
     """The engine's extension module.
 
     The 2.x engine ships inside the official SDK, whose package ``__init__`` imports its
@@ -95,7 +95,7 @@ class EmbeddedTransport:
 
     async def open(self, session: SessionConfig) -> None:
         try:
-            module = _engine_module(self._engine)
+            module = engine_module(self._engine)
         except ImportError as exc:
             raise ConfigurationError(
                 f"{self.url} needs the embedded engine: pip install {_WHEELS[self._engine]}"
