@@ -2,7 +2,8 @@
 
 Decoding uses cbor2 `semantic_decoders` (one callback per tag, no dispatch) and an
 `object_hook` that drops NONE-valued map keys. The hook only scans a map when a NONE was
-decoded and not yet consumed, so records without NONE pay one cheap call per map.
+decoded and not yet consumed, so records without NONE pay one cheap call per map. Record
+ids are built without `RecordID.__init__`'s checks (`engine_record_id`).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from surreal_gen.runtime.types import (
     Range,
     RecordID,
     Table,
+    engine_record_id,
 )
 
 __all__ = ["CborError", "decode", "encode", "message_id"]
@@ -222,7 +224,7 @@ def _decode_table(value: Any, immutable: bool) -> Table:
 def _decode_record_id(value: Any, immutable: bool) -> RecordID[Any]:
     if isinstance(value, str):
         return RecordID.parse(value)
-    return RecordID(value[0], value[1])
+    return engine_record_id(value[0], value[1])
 
 
 def _decode_uuid_bytes(value: Any, immutable: bool) -> uuid.UUID:

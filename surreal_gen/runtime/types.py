@@ -36,6 +36,7 @@ __all__ = [
     "RecordID",
     "RecordKey",
     "Table",
+    "engine_record_id",
     "escape_ident",
     "surql_literal",
 ]
@@ -311,6 +312,23 @@ class RecordID(Generic[TableT]):
         cls, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
     ) -> JsonSchemaValue:
         return {**handler(schema), "format": "surrealdb-record-id"}
+
+
+_new_object = object.__new__
+_TABLE_SLOT: Any = RecordID.__dict__["table"]
+_KEY_SLOT: Any = RecordID.__dict__["id"]
+
+
+def engine_record_id(table: str, key: RecordKey) -> RecordID[str]:
+    """A `RecordID` the engine sent, built without `__init__`'s checks.
+
+    Decoding builds one per record, and the engine only sends a non-empty table name, so
+    the checks would cost time and never fail. Anything else goes through `RecordID(...)`.
+    """
+    record_id: RecordID[str] = _new_object(RecordID)
+    _TABLE_SLOT.__set__(record_id, table)
+    _KEY_SLOT.__set__(record_id, key)
+    return record_id
 
 
 def _record_id_pattern(tables: frozenset[str] | None) -> str:

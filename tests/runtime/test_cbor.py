@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import uuid
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
@@ -105,6 +106,34 @@ async def test_engine_values_decode(engine: Connection, surql: str, expected: An
     if engine.engine_major == 2 and isinstance(expected, Decimal):
         assert str(value) == "1.50"  # 2.x keeps the trailing zero; 3.x normalises it
     assert value == expected
+
+
+RECORD_KEYS: list[Any] = [
+    "tobie",
+    "a b",
+    7,
+    [1, "x"],
+    {"a": 1},
+    uuid.UUID("0190e6c6-7e44-7c6f-9d0c-2b0e7d2c0c1a"),
+]
+
+
+@pytest.mark.parametrize("key", RECORD_KEYS, ids=repr)
+async def test_decoded_record_ids_behave_like_built_ones(engine: Connection, key: Any) -> None:
+    """Decoding builds record ids without `RecordID.__init__`: they must be the same values."""
+    built = RecordID("person", key)
+    [decoded] = await engine.query("RETURN $v", {"v": built})
+    assert type(decoded) is RecordID
+    assert (decoded.table, decoded.id) == ("person", key)
+    assert decoded == built and built == decoded
+    assert hash(decoded) == hash(built)
+    assert {built: "found"}[decoded] == "found"
+    assert (str(decoded), repr(decoded)) == (str(built), repr(built))
+    assert pickle.loads(pickle.dumps(decoded)) == built
+    with pytest.raises(AttributeError, match="immutable"):
+        decoded.table = "other"
+    [again] = await engine.query("RETURN $v", {"v": decoded})
+    assert again == built
 
 
 async def test_sets_follow_the_engine_version(engine: Connection) -> None:
