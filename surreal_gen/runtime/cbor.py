@@ -3,7 +3,8 @@
 Decoding uses cbor2 `semantic_decoders` (one callback per tag, no dispatch) and an
 `object_hook` that drops NONE-valued map keys. The hook only scans a map when a NONE was
 decoded and not yet consumed, so records without NONE pay one cheap call per map. Record
-ids are built without `RecordID.__init__`'s checks (`engine_record_id`).
+ids are built without `RecordID.__init__`'s checks, and the cyclic garbage collector is
+paused while a message is decoded (runtime/gcpause.py says why).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 
 import cbor2
 
+from surreal_gen.runtime.gcpause import gc_paused
 from surreal_gen.runtime.types import (
     NONE,
     Bound,
@@ -358,11 +360,12 @@ def decode(data: bytes) -> Any:
     array) becomes `None`.
     """
     tracker = _NoneTracker()
-    value = cbor2.loads(
-        data,
-        semantic_decoders={**_DECODERS, TAG_NONE: tracker.none},
-        object_hook=tracker.object_hook,
-    )
+    with gc_paused():
+        value = cbor2.loads(
+            data,
+            semantic_decoders={**_DECODERS, TAG_NONE: tracker.none},
+            object_hook=tracker.object_hook,
+        )
     if tracker.pending:
         return _replace_none(value)
     return value

@@ -22,6 +22,7 @@ from surreal_gen.runtime.errors import (
     NotFoundError,
     ValidationFailed,
 )
+from surreal_gen.runtime.gcpause import gc_paused
 from surreal_gen.runtime.signals import post_delete, post_save, pre_delete, pre_save
 from surreal_gen.runtime.types import NONE, RecordID, escape_ident
 
@@ -274,7 +275,8 @@ class BaseSurrealModel(BaseModel):
 
     @classmethod
     def from_db_many(cls, rows: Sequence[Mapping[str, Any]]) -> list[Self]:
-        """Validate many records in one pass through pydantic's `TypeAdapter(list[Model])`."""
+        """Validate many records in one pass through pydantic's `TypeAdapter(list[Model])`,
+        with the cyclic garbage collector paused (runtime/gcpause.py says why)."""
         adapter = _list_adapters.get(cls)
         if adapter is None:
             adapter = TypeAdapter(list[cls])  # type: ignore[valid-type]
@@ -282,7 +284,8 @@ class BaseSurrealModel(BaseModel):
         if cls._keeps_string_ids():
             rows = [_with_text_id(row) for row in rows]
         try:
-            return cast("list[Self]", adapter.validate_python(rows))
+            with gc_paused():
+                return cast("list[Self]", adapter.validate_python(rows))
         except ValidationError as exc:
             raise _validation_failed(cls, exc, None, batch=rows) from None
 
