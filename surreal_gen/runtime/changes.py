@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+from collections import deque
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -55,6 +56,9 @@ R = TypeVar("R")
 MAX_PAGE = 1000
 """The engine's cap on ``SHOW CHANGES ... LIMIT``."""
 MAX_SINCE = 2**64 - 1
+_BATCH_CHANGES = 100
+"""Changes validated in one pass. A whole page (up to 1,000 change sets) at once kept so
+many objects alive that garbage collection cost more than the fewer calls saved."""
 _DB_FEED = re.compile(r"\bCHANGEFEED\s+(\S+)(\s+INCLUDE\s+ORIGINAL)?", re.IGNORECASE)
 _NO_STAMP_YET = "no versionstamp associated"
 _INDEX_KEY = "__surreal_gen_index"
@@ -77,12 +81,14 @@ class FeedInfo:
 class ChangeSet:
     """One versionstamp's changes to the table (possibly none: the set is another table's).
 
-    ``next_since`` is the ``SINCE`` value that resumes strictly after this set.
+    ``next_since`` is the ``SINCE`` value that resumes strictly after this set;
+    ``record_ids[i]`` is the record ``changes[i]`` is about.
     """
 
     versionstamp: int
     next_since: int
     changes: tuple[Mapping[str, Any], ...]
+    record_ids: tuple[RecordID[str], ...]
 
 
 class ChangeFeedReader:
@@ -192,12 +198,16 @@ class ChangeFeedReader:
 
     def _change_set(self, entry: Mapping[str, Any]) -> ChangeSet:
         versionstamp = int(entry["versionstamp"])
-        changes = tuple(change for change in entry.get("changes", []) if self._is_own(change))
-        return ChangeSet(versionstamp, self.since_after(versionstamp), changes)
-
-    def _is_own(self, change: Mapping[str, Any]) -> bool:
-        record_id = change_record_id(change)
-        return record_id is not None and record_id.table == self.table
+        changes = []
+        record_ids = []
+        for change in entry.get("changes", []):
+            record_id = change_record_id(change)
+            if record_id is not None and record_id.table == self.table:
+                changes.append(change)
+                record_ids.append(record_id)
+        return ChangeSet(
+            versionstamp, self.since_after(versionstamp), tuple(changes), tuple(record_ids)
+        )
 
 
 def change_record_id(change: Mapping[str, Any]) -> RecordID[str] | None:
@@ -210,8 +220,12 @@ def change_record_id(change: Mapping[str, Any]) -> RecordID[str] | None:
         body = change["update"]
     else:
         return None
-    record_id = body.get("id") if isinstance(body, Mapping) else None
+    record_id = body.get("id") if isinstance(body, _MAPPINGS) else None
     return record_id if isinstance(record_id, RecordID) else None
+
+
+_MAPPINGS = (dict, Mapping)
+"""Decoded maps are dicts: checked first, they skip the slower abstract-class check."""
 
 
 def classify_change(
@@ -267,6 +281,19 @@ def parse_since(since: int | str | date | datetime | None) -> int | datetime:
     raise TypeError(f"changes(since={since!r}): expected an int cursor or a datetime")
 
 
+@dataclass(frozen=True, slots=True)
+class _Page:
+    """One read of the feed: its change sets, the oldest ``SINCE`` kept, and when it came."""
+
+    change_sets: list[ChangeSet]
+    oldest: int | None
+    read_at: float
+
+
+_Batch = tuple[list[ModelChangeEvent[ModelT]], list[int | None]]
+_Change = tuple[RecordID[str], Mapping[str, Any]]
+
+
 class ChangeFeedStream(Generic[ModelT]):
     """An async iterator of ``ModelChangeEvent[T]`` from a table's change feed.
 
@@ -293,7 +320,8 @@ class ChangeFeedStream(Generic[ModelT]):
       the database) raises CursorExpiredError rather than silently skipping changes.
     - Pages (``batch_size``, at most 1000 raw entries) are read back to back until one is
       empty (a short page is not the end); then the stream sleeps ``poll_interval``
-      seconds, or stops when ``until_caught_up`` is True.
+      seconds, or stops when ``until_caught_up`` is True. The next page is requested as
+      soon as a page arrives, so the server reads it while you handle this one.
     - Connection errors are retried ``retries`` times with exponential backoff, then raised
       as ChangeFeedError.
     - Filters on the QuerySet are evaluated by the database against each changed record.
@@ -325,7 +353,10 @@ class ChangeFeedStream(Generic[ModelT]):
         self.until_caught_up = until_caught_up
         self.retries = retries
         self._cursor: int | None = start if isinstance(start, int) else None
-        self._events: AsyncGenerator[ModelChangeEvent[ModelT]] | None = None
+        self._batches: AsyncGenerator[_Batch[ModelT]] | None = None
+        self._ready: deque[ModelChangeEvent[ModelT]] = deque()
+        self._cursors: deque[int | None] = deque()
+        """The cursor after each ready event: None where it does not move."""
 
     @property
     def cursor(self) -> int | None:
@@ -339,9 +370,16 @@ class ChangeFeedStream(Generic[ModelT]):
         return self
 
     async def __anext__(self) -> ModelChangeEvent[ModelT]:
-        if self._events is None:
-            self._events = self._run()
-        return await self._events.__anext__()
+        while not self._ready:
+            if self._batches is None:
+                self._batches = self._read_batches()
+            events, cursors = await self._batches.__anext__()
+            self._ready.extend(events)
+            self._cursors.extend(cursors)
+        cursor = self._cursors.popleft()
+        if cursor is not None:
+            self._cursor = cursor
+        return self._ready.popleft()
 
     async def __aenter__(self) -> Self:
         return self
@@ -356,11 +394,19 @@ class ChangeFeedStream(Generic[ModelT]):
 
     async def aclose(self) -> None:
         """Stop reading; the cursor keeps its value."""
-        events, self._events = self._events, _closed()
-        if events is not None:
-            await events.aclose()
+        batches, self._batches = self._batches, _closed()
+        self._ready.clear()
+        self._cursors.clear()
+        if batches is not None:
+            await batches.aclose()
 
-    async def _run(self) -> AsyncGenerator[ModelChangeEvent[ModelT]]:
+    async def _read_batches(self) -> AsyncGenerator[_Batch[ModelT]]:
+        """The events of each page, about ``_BATCH_CHANGES`` at a time, with the cursor
+        after each.
+
+        While a page's events are consumed, the next page is already being read: the
+        request goes out as soon as the page it follows has arrived.
+        """
         connection = _feed_connection(self._query._connection())
         reader = ChangeFeedReader(connection, self.model.get_table_name())
         await self._retrying(connection.connect)
@@ -370,57 +416,85 @@ class ChangeFeedStream(Generic[ModelT]):
             since = int(since.timestamp() * 1000) << 16
             self._cursor = since
         check_expiry = isinstance(self._start, int)
-        while True:
-            try:
-                change_sets, oldest = await self._retrying(reader.read, since, self.batch_size)
-            except QueryError as exc:
-                if isinstance(since, datetime) and _NO_STAMP_YET in exc.message:
-                    since = 0
+        ahead: asyncio.Task[_Page] | None = None
+        try:
+            while True:
+                try:
+                    if ahead is None:
+                        page = await self._read_page(reader, since)
+                    else:
+                        page, ahead = await ahead, None
+                except QueryError as exc:
+                    if isinstance(since, datetime) and _NO_STAMP_YET in exc.message:
+                        since = 0
+                        continue
+                    raise
+                if check_expiry and isinstance(since, int):
+                    _check_not_expired(since, page.oldest, info.retention)
+                if not page.change_sets:
+                    if self.until_caught_up:
+                        return
+                    await asyncio.sleep(self.poll_interval)
+                    since_read = time.monotonic() - page.read_at
+                    check_expiry = _may_have_expired(since_read, info.retention)
                     continue
-                raise
-            read_at = time.monotonic()
-            if check_expiry and isinstance(since, int):
-                _check_not_expired(since, oldest, info.retention)
-            if not change_sets:
-                if self.until_caught_up:
-                    return
-                await asyncio.sleep(self.poll_interval)
-                check_expiry = _may_have_expired(time.monotonic() - read_at, info.retention)
-                continue
-            check_expiry = True
-            kept = await self._retrying(self._kept_changes, connection, change_sets)
-            for change_set, changes in zip(change_sets, kept, strict=True):
-                events = self._typed_events(changes, change_set.versionstamp, info.original)
-                for index, event in enumerate(events):
-                    if index == len(events) - 1:
-                        self._cursor = change_set.next_since
-                    yield event
-                self._cursor = since = change_set.next_since
+                check_expiry = True
+                since = page.change_sets[-1].next_since
+                ahead = asyncio.ensure_future(self._read_page(reader, since))
+                kept = await self._retrying(self._kept_changes, connection, page.change_sets)
+                for first, end in _batches(kept, _BATCH_CHANGES):
+                    # The consumer may never wait on anything: give the read ahead a turn.
+                    await asyncio.sleep(0)
+                    batch = self._batch(page.change_sets[first:end], kept[first:end], info.original)
+                    if batch[0]:
+                        yield batch
+        finally:
+            if ahead is not None:
+                await _discard(ahead)
 
-    def _typed_events(
-        self, changes: Sequence[Mapping[str, Any]], versionstamp: int, original: bool
-    ) -> list[ModelChangeEvent[ModelT]]:
+    async def _read_page(self, reader: ChangeFeedReader, since: int | datetime) -> _Page:
+        change_sets, oldest = await self._retrying(reader.read, since, self.batch_size)
+        return _Page(change_sets, oldest, time.monotonic())
+
+    def _batch(
+        self,
+        change_sets: Sequence[ChangeSet],
+        kept: Sequence[Sequence[_Change]],
+        original: bool,
+    ) -> _Batch[ModelT]:
+        """Typed events of change sets, each with the cursor that counts it (None: unchanged).
+
+        The cursor moves past a change set with its last event; sets with no event of
+        this table move it with the event before them, or at once when none came before.
+        """
         items = []
-        for change in changes:
-            action, data = classify_change(change, original=original)
-            record_id = change_record_id(change)
-            assert record_id is not None  # ChangeFeedReader keeps only record changes
-            items.append((action, record_id, data, change, versionstamp))
-        return build_events(self.model, items)
+        cursors: list[int | None] = []
+        for change_set, changes in zip(change_sets, kept, strict=True):
+            for record_id, change in changes:
+                action, data = classify_change(change, original=original)
+                items.append((action, record_id, data, change, change_set.versionstamp))
+                cursors.append(None)
+            if cursors:
+                cursors[-1] = change_set.next_since
+            else:
+                self._cursor = change_set.next_since
+        return build_events(self.model, items), cursors
 
     async def _kept_changes(
         self, connection: Connection, change_sets: Sequence[ChangeSet]
-    ) -> list[Sequence[Mapping[str, Any]]]:
-        """Each change set's changes that the QuerySet's filter keeps (one query per page)."""
+    ) -> list[Sequence[_Change]]:
+        """Each change set's changes that the QuerySet's filter keeps (one query per page),
+        each with the record it is about."""
+        kept: list[Sequence[_Change]] = [
+            tuple(zip(c.record_ids, c.changes, strict=True)) for c in change_sets
+        ]
         where, variables = self._query._where_clause()
         if not where:
-            return [change_set.changes for change_set in change_sets]
+            return kept
         changes = [change for change_set in change_sets for change in change_set.changes]
         documents = [classify_change(change, original=False)[1] for change in changes]
         keep = iter(await passing_filter(connection, where, variables, documents))
-        return [
-            [change for change in change_set.changes if next(keep)] for change_set in change_sets
-        ]
+        return [[pair for pair in pairs if next(keep)] for pairs in kept]
 
     async def _retrying(self, request: Callable[..., Awaitable[R]], *args: Any) -> R:
         """Run ``request(*args)``, retrying connection errors with exponential backoff."""
@@ -515,6 +589,28 @@ def _longest(current: Duration | None, other: Duration | None) -> Duration | Non
 def _feed_connection(connection: Connection) -> Connection:
     """The connection to poll with: the HTTP companion of a WebSocket connection."""
     return connection.http_companion()
+
+
+def _batches(kept: Sequence[Sequence[Any]], size: int) -> list[tuple[int, int]]:
+    """Split change sets into runs of about ``size`` changes: ``(first, end)`` index pairs."""
+    bounds = []
+    first = count = 0
+    for index, changes in enumerate(kept):
+        count += len(changes)
+        if count >= size:
+            bounds.append((first, index + 1))
+            first, count = index + 1, 0
+    if first < len(kept):
+        bounds.append((first, len(kept)))
+    return bounds
+
+
+async def _discard(task: asyncio.Task[Any]) -> None:
+    """Cancel a read whose page nobody will take, and wait for it; its outcome is dropped."""
+    task.cancel()
+    await asyncio.wait([task])
+    if not task.cancelled():
+        task.exception()  # retrieved, so asyncio does not log it as never retrieved
 
 
 async def _closed() -> AsyncGenerator[Any]:

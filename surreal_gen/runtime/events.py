@@ -129,15 +129,52 @@ def build_events(
             for action, record_id, data, raw, versionstamp in changes
         ]
     return [
-        ModelChangeEvent(
-            action=action,
-            instance=next(instances)
-            if data is not None
-            else _unvalidated(model, {"id": record_id}),
-            record_id=record_id,
-            changed_fields=None,
-            raw=raw,
-            versionstamp=versionstamp,
+        _valid_event(
+            action,
+            next(instances) if data is not None else _unvalidated(model, {"id": record_id}),
+            record_id,
+            raw,
+            versionstamp,
         )
         for action, record_id, data, raw, versionstamp in changes
     ]
+
+
+_new_object = object.__new__
+
+
+def _slot_setter(name: str) -> Any:
+    setter: Any = ModelChangeEvent.__dict__[name].__set__
+    return setter
+
+
+_set_action = _slot_setter("action")
+_set_instance = _slot_setter("instance")
+_set_record_id = _slot_setter("record_id")
+_set_changed_fields = _slot_setter("changed_fields")
+_set_raw = _slot_setter("raw")
+_set_error = _slot_setter("error")
+_set_versionstamp = _slot_setter("versionstamp")
+_set_backfilled = _slot_setter("backfilled")
+
+
+def _valid_event(
+    action: LiveAction,
+    instance: ModelT,
+    record_id: RecordID[str],
+    raw: Any,
+    versionstamp: int | None,
+) -> ModelChangeEvent[ModelT]:
+    """``ModelChangeEvent(action, instance, record_id, None, raw, versionstamp=versionstamp)``
+    at half the cost: the frozen dataclass's ``__init__`` sets each field through
+    ``object.__setattr__``, and change feeds build one event per change."""
+    event: ModelChangeEvent[ModelT] = _new_object(ModelChangeEvent)
+    _set_action(event, action)
+    _set_instance(event, instance)
+    _set_record_id(event, record_id)
+    _set_changed_fields(event, None)
+    _set_raw(event, raw)
+    _set_error(event, None)
+    _set_versionstamp(event, versionstamp)
+    _set_backfilled(event, False)
+    return event

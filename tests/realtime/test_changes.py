@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import FrozenInstanceError, fields
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -143,6 +144,43 @@ async def test_foreign_entries_filling_pages_do_not_stop_the_stream(
             await conn.query("CREATE other SET n = $n", {"n": n})
     events = await drain(name, batch_size=2)
     assert sorted(e.instance.n for e in events) == [0, 1, 2, 3, 4]
+
+
+async def test_a_cursor_taken_after_any_event_resumes_where_documented(
+    feed: tuple[str, Connection],
+) -> None:
+    """Events are built about 100 changes at a time, a page at a time. After any event,
+    across those ends and other tables' change sets, the cursor resumes after the event's
+    change set if it was the set's last change, else at the start of its set."""
+    name, conn = feed
+    for start in range(0, 330, 11):
+        rows = [{"n": n} for n in range(start, start + 11)]
+        await conn.query("INSERT INTO item $rows", {"rows": rows})
+        if start % 33 == 0:
+            await conn.query("CREATE other SET n = 0")
+    stream = Item.objects().using(name).changes(since=0, until_caught_up=True, batch_size=13)
+    seen = [(event, stream.cursor) async for event in stream]
+    keys = [(event.instance.n, event.versionstamp) for event, _ in seen]
+    assert sorted(n for n, _ in keys) == list(range(330))
+    stamps = [stamp for _, stamp in keys]
+    for index in (0, 9, 10, 11, 98, 99, 100, 101, 109, 110, 150, 200, 329):
+        last_of_set = index + 1 == len(seen) or stamps[index + 1] != stamps[index]
+        resume = index + 1 if last_of_set else stamps.index(stamps[index])
+        rest = await drain(name, since=seen[index][1] or 0)
+        assert [(e.instance.n, e.versionstamp) for e in rest] == keys[resume:], index
+
+
+async def test_feed_events_are_ordinary_frozen_events(feed: tuple[str, Connection]) -> None:
+    """Feed events are built without the dataclass `__init__`; they must not differ."""
+    name, conn = feed
+    await conn.query("CREATE item:1 SET n = 1; UPDATE item:1 SET n = 2; DELETE item:1")
+    for event in await drain(name):
+        values = {field.name: getattr(event, field.name) for field in fields(event)}
+        assert event == ModelChangeEvent(**values)
+        assert repr(event) == repr(ModelChangeEvent(**values))
+        assert (event.changed_fields, event.error, event.backfilled) == (None, None, False)
+        with pytest.raises(FrozenInstanceError):
+            event.versionstamp = 0  # type: ignore[misc]
 
 
 async def test_filters_are_applied_to_changed_records(feed: tuple[str, Connection]) -> None:
