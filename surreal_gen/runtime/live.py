@@ -93,7 +93,17 @@ class _GapMarker:
 
 @dataclass
 class _Failure:
-    error: BaseException
+    """Queued when the stream cannot go on; the consumer raises ``error`` when it gets here."""
+
+    error: SurrealConnectionError | LiveQueryError
+
+    def fresh_error(self) -> SurrealConnectionError | LiveQueryError:
+        """A new exception like ``error``, caused by it. ``error`` may be shared (the
+        connection hands one error to every listener) and raising one object again and
+        again would grow its traceback with each raiser's frames."""
+        fresh = type(self.error)(str(self.error))
+        fresh.__cause__ = self.error
+        return fresh
 
 
 class LiveModelStream(Generic[ModelT]):
@@ -271,14 +281,16 @@ class LiveModelStream(Generic[ModelT]):
                     marker = _GapMarker("the consumer fell behind", self.reconnects)
                     marker.live_ready.set()
                     self._buffer.put_nowait(marker)
-        except SurrealGenError as exc:
+        except SurrealConnectionError as exc:
             self._buffer.put_nowait(_Failure(exc))
 
     async def _on_connection_event(self, event: ConnectionEvent) -> None:
         if self._closed:
             return
         if event.kind == "gave_up":
-            error = event.error or LiveQueryError("the connection gave up reconnecting")
+            error = event.error
+            if not isinstance(error, SurrealConnectionError):
+                error = LiveQueryError(f"the connection gave up reconnecting: {error}")
             self._buffer.put_nowait(_Failure(error))
         elif event.kind == "disconnected" and not self.auto_resubscribe:
             self._buffer.put_nowait(
@@ -316,7 +328,7 @@ class LiveModelStream(Generic[ModelT]):
             item = await self._buffer.get()
             if isinstance(item, _Failure):
                 await self._shutdown(kill=False)
-                raise item.error
+                raise item.fresh_error()
             if isinstance(item, _GapMarker):
                 await self._recover(item)
                 continue

@@ -362,11 +362,21 @@ async def test_giving_up_raises_out_of_the_loop(persistent_surreal_server: Surre
         ) as (name, conn),
     ):
         await conn.query("DEFINE TABLE item")
-        async with Item.objects().using(name).live() as stream:
+        async with (
+            Item.objects().using(name).live() as stream,
+            Item.objects().using(name).live() as other,
+        ):
             assert server.process is not None
             await asyncio.to_thread(server.process.stop)
-            with pytest.raises(SurrealConnectionError, match="could not reconnect"):
+            with pytest.raises(SurrealConnectionError, match="could not reconnect") as first:
                 await take(stream, 1)
+            with pytest.raises(SurrealConnectionError, match="could not reconnect") as second:
+                await take(other, 1)
+    # Each stream raises an error of its own: the connection's error is shared, and raising
+    # one object in several places would grow its traceback with every raiser's frames.
+    assert first.value is not second.value
+    assert first.value.__cause__ is not None and second.value.__cause__ is not None
+    assert first.value.__cause__ not in (first.value, second.value)
 
 
 async def test_a_gap_applies_the_filter_as_live_queries_do(

@@ -31,7 +31,9 @@ from surreal_gen.runtime.errors import (
     RequestTimeoutError,
     SurrealConnectionError,
 )
+from surreal_gen.runtime.rpc import SessionConfig
 from surreal_gen.runtime.transports.base import describe_network_error
+from surreal_gen.runtime.transports.ws import WebSocketTransport
 from surreal_gen.runtime.types import Duration, RecordID, Table
 from tests.fixtures.server import SurrealDatabase, SurrealServer
 
@@ -517,6 +519,31 @@ async def test_giving_up_is_an_error_not_a_hang(
     ):
         await within(ws.query("RETURN 1"))
     await ws.close()
+
+
+async def test_a_closed_websocket_transport_raises_a_fresh_error_each_time(
+    surreal_database: SurrealDatabase,
+) -> None:
+    server = surreal_database.server
+    transport = WebSocketTransport(
+        server.ws_url, timeout=5.0, reconnect_attempts=1, keepalive_interval=5.0
+    )
+    session = SessionConfig(
+        surreal_database.namespace, surreal_database.database, server.user, server.password
+    )
+    await transport.open(session)
+    await transport.close()
+    errors: list[SurrealConnectionError] = []
+    for _ in range(3):
+        with pytest.raises(SurrealConnectionError, match="was closed") as info:
+            await within(transport.request("ping", []))
+        errors.append(info.value)
+    assert len({id(error) for error in errors}) == 3
+    # The stored error is never raised itself, so its traceback cannot grow.
+    [cause] = {id(error.__cause__): error.__cause__ for error in errors}.values()
+    assert isinstance(cause, SurrealConnectionError)
+    assert cause.__traceback__ is None
+    assert len({len(traceback.extract_tb(error.__traceback__)) for error in errors}) == 1
 
 
 async def test_a_listener_may_close_the_connection_it_listens_to(

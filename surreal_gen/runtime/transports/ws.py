@@ -95,7 +95,8 @@ class WebSocketTransport:
         self._reconnecting = False
         self._pending: dict[int, _Pending] = {}
         self._ready = asyncio.Event()
-        self._failure: SurrealGenError | None = None
+        self._failure: SurrealConnectionError | None = None
+        """Why requests fail now (closed, or gave up reconnecting); raised as `_fresh(...)`."""
         self._closing = False
         self._on_notification: NotificationHandler = lambda notification: None
         self._on_state: StateHandler | None = None
@@ -178,13 +179,15 @@ class WebSocketTransport:
                     f"{method} on {self.url}: still reconnecting after {self._timeout:g}s"
                 ) from None
         if self._failure is not None:
-            raise self._failure
+            raise _fresh(self._failure)
         return await self._call(method, params, resend=method in IDEMPOTENT_METHODS)
 
     async def _call(self, method: str, params: list[Any], *, resend: bool = False) -> Any:
         socket = self._socket
         if socket is None:
-            raise self._failure or SurrealConnectionError(f"{self.url} is not connected")
+            if self._failure is not None:
+                raise _fresh(self._failure)
+            raise SurrealConnectionError(f"{self.url} is not connected")
         request_id = self.codec.next_id()
         data = self.codec.request(method, params, request_id)
         future: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
@@ -300,7 +303,7 @@ class WebSocketTransport:
         )
         for pending in self._pending.values():
             if not pending.future.done():
-                pending.future.set_exception(self._failure)
+                pending.future.set_exception(_fresh(self._failure))
         self._pending.clear()
         self._ready.set()
 
@@ -324,7 +327,16 @@ class WebSocketTransport:
         closed = SurrealConnectionError(f"{self.url} was closed")
         for pending in self._pending.values():
             if not pending.future.done():
-                pending.future.set_exception(closed)
+                pending.future.set_exception(_fresh(closed))
         self._pending.clear()
         self._failure = closed
         self._ready.set()
+
+
+def _fresh(error: SurrealConnectionError) -> SurrealConnectionError:
+    """A new error with the same message, caused by the stored one: each caller raises its
+    own, since raising one object again and again grows its traceback with every raiser's
+    frames."""
+    fresh = SurrealConnectionError(str(error))
+    fresh.__cause__ = error
+    return fresh
