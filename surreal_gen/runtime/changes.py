@@ -291,7 +291,6 @@ class _Page:
 
 
 _Batch = tuple[list[ModelChangeEvent[ModelT]], list[int | None]]
-_Change = tuple[RecordID[str], Mapping[str, Any]]
 
 
 class ChangeFeedStream(Generic[ModelT]):
@@ -441,11 +440,11 @@ class ChangeFeedStream(Generic[ModelT]):
                 check_expiry = True
                 since = page.change_sets[-1].next_since
                 ahead = asyncio.ensure_future(self._read_page(reader, since))
-                kept = await self._retrying(self._kept_changes, connection, page.change_sets)
+                kept = await self._retrying(self._kept, connection, page.change_sets)
                 for first, end in _batches(kept, _BATCH_CHANGES):
                     # The consumer may never wait on anything: give the read ahead a turn.
                     await asyncio.sleep(0)
-                    batch = self._batch(page.change_sets[first:end], kept[first:end], info.original)
+                    batch = self._batch(kept[first:end], info.original)
                     if batch[0]:
                         yield batch
         finally:
@@ -456,45 +455,60 @@ class ChangeFeedStream(Generic[ModelT]):
         change_sets, oldest = await self._retrying(reader.read, since, self.batch_size)
         return _Page(change_sets, oldest, time.monotonic())
 
-    def _batch(
-        self,
-        change_sets: Sequence[ChangeSet],
-        kept: Sequence[Sequence[_Change]],
-        original: bool,
-    ) -> _Batch[ModelT]:
+    def _batch(self, change_sets: Sequence[ChangeSet], original: bool) -> _Batch[ModelT]:
         """Typed events of change sets, each with the cursor that counts it (None: unchanged).
 
         The cursor moves past a change set with its last event; sets with no event of
         this table move it with the event before them, or at once when none came before.
         """
-        items = []
+        actions: list[LiveAction] = []
+        record_ids: list[RecordID[str]] = []
+        documents: list[Mapping[str, Any] | None] = []
+        raws: list[Mapping[str, Any]] = []
+        stamps: list[int | None] = []
         cursors: list[int | None] = []
-        for change_set, changes in zip(change_sets, kept, strict=True):
-            for record_id, change in changes:
+        for change_set in change_sets:
+            versionstamp = change_set.versionstamp
+            for record_id, change in zip(change_set.record_ids, change_set.changes, strict=True):
                 action, data = classify_change(change, original=original)
-                items.append((action, record_id, data, change, change_set.versionstamp))
+                actions.append(action)
+                record_ids.append(record_id)
+                documents.append(data)
+                raws.append(change)
+                stamps.append(versionstamp)
                 cursors.append(None)
             if cursors:
                 cursors[-1] = change_set.next_since
             else:
                 self._cursor = change_set.next_since
-        return build_events(self.model, items), cursors
+        events = build_events(self.model, actions, record_ids, documents, raws, stamps)
+        return events, cursors
 
-    async def _kept_changes(
-        self, connection: Connection, change_sets: Sequence[ChangeSet]
-    ) -> list[Sequence[_Change]]:
-        """Each change set's changes that the QuerySet's filter keeps (one query per page),
-        each with the record it is about."""
-        kept: list[Sequence[_Change]] = [
-            tuple(zip(c.record_ids, c.changes, strict=True)) for c in change_sets
-        ]
+    async def _kept(self, connection: Connection, change_sets: list[ChangeSet]) -> list[ChangeSet]:
+        """The change sets with only the changes the QuerySet's filter keeps (one query per
+        page; the sets themselves when there is no filter)."""
         where, variables = self._query._where_clause()
         if not where:
-            return kept
+            return change_sets
         changes = [change for change_set in change_sets for change in change_set.changes]
         documents = [classify_change(change, original=False)[1] for change in changes]
         keep = iter(await passing_filter(connection, where, variables, documents))
-        return [[pair for pair in pairs if next(keep)] for pairs in kept]
+        kept = []
+        for change_set in change_sets:
+            pairs = [
+                pair
+                for pair in zip(change_set.record_ids, change_set.changes, strict=True)
+                if next(keep)
+            ]
+            kept.append(
+                ChangeSet(
+                    change_set.versionstamp,
+                    change_set.next_since,
+                    tuple(change for _, change in pairs),
+                    tuple(record_id for record_id, _ in pairs),
+                )
+            )
+        return kept
 
     async def _retrying(self, request: Callable[..., Awaitable[R]], *args: Any) -> R:
         """Run ``request(*args)``, retrying connection errors with exponential backoff."""
@@ -591,17 +605,17 @@ def _feed_connection(connection: Connection) -> Connection:
     return connection.http_companion()
 
 
-def _batches(kept: Sequence[Sequence[Any]], size: int) -> list[tuple[int, int]]:
+def _batches(change_sets: Sequence[ChangeSet], size: int) -> list[tuple[int, int]]:
     """Split change sets into runs of about ``size`` changes: ``(first, end)`` index pairs."""
     bounds = []
     first = count = 0
-    for index, changes in enumerate(kept):
-        count += len(changes)
+    for index, change_set in enumerate(change_sets):
+        count += len(change_set.changes)
         if count >= size:
             bounds.append((first, index + 1))
             first, count = index + 1, 0
-    if first < len(kept):
-        bounds.append((first, len(kept)))
+    if first < len(change_sets):
+        bounds.append((first, len(change_sets)))
     return bounds
 
 

@@ -113,20 +113,25 @@ def _unvalidated(model: type[ModelT], data: Mapping[str, Any]) -> ModelT:
 
 def build_events(
     model: type[ModelT],
-    changes: Sequence[tuple[LiveAction, RecordID[str], Mapping[str, Any] | None, Any, int | None]],
+    actions: Sequence[LiveAction],
+    record_ids: Sequence[RecordID[str]],
+    documents: Sequence[Mapping[str, Any] | None],
+    raws: Sequence[Any],
+    versionstamps: Sequence[int | None],
 ) -> list[ModelChangeEvent[ModelT]]:
-    """``build_event`` for many ``(action, record_id, data, raw, versionstamp)`` at once.
+    """``build_event`` for many changes at once, given column by column: event ``i`` is
+    built from item ``i`` of each sequence (no tuple per change to allocate).
 
     The records are validated in one pass; if any does not fit, each is validated on its
     own so only that one carries the error.
     """
-    documents = [data for _, _, data, _, _ in changes if data is not None]
+    columns = zip(actions, record_ids, documents, raws, versionstamps, strict=True)
     try:
-        instances = iter(model.from_db_many(documents))
+        instances = iter(model.from_db_many([data for data in documents if data is not None]))
     except ValidationFailed:
         return [
             build_event(model, action, record_id, data, raw, versionstamp=versionstamp)
-            for action, record_id, data, raw, versionstamp in changes
+            for action, record_id, data, raw, versionstamp in columns
         ]
     return [
         _valid_event(
@@ -136,7 +141,7 @@ def build_events(
             raw,
             versionstamp,
         )
-        for action, record_id, data, raw, versionstamp in changes
+        for action, record_id, data, raw, versionstamp in columns
     ]
 
 
