@@ -95,15 +95,8 @@ def build_event(
         except ValidationFailed as exc:
             error = exc
             instance = _unvalidated(model, data)
-    return ModelChangeEvent(
-        action=action,
-        instance=instance,
-        record_id=record_id,
-        changed_fields=changed_fields,
-        raw=raw,
-        error=error,
-        versionstamp=versionstamp,
-        backfilled=backfilled,
+    return _new_event(
+        action, instance, record_id, changed_fields, raw, error, versionstamp, backfilled
     )
 
 
@@ -134,12 +127,15 @@ def build_events(
             for action, record_id, data, raw, versionstamp in columns
         ]
     return [
-        _valid_event(
+        _new_event(
             action,
             next(instances) if data is not None else _unvalidated(model, {"id": record_id}),
             record_id,
+            None,
             raw,
+            None,
             versionstamp,
+            False,
         )
         for action, record_id, data, raw, versionstamp in columns
     ]
@@ -163,23 +159,26 @@ _set_versionstamp = _slot_setter("versionstamp")
 _set_backfilled = _slot_setter("backfilled")
 
 
-def _valid_event(
+def _new_event(
     action: LiveAction,
     instance: ModelT,
     record_id: RecordID[str],
+    changed_fields: dict[str, Any] | None,
     raw: Any,
+    error: ValidationFailed | None,
     versionstamp: int | None,
+    backfilled: bool,
 ) -> ModelChangeEvent[ModelT]:
-    """``ModelChangeEvent(action, instance, record_id, None, raw, versionstamp=versionstamp)``
-    at half the cost: the frozen dataclass's ``__init__`` sets each field through
-    ``object.__setattr__``, and change feeds build one event per change."""
+    """``ModelChangeEvent(...)`` with every field given, at half the cost: the frozen
+    dataclass's ``__init__`` sets each field through ``object.__setattr__``, and streams
+    build one event per change."""
     event: ModelChangeEvent[ModelT] = _new_object(ModelChangeEvent)
     _set_action(event, action)
     _set_instance(event, instance)
     _set_record_id(event, record_id)
-    _set_changed_fields(event, None)
+    _set_changed_fields(event, changed_fields)
     _set_raw(event, raw)
-    _set_error(event, None)
+    _set_error(event, error)
     _set_versionstamp(event, versionstamp)
-    _set_backfilled(event, False)
+    _set_backfilled(event, backfilled)
     return event

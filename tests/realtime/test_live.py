@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import FrozenInstanceError, fields
 from typing import Any, TypeVar
 
 import pytest
@@ -66,6 +67,15 @@ async def take(stream: LiveModelStream[T], count: int) -> list[ModelChangeEvent[
     return await asyncio.wait_for(read(), GUARD_S)
 
 
+def assert_ordinary(event: ModelChangeEvent[T]) -> None:
+    """Events are built without the dataclass `__init__`; they must not differ."""
+    values = {field.name: getattr(event, field.name) for field in fields(event)}
+    assert event == ModelChangeEvent(**values)
+    assert repr(event) == repr(ModelChangeEvent(**values))
+    with pytest.raises(FrozenInstanceError):
+        event.backfilled = True  # type: ignore[misc]
+
+
 async def one_by_one(
     stream: LiveModelStream[T], writer: Connection, *statements: str
 ) -> list[ModelChangeEvent[T]]:
@@ -92,6 +102,8 @@ async def test_typed_create_update_delete(ws: tuple[str, Connection], writer: Co
     assert [e.instance.n for e in events] == [1, 2, 2]
     assert {str(e.record_id) for e in events} == {"item:1"}
     assert all(e.error is None and e.changed_fields is None for e in events)
+    for event in events:
+        assert_ordinary(event)
 
 
 async def test_filters_become_the_where_clause(
@@ -167,6 +179,8 @@ async def test_a_record_that_does_not_fit_does_not_end_the_stream(
     assert str(bad.record_id) == "item:bad"
     assert good.error is None
     assert good.instance.n == 1
+    assert_ordinary(bad)
+    assert_ordinary(good)
 
 
 async def test_post_live_change_fires_for_each_event(
