@@ -440,11 +440,12 @@ class ChangeFeedStream(Generic[ModelT]):
                 check_expiry = True
                 since = page.change_sets[-1].next_since
                 ahead = asyncio.ensure_future(self._read_page(reader, since))
-                kept = await self._retrying(self._kept, connection, page.change_sets)
-                for first, end in _batches(kept, _BATCH_CHANGES):
+                pending = deque(await self._retrying(self._kept, connection, page.change_sets))
+                del page  # from here on a change set lives only until its batch is handed out
+                while pending:
                     # The consumer may never wait on anything: give the read ahead a turn.
                     await asyncio.sleep(0)
-                    batch = self._batch(kept[first:end], info.original)
+                    batch = self._batch(_take(pending, _BATCH_CHANGES), info.original)
                     if batch[0]:
                         yield batch
         finally:
@@ -605,18 +606,16 @@ def _feed_connection(connection: Connection) -> Connection:
     return connection.http_companion()
 
 
-def _batches(change_sets: Sequence[ChangeSet], size: int) -> list[tuple[int, int]]:
-    """Split change sets into runs of about ``size`` changes: ``(first, end)`` index pairs."""
-    bounds = []
-    first = count = 0
-    for index, change_set in enumerate(change_sets):
+def _take(pending: deque[ChangeSet], size: int) -> list[ChangeSet]:
+    """Take change sets from the left of ``pending`` until they hold ``size`` changes or
+    none are left."""
+    taken = []
+    count = 0
+    while pending and count < size:
+        change_set = pending.popleft()
+        taken.append(change_set)
         count += len(change_set.changes)
-        if count >= size:
-            bounds.append((first, index + 1))
-            first, count = index + 1, 0
-    if first < len(change_sets):
-        bounds.append((first, len(change_sets)))
-    return bounds
+    return taken
 
 
 async def _discard(task: asyncio.Task[Any]) -> None:

@@ -145,6 +145,7 @@ _new_object = object.__new__
 
 
 def _slot_setter(name: str) -> Any:
+    """The setter of a field's slot: it writes the frozen dataclass's field directly."""
     setter: Any = ModelChangeEvent.__dict__[name].__set__
     return setter
 
