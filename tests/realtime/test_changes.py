@@ -170,6 +170,22 @@ async def test_a_cursor_taken_after_any_event_resumes_where_documented(
         assert [(e.instance.n, e.versionstamp) for e in rest] == keys[resume:], index
 
 
+async def test_closing_mid_page_cancels_the_read_ahead(feed: tuple[str, Connection]) -> None:
+    """The next page is read while one is consumed; closing the stream stops that read."""
+    name, conn = feed
+    for n in range(30):
+        await conn.query("CREATE item SET n = $n", {"n": n})
+    stream = Item.objects().using(name).changes(since=0, batch_size=5, until_caught_up=True)
+    before = asyncio.all_tasks()
+    first = await anext(stream)
+    cursor = stream.cursor
+    await stream.aclose()
+    assert asyncio.all_tasks() - before == set()
+    assert stream.cursor == cursor
+    rest = await drain(name, since=cursor or 0)
+    assert [first.instance.n] + [e.instance.n for e in rest] == list(range(30))
+
+
 async def test_feed_events_are_ordinary_frozen_events(feed: tuple[str, Connection]) -> None:
     """Feed events are built without the dataclass `__init__`; they must not differ."""
     name, conn = feed
