@@ -255,6 +255,50 @@ def test_the_runtime_package_imports_lazily_and_exports_every_name() -> None:
     assert done.returncode == 0, done.stderr
 
 
+@pytest.mark.parametrize("official_first", [False, True], ids=["ours-first", "sdk-first"])
+def test_the_embedded_engine_is_shared_with_the_official_sdk(official_first: bool) -> None:
+    """We load the 2.x engine without the SDK's package __init__; the SDK imported before or
+    after us must find the same engine (a PyO3 module initialises once per process)."""
+    script = (
+        "import asyncio\n"
+        "from surreal_gen.runtime.connection import Connection, ConnectionConfig\n"
+        "async def ours():\n"
+        "    connection = Connection(ConnectionConfig(url='mem://', namespace='n', database='d'))\n"
+        "    assert await connection.query('RETURN 1') == [1]\n"
+        "    await connection.close()\n"
+        "async def theirs():\n"
+        "    from surrealdb import AsyncSurreal\n"
+        "    async with AsyncSurreal('mem://') as db:\n"
+        "        await db.use('n', 'd')\n"
+        "        assert await db.query('RETURN 2') == 2\n"
+        f"order = [theirs, ours] if {official_first} else [ours, theirs]\n"
+        "for step in order:\n"
+        "    asyncio.run(step())\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def test_opening_the_embedded_engine_does_not_import_the_official_sdk_clients() -> None:
+    script = (
+        "import asyncio, sys\n"
+        "from surreal_gen.runtime.connection import Connection, ConnectionConfig\n"
+        "async def main():\n"
+        "    connection = Connection(ConnectionConfig(url='mem://', namespace='n', database='d'))\n"
+        "    await connection.query('RETURN 1')\n"
+        "    await connection.close()\n"
+        "asyncio.run(main())\n"
+        "loaded = [m for m in ('surrealdb', 'aiohttp', 'requests') if m in sys.modules]\n"
+        "assert not loaded, loaded\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+
+
 # Error replies as the engines sent them (surrealdb-raw-outputs.md): 2.x raises a bare
 # message, 3.x sends {code, message, kind, details}. Both map to the same classes.
 ERROR_REPLIES: list[tuple[Any, type[Exception], str]] = [
