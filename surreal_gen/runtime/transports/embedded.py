@@ -74,7 +74,11 @@ def engine_module(engine: str) -> ModuleType:
                 assert spec is not None and spec.loader is not None
                 module = importlib.util.module_from_spec(spec)
                 sys.modules[name] = module
-                spec.loader.exec_module(module)
+                try:
+                    spec.loader.exec_module(module)
+                except BaseException:
+                    del sys.modules[name]
+                    raise
                 return module
     return importlib.import_module(name)
 
