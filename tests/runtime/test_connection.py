@@ -240,6 +240,14 @@ async def test_replacing_a_named_connection_closes_the_old_one() -> None:
     assert not old.connected
 
 
+def run_python(script: str) -> None:
+    """Run ``script`` in a fresh interpreter (nothing imported yet); it must exit 0."""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+
+
 def test_the_runtime_package_imports_lazily_and_exports_every_name() -> None:
     script = (
         "import sys, surreal_gen.runtime as runtime\n"
@@ -249,10 +257,7 @@ def test_the_runtime_package_imports_lazily_and_exports_every_name() -> None:
         "assert not missing, missing\n"
         "assert sorted(dir(runtime)) == sorted(runtime.__all__)\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=False
-    )
-    assert done.returncode == 0, done.stderr
+    run_python(script)
 
 
 @pytest.mark.parametrize("official_first", [False, True], ids=["ours-first", "sdk-first"])
@@ -275,10 +280,7 @@ def test_the_embedded_engine_is_shared_with_the_official_sdk(official_first: boo
         "for step in order:\n"
         "    asyncio.run(step())\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=False
-    )
-    assert done.returncode == 0, done.stderr
+    run_python(script)
 
 
 def test_opening_the_embedded_engine_does_not_import_the_official_sdk_clients() -> None:
@@ -293,10 +295,7 @@ def test_opening_the_embedded_engine_does_not_import_the_official_sdk_clients() 
         "loaded = [m for m in ('surrealdb', 'aiohttp', 'requests') if m in sys.modules]\n"
         "assert not loaded, loaded\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=False
-    )
-    assert done.returncode == 0, done.stderr
+    run_python(script)
 
 
 # Error replies as the engines sent them (surrealdb-raw-outputs.md): 2.x raises a bare
