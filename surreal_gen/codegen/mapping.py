@@ -30,7 +30,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal, NamedTuple
 
 from surreal_gen.codegen import naming
@@ -265,6 +265,14 @@ def is_computed(f: Field) -> bool:
 # --- module plans --------------------------------------------------------------------------
 
 
+class FilterType(NamedTuple):
+    """What a field offers to filters: each lookup suffix with its value type (``""`` for
+    the exact match), and the imports those types need. Shared by the fields of one type."""
+
+    lookups: tuple[tuple[str, str], ...]
+    imports: frozenset[Import]
+
+
 class FieldPlan(NamedTuple):
     """One attribute of a generated model (a tuple: a large schema makes tens of thousands)."""
 
@@ -273,7 +281,7 @@ class FieldPlan(NamedTuple):
     annotation: str
     default: str | None
     doc: str | None
-    filter_type: PyType | None
+    filter_type: FilterType | None
     nested_model: str | None
     """The nested model class when the field holds one object (``T`` or ``T | None``)."""
     item_model: str | None = None
@@ -470,7 +478,7 @@ class _ModuleBuilder:
         nested = self.nested_by_path.get(segments)
         item = self.nested_by_path.get((*segments, ELEMENT))
         if nested is None and item is None:
-            filter_type = _filter_value_type(value_type, nullable)
+            filter_type = _filter_type(value_type, nullable)
             return FieldPlan(python_name, alias, annotation, default, f.comment, filter_type, None)
         return FieldPlan(
             python_name,
@@ -511,13 +519,9 @@ class _ModuleBuilder:
             if nested is not None:
                 keys.extend(self.filters(by_name[nested], f"{key}__"))
                 continue
-            value = plan.filter_type
-            if value is None:
-                continue
-            lookups = _lookup_types(value)
-            self.filter_import_sets.add(value.imports)
-            self.filter_import_sets.add(_lookup_imports(lookups))
-            keys.append(FilterField(key, lookups))
+            if plan.filter_type is not None:
+                self.filter_import_sets.add(plan.filter_type.imports)
+                keys.append(FilterField(key, plan.filter_type.lookups))
         return keys
 
 
@@ -540,19 +544,15 @@ def _closed_type(kind: Kind) -> PyType:
 
 
 @functools.lru_cache(maxsize=4096)
-def _filter_value_type(value_type: PyType, nullable: bool) -> PyType:
-    """The value a filter compares with: the field's type without ``None`` unless NULL is
-    a real value of the field."""
+def _filter_type(value_type: PyType, nullable: bool) -> FilterType:
+    """The filters of a field of ``value_type``. They compare with the field's type without
+    ``None``, unless NULL is a real value of the field."""
     members = list(_split_top_level_union(value_type.text))
     if not nullable and "None" in members and len(members) > 1:
         members.remove("None")
-    return PyType(
-        " | ".join(members),
-        value_type.imports,
-        value_type.hashable,
-        value_type.lookups,
-        value_type.element,
-    )
+    compared = replace(value_type, text=" | ".join(members))
+    lookups = _lookup_types(compared)
+    return FilterType(lookups, compared.imports | _lookup_imports(lookups))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -582,7 +582,6 @@ through ``.filter(...)``, so the typed ``live`` / ``changes`` leave them out."""
 _TEXT_LOOKUPS = frozenset({"contains", "icontains", "startswith", "endswith"})
 
 
-@functools.lru_cache(maxsize=1024)
 def _lookup_types(value: PyType) -> tuple[tuple[str, str], ...]:
     """``("", exact type)`` and ``("__<lookup>", value type)`` for every lookup of ``value``."""
     exact = value.text if value.element is None else f"list[{value.element}]"
@@ -604,7 +603,6 @@ def _lookup_types(value: PyType) -> tuple[tuple[str, str], ...]:
     return tuple(types)
 
 
-@functools.lru_cache(maxsize=1024)
 def _lookup_imports(lookups: tuple[tuple[str, str], ...]) -> frozenset[Import]:
     """What the value types of ``lookups`` need beyond the field's own type."""
     if any("Sequence[" in type_text for _, type_text in lookups):
@@ -699,7 +697,7 @@ def plan_module(table: Table, class_name: str, module_name: str) -> ModulePlan:
         annotation=f"{_record_type((table.name,)).text} | None",
         default="None",
         doc=None,
-        filter_type=_record_type((table.name,)),
+        filter_type=_filter_type(_record_type((table.name,)), False),
         nested_model=None,
     )
     builder.imports.update(_record_type((table.name,)).imports)
