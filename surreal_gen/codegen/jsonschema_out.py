@@ -227,8 +227,9 @@ class _TableBuilder:
         declared = self.fields.get(segments)
         if declared is None:
             return self.kind_schema(AnyKind(), segments), False
-        if segments not in self.children and _self_contained(declared.kind):
-            schema = dict(_self_contained_schema(declared.kind))
+        plain, kind_text, required = _declared_kind(declared.kind)
+        if plain is not None and segments not in self.children:
+            schema = dict(plain)
         else:
             schema = dict(self.kind_schema(declared.kind, segments))
         if declared.comment:
@@ -238,8 +239,8 @@ class _TableBuilder:
         default = _json_default(declared.default)
         if default is not None:
             schema["default"] = default
-        schema["x-surrealdb-kind"] = render_kind(declared.kind)
-        return schema, not is_optional(declared.kind)
+        schema["x-surrealdb-kind"] = kind_text
+        return schema, required
 
     def kind_schema(self, kind: Kind, segments: tuple[str, ...]) -> JsonSchema:
         match kind:
@@ -352,9 +353,15 @@ def _self_contained(kind: Kind) -> bool:
 
 
 @functools.lru_cache(maxsize=4096)
-def _self_contained_schema(kind: Kind) -> JsonSchema:
-    """The schema of a self-contained kind, made once per kind (do not modify it)."""
-    return _TableBuilder(_DocumentBuilder(taken=set()), Table(name=""), "").kind_schema(kind, ())
+def _declared_kind(kind: Kind) -> tuple[JsonSchema | None, str, bool]:
+    """Per kind, once: its schema when it is self-contained (else None; do not modify it),
+    its SurrealQL text, and whether a record always has a field of this kind."""
+    plain = None
+    if _self_contained(kind):
+        plain = _TableBuilder(_DocumentBuilder(taken=set()), Table(name=""), "").kind_schema(
+            kind, ()
+        )
+    return plain, render_kind(kind), not is_optional(kind)
 
 
 def _record_schema(tables: tuple[str, ...]) -> JsonSchema:
