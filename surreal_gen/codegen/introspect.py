@@ -29,7 +29,13 @@ from surreal_gen.codegen.ir import (
     join_path,
     split_path,
 )
-from surreal_gen.codegen.kinds import AnyKind, Kind, parse_kind_lenient
+from surreal_gen.codegen.kinds import (
+    AnyKind,
+    Kind,
+    KindSyntaxError,
+    parse_kind,
+    parse_kind_lenient,
+)
 from surreal_gen.runtime.connection import Connection, ConnectionConfig
 from surreal_gen.runtime.errors import RpcError, SurrealGenError
 from surreal_gen.runtime.types import Duration, escape_ident
@@ -171,11 +177,15 @@ def _field(
     table: str, path: str, entry: dict[str, Any], strict: bool, warnings: list[str]
 ) -> Field:
     kind_text = entry.get("kind")
-    kind: Kind = AnyKind()
+    kind: Kind = _ANY
     if kind_text is not None:
-        kind, warning = parse_kind_lenient(str(kind_text).strip(), f"{table}.{path}", strict=strict)
-        if warning is not None:
-            warnings.append(warning)
+        text = str(kind_text).strip()
+        try:
+            kind = parse_kind(text)
+        except KindSyntaxError:
+            kind, warning = parse_kind_lenient(text, f"{table}.{path}", strict=strict)
+            if warning is not None:
+                warnings.append(warning)
     return Field(
         path=path,
         kind=kind,
@@ -186,6 +196,9 @@ def _field(
         flexible=bool(entry.get("flex", entry.get("flexible", False))),
         comment=_optional_text(entry.get("comment")),
     )
+
+
+_ANY = AnyKind()
 
 
 def _index(entry: dict[str, Any]) -> Index:
