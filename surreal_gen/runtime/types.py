@@ -1,7 +1,9 @@
 """SurrealDB values that have no exact Python counterpart, and SurrealQL text escaping.
 
 Every type here is immutable, compares by value, and validates with pydantic: generated
-models use them as field annotations. `runtime/cbor.py` maps them to CBOR tags.
+models use them as field annotations. `runtime/cbor.py` maps them to CBOR tags. pydantic is
+imported inside the schema hooks only, so the code generator, which uses these types and no
+models, does not load it.
 """
 
 from __future__ import annotations
@@ -12,12 +14,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any, ClassVar, Generic, Literal, Union, get_args, get_origin
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, Union, get_args, get_origin
 
-from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
-from pydantic.json_schema import JsonSchemaValue
-from pydantic_core import core_schema
 from typing_extensions import TypeVar
+
+if TYPE_CHECKING:
+    from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
+    from pydantic.json_schema import JsonSchemaValue
+    from pydantic_core import core_schema
 
 __all__ = [
     "NONE",
@@ -206,6 +210,8 @@ class Table(str):
     def __get_pydantic_core_schema__(
         cls, source: Any, handler: GetCoreSchemaHandler
     ) -> core_schema.CoreSchema:
+        from pydantic_core import core_schema
+
         return core_schema.no_info_after_validator_function(
             cls,
             core_schema.str_schema(min_length=1),
@@ -283,6 +289,8 @@ class RecordID(Generic[TableT]):
     def __get_pydantic_core_schema__(
         cls, source: Any, handler: GetCoreSchemaHandler
     ) -> core_schema.CoreSchema:
+        from pydantic_core import core_schema
+
         allowed = _allowed_tables(source)
 
         def validate(value: Any) -> RecordID[Any]:
@@ -525,6 +533,8 @@ class Duration:
     def __get_pydantic_core_schema__(
         cls, source: Any, handler: GetCoreSchemaHandler
     ) -> core_schema.CoreSchema:
+        from pydantic_core import core_schema
+
         def validate(value: Any) -> Duration:
             if isinstance(value, Duration):
                 return value
@@ -578,6 +588,8 @@ class Geometry:
     def __get_pydantic_core_schema__(
         cls, source: Any, handler: GetCoreSchemaHandler
     ) -> core_schema.CoreSchema:
+        from pydantic_core import core_schema
+
         def validate(value: Any) -> Geometry:
             if isinstance(value, cls):
                 return value
@@ -775,6 +787,8 @@ class Range:
     def __get_pydantic_core_schema__(
         cls, source: Any, handler: GetCoreSchemaHandler
     ) -> core_schema.CoreSchema:
+        from pydantic_core import core_schema
+
         return core_schema.is_instance_schema(
             cls,
             serialization=core_schema.plain_serializer_function_ser_schema(str, when_used="json"),

@@ -74,3 +74,19 @@ def test_the_first_query_loads_the_transport() -> None:
         "cbor2",
         "asyncio",
     } <= set(loaded)
+
+
+def test_the_code_generator_loads_no_model_library() -> None:
+    """The CLI and the introspector use the runtime's value types and connection, not its
+    models: pydantic stays out until generated code is imported."""
+    probe = textwrap.dedent(
+        """
+        import json, sys
+        import surreal_gen.codegen.cli, surreal_gen.codegen.introspect
+        print(json.dumps([m for m in ("pydantic", "surreal_gen.runtime.model") if m in sys.modules]))
+        """
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, check=True
+    )
+    assert json.loads(completed.stdout.strip().splitlines()[-1]) == []
