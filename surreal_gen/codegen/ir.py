@@ -215,17 +215,22 @@ class Schema:
 
 
 def field_to_json(f: Field) -> dict[str, Any]:
-    """A field as plain JSON data (the kind as canonical SurrealQL text)."""
-    return {
-        "path": f.path,
-        "kind": render_kind(f.kind),
-        "default": f.default,
-        "value": f.value,
-        "assert": f.assert_,
-        "readonly": f.readonly,
-        "flexible": f.flexible,
-        "comment": f.comment,
-    }
+    """A field as plain JSON data: its path and kind (canonical SurrealQL text), then only
+    the clauses it has (an unset clause is left out, as ``schema_from_json`` reads it)."""
+    data: dict[str, Any] = {"path": f.path, "kind": render_kind(f.kind)}
+    if f.default is not None:
+        data["default"] = f.default
+    if f.value is not None:
+        data["value"] = f.value
+    if f.assert_ is not None:
+        data["assert"] = f.assert_
+    if f.readonly:
+        data["readonly"] = True
+    if f.flexible:
+        data["flexible"] = True
+    if f.comment is not None:
+        data["comment"] = f.comment
+    return data
 
 
 def table_to_json(t: Table) -> dict[str, Any]:

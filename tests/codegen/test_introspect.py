@@ -98,6 +98,25 @@ def test_snapshot_json_round_trips() -> None:
     assert again.fingerprint == schema.fingerprint
 
 
+def test_snapshot_lists_only_the_clauses_a_field_has() -> None:
+    tables = {t["name"]: t for t in schema_to_json(reference("2.x").schema)["tables"]}
+    fields = {f["path"]: f for f in tables["chat_message"]["fields"]}
+    assert fields["sender"] == {"path": "sender", "kind": "string"}
+    assert fields["room"] == {"path": "room", "kind": "string", "default": "'general'"}
+    every_field = [f for t in tables.values() for f in t["fields"]]
+    assert {key for f in every_field for key in f} == {
+        "path",
+        "kind",
+        "default",
+        "value",
+        "assert",
+        "readonly",
+        "flexible",
+        "comment",
+    }
+    assert all(f.get("readonly", True) and f.get("flexible", True) for f in every_field)
+
+
 def test_live_server_gives_the_same_ir(surreal_database: SurrealDatabase) -> None:
     """A real server over WebSocket (3.0.2), read by the same code as the embedded engines."""
     server = surreal_database.server
