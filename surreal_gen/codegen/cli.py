@@ -34,10 +34,10 @@ from surreal_gen.codegen.emit import (
     MARKER,
     Changes,
     OutputError,
+    PackageRenderer,
     compute_changes,
     read_marker,
     render_alternative_package,
-    render_package,
     write_package,
 )
 from surreal_gen.codegen.introspect import (
@@ -46,6 +46,7 @@ from surreal_gen.codegen.introspect import (
     SchemaFile,
     SchemaSourceError,
     TableFilter,
+    TableSink,
     read_schema,
 )
 from surreal_gen.codegen.ir import Schema, SnapshotError, schema_from_json, schema_to_json
@@ -217,8 +218,9 @@ def _display(path: Path) -> str:
         return str(path)
 
 
-def load_schema(settings: Settings) -> Introspection:
-    """Read the schema from the chosen source; user mistakes raise ``UsageProblem``."""
+def load_schema(settings: Settings, sink: TableSink | None = None) -> Introspection:
+    """Read the schema from the chosen source (a database hands ``sink`` its tables as they
+    are read); user mistakes raise ``UsageProblem``."""
     source = source_of(settings)
     try:
         if source == "from_json":
@@ -243,7 +245,9 @@ def load_schema(settings: Settings) -> Introspection:
             )
             files = []
         return asyncio.run(
-            read_schema(config, files=files, strict=settings.strict, tables=settings.tables)
+            read_schema(
+                config, files=files, strict=settings.strict, tables=settings.tables, sink=sink
+            )
         )
     except (SchemaSourceError, SnapshotError, KindSyntaxError, SurrealGenError) as exc:
         raise UsageProblem(str(exc)) from None
@@ -395,9 +399,8 @@ def run_generate(flags: dict[str, Any]) -> None:
             raise UsageProblem("--watch and --check do not go together")
         watch(settings, out, quiet=quiet, verbose=verbose)
         return
-    result = load_schema(settings)
+    result, files = load_and_render(settings)
     _print_warnings(result.warnings, quiet=quiet)
-    files = render(result.schema, settings.model_type)
     if flags.get("check"):
         changes = _changes(out, files)
         if changes:
@@ -413,17 +416,22 @@ def run_generate(flags: dict[str, Any]) -> None:
     _report_written(out, changes, len(files), quiet=quiet, verbose=verbose)
 
 
-def render(schema: Schema, model_type: str) -> dict[str, bytes]:
-    """The package files for ``model_type``; a schema the model type cannot express is a
-    user error."""
+def load_and_render(settings: Settings) -> tuple[Introspection, dict[str, bytes]]:
+    """The schema and its package files. A pydantic package's tables are rendered as they
+    are read (while the engine answers the next request); a schema the model type cannot
+    express is a user error."""
+    model_type = settings.model_type
     if model_type == "pydantic":
-        return render_package(schema)
+        renderer = PackageRenderer()
+        result = load_schema(settings, renderer)
+        return result, renderer.files(result.schema)
     if model_type not in MODEL_TYPES:
         raise UsageProblem(
             f"unknown output-model-type {model_type!r}: use pydantic, {', '.join(MODEL_TYPES)}"
         )
+    result = load_schema(settings)
     try:
-        return render_alternative_package(schema, model_type)
+        return result, render_alternative_package(result.schema, model_type)
     except AltModelsError as exc:
         raise UsageProblem(str(exc)) from None
 
@@ -488,9 +496,8 @@ def watch(
             if current != seen:
                 seen = current
                 try:
-                    result = load_schema(settings)
+                    result, files = load_and_render(settings)
                     _print_warnings(result.warnings, quiet=quiet)
-                    files = render(result.schema, settings.model_type)
                     changes = write_package(out, files)
                     _report_written(out, changes, len(files), quiet=quiet, verbose=verbose)
                 except (UsageProblem, OutputError) as exc:

@@ -14,7 +14,7 @@ import keyword
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,8 +24,8 @@ import jinja2
 from surreal_gen import __version__
 from surreal_gen.codegen import naming
 from surreal_gen.codegen.altmodels import ModelType, alternative_models
-from surreal_gen.codegen.ir import Schema, schema_to_json
-from surreal_gen.codegen.jsonschema_out import SCHEMA_FILE, dump, json_schema, schema_json_files
+from surreal_gen.codegen.ir import Schema, Table, schema_to_json
+from surreal_gen.codegen.jsonschema_out import SCHEMA_FILE, DocumentBuilder, dump, json_schema
 from surreal_gen.codegen.mapping import ModulePlan, plan_module, py_str
 from surreal_gen.runtime.gcpause import gc_paused
 
@@ -88,50 +88,92 @@ class PackageNames:
     modules: dict[str, str]
 
     @classmethod
-    def for_schema(cls, schema: Schema) -> PackageNames:
-        tables = [t.name for t in schema.tables]
-        return cls(naming.class_names(tables), naming.module_names(tables))
+    def for_tables(cls, table_names: Sequence[str]) -> PackageNames:
+        return cls(naming.class_names(table_names), naming.module_names(table_names))
 
 
 def render_package(schema: Schema) -> dict[str, bytes]:
     """Every file of the generated package, by relative path: a module per table, the lazy
     ``__init__.py``, ``py.typed``, ``schema.json`` (JSON Schema 2020-12) and the marker."""
-    # Rendering allocates many small, acyclic objects; the cycle collector would only spend
-    # time walking them (about half the render time for 1,000 tables).
-    with gc_paused():
-        return _render_package(schema)
+    return PackageRenderer().files(schema)
 
 
-def _render_package(schema: Schema) -> dict[str, bytes]:
-    env = _environment()
-    names = PackageNames.for_schema(schema)
-    table_template = env.get_template("table_module.py.jinja")
-    files: dict[str, bytes] = {}
-    exports: list[tuple[str, str]] = []
-    for table in schema.tables:
-        plan: ModulePlan = plan_module(table, names.classes[table.name], names.modules[table.name])
-        text = table_template.render(plan=plan, generator_version=__version__)
-        files[f"{plan.module_name}.py"] = text.encode("utf-8")
-        exports.append((plan.model.class_name, plan.module_name))
-        exports.append((plan.queryset_name, plan.module_name))
-    exports.sort()
-    init = env.get_template("package_init.py.jinja").render(
-        exports=exports,
-        all_names=["GENERATOR_VERSION", "SCHEMA_FINGERPRINT", *(name for name, _ in exports)],
-        fingerprint=schema.fingerprint,
-        generator_version=__version__,
-    )
-    files["__init__.py"] = init.encode("utf-8")
-    files["py.typed"] = b""
-    files.update(schema_json_files(schema, names.classes))
-    files[MARKER] = _marker(schema, sorted(files))
-    return files
+class PackageRenderer:
+    """Renders the package a table at a time (``render_package`` is the one-shot form).
+
+    The introspector hands each table over as soon as it is read (it is an
+    ``introspect.TableSink``), so a table's module is rendered while the engine answers the
+    next request; ``files`` then renders any table not handed over yet and the files that
+    need the whole schema. Either way the bytes are the same.
+
+    Rendering allocates many small, acyclic objects; the cycle collector would only spend
+    time walking them (about half the render time for 1,000 tables), so it is paused.
+    """
+
+    def __init__(self) -> None:
+        self._env = _environment()
+        self._table_template = self._env.get_template("table_module.py.jinja")
+        self._expected: list[str] | None = None
+        self._names = PackageNames({}, {})
+        self._schema_document = DocumentBuilder({})
+        self._rendered: list[str] = []
+        self._files: dict[str, bytes] = {}
+        self._exports: list[tuple[str, str]] = []
+
+    def expect(self, table_names: Sequence[str]) -> None:
+        """All the tables to come, in order: together they decide the class names."""
+        self._expected = list(table_names)
+        self._names = PackageNames.for_tables(self._expected)
+        self._schema_document = DocumentBuilder(self._names.classes)
+
+    def add(self, table: Table) -> None:
+        """Render the next table's module and its part of ``schema.json``."""
+        if self._expected is None or self._expected[len(self._rendered) :][:1] != [table.name]:
+            raise ValueError(f"table {table.name!r} was not expected next")
+        with gc_paused():
+            class_name, module_name = (
+                self._names.classes[table.name],
+                self._names.modules[table.name],
+            )
+            plan: ModulePlan = plan_module(table, class_name, module_name)
+            text = self._table_template.render(plan=plan, generator_version=__version__)
+            self._files[f"{module_name}.py"] = text.encode("utf-8")
+            self._exports += [(class_name, module_name), (plan.queryset_name, module_name)]
+            self._schema_document.add_table(table)
+        self._rendered.append(table.name)
+
+    def files(self, schema: Schema) -> dict[str, bytes]:
+        """Every file of the package for ``schema``, whose tables must be the ones expected."""
+        names = [table.name for table in schema.tables]
+        if self._expected is None:
+            self.expect(names)
+        elif names != self._expected:
+            raise ValueError("the schema's tables are not the ones the renderer expected")
+        for table in schema.tables[len(self._rendered) :]:
+            self.add(table)
+        with gc_paused():
+            return self._package_files(schema)
+
+    def _package_files(self, schema: Schema) -> dict[str, bytes]:
+        files = dict(self._files)
+        exports = sorted(self._exports)
+        init = self._env.get_template("package_init.py.jinja").render(
+            exports=exports,
+            all_names=["GENERATOR_VERSION", "SCHEMA_FINGERPRINT", *(name for name, _ in exports)],
+            fingerprint=schema.fingerprint,
+            generator_version=__version__,
+        )
+        files["__init__.py"] = init.encode("utf-8")
+        files["py.typed"] = b""
+        files[SCHEMA_FILE] = dump(self._schema_document.document(schema.fingerprint))
+        files[MARKER] = _marker(schema, sorted(files))
+        return files
 
 
 def render_alternative_package(schema: Schema, model_type: ModelType) -> dict[str, bytes]:
     """A package whose ``__init__.py`` holds datamodel-code-generator's ``model_type`` classes
     (``--output-model-type``), made from the same ``schema.json``; plus py.typed and marker."""
-    names = PackageNames.for_schema(schema)
+    names = PackageNames.for_tables([table.name for table in schema.tables])
     document = json_schema(schema, names.classes)
     files = {
         "__init__.py": alternative_models(document, model_type).encode("utf-8"),

@@ -1,6 +1,7 @@
 """Read a database's schema into the IR: ``INFO FOR DB STRUCTURE``, then one
-``INFO FOR TABLE t STRUCTURE`` per table (a few tables per request, the requests sent
-together), normalised across SurrealDB 2.x and 3.x (surrealdb-notes.md sections 1.5 and 6).
+``INFO FOR TABLE t STRUCTURE`` per table (a few tables per request, two requests at a time,
+each reply turned into IR while the engine answers the next), normalised across SurrealDB
+2.x and 3.x (surrealdb-notes.md sections 1.5 and 6).
 
 The database is the authority: ``.surql`` files are applied to a fresh embedded engine and
 read back exactly like a live server. We never parse DEFINE statements; we only split a file
@@ -81,50 +82,67 @@ class TableFilter:
         return not any(fnmatch.fnmatchcase(name, g) for g in self.exclude)
 
 
+class TableSink(Protocol):
+    """Takes the tables as they are read, in schema order (``emit.PackageRenderer`` renders
+    each one while the engine answers the next request)."""
+
+    def expect(self, table_names: Sequence[str]) -> None: ...
+
+    def add(self, table: Table) -> None: ...
+
+
 async def introspect(
-    runner: QueryRunner, *, strict: bool = False, tables: TableFilter = TableFilter()
+    runner: QueryRunner,
+    *,
+    strict: bool = False,
+    tables: TableFilter = TableFilter(),
+    sink: TableSink | None = None,
 ) -> Introspection:
-    """Read every (non-DROP) table accepted by ``tables`` into a ``Schema``."""
+    """Read every (non-DROP) table accepted by ``tables`` into a ``Schema``; ``sink`` gets
+    the table names first, then each table as soon as it is read."""
     version = str(await runner.rpc("version", []))
     [db_info] = await runner.query("INFO FOR DB STRUCTURE")
     entries = sorted(
         (t for t in db_info["tables"] if not t.get("drop") and tables.accepts(str(t["name"]))),
         key=lambda t: str(t["name"]),
     )
-    if not entries:
-        return Introspection(Schema(tables=(), engine_version=version), ())
+    if sink is not None:
+        sink.expect([str(entry["name"]) for entry in entries])
     batches = [entries[i : i + TABLES_PER_QUERY] for i in range(0, len(entries), TABLES_PER_QUERY)]
     in_flight = asyncio.Semaphore(REQUESTS_IN_FLIGHT)
-    read = await asyncio.gather(
-        *(_read_tables(runner, batch, strict, in_flight) for batch in batches)
-    )
-    built = tuple(table for batch_tables, _ in read for table in batch_tables)
-    warnings = tuple(warning for _, batch_warnings in read for warning in batch_warnings)
-    return Introspection(Schema(tables=built, engine_version=version), warnings)
+    replies = [asyncio.ensure_future(_table_infos(runner, batch, in_flight)) for batch in batches]
+    built: list[Table] = []
+    warnings: list[str] = []
+    try:
+        for batch, reply in zip(batches, replies, strict=True):
+            for entry, info in zip(batch, await reply, strict=True):
+                built.append(_table(entry, info, strict, warnings))
+                if sink is not None:
+                    sink.add(built[-1])
+    finally:
+        for reply in replies:
+            reply.cancel()
+        await asyncio.gather(*replies, return_exceptions=True)
+    return Introspection(Schema(tables=tuple(built), engine_version=version), tuple(warnings))
 
 
 TABLES_PER_QUERY = 25
 """``INFO FOR TABLE`` statements per request. The 2.x engine answers one query of 1,000 such
 statements two to three times slower than 40 queries of 25."""
 REQUESTS_IN_FLIGHT = 2
-"""Requests sent at a time: one for the engine to answer while the reply to the other is
-turned into IR. More only make them compete (the embedded engine shares the interpreter)."""
+"""Requests sent at a time: the engine answers them on its own threads while the replies
+before them are turned into IR (and rendered). More only make them compete for the cores."""
 
 
-async def _read_tables(
-    runner: QueryRunner, entries: list[dict[str, Any]], strict: bool, in_flight: asyncio.Semaphore
-) -> tuple[list[Table], list[str]]:
-    """The tables of ``entries`` (one request) and the warnings about them."""
+async def _table_infos(
+    runner: QueryRunner, entries: list[dict[str, Any]], in_flight: asyncio.Semaphore
+) -> list[dict[str, Any]]:
+    """``INFO FOR TABLE`` of each of ``entries``, in one request."""
     statements = ";\n".join(
         f"INFO FOR TABLE {escape_ident(str(entry['name']))} STRUCTURE" for entry in entries
     )
     async with in_flight:
-        infos = await runner.query(statements)
-    warnings: list[str] = []
-    tables = [
-        _table(entry, info, strict, warnings) for entry, info in zip(entries, infos, strict=True)
-    ]
-    return tables, warnings
+        return await runner.query(statements)
 
 
 _TABLE_TYPES: dict[str, TableType] = {"NORMAL": "normal", "RELATION": "relation", "ANY": "any"}
@@ -394,8 +412,10 @@ async def read_schema(
     files: Sequence[SchemaFile] = (),
     strict: bool = False,
     tables: TableFilter = TableFilter(),
+    sink: TableSink | None = None,
 ) -> Introspection:
-    """Connect with ``config``, apply ``files`` (in order), and introspect.
+    """Connect with ``config``, apply ``files`` (in order), and introspect (handing the
+    tables to ``sink`` as they are read).
 
     Files are meant for a fresh embedded engine; a live database is only read, and its
     namespace and database must exist (see ``check_target_exists``). Connection problems
@@ -414,7 +434,7 @@ async def read_schema(
             await check_target_exists(connection, config.namespace, config.database)
             await connection.use(config.namespace, config.database)
         await apply_files(connection, files)
-        return await introspect(connection, strict=strict, tables=tables)
+        return await introspect(connection, strict=strict, tables=tables, sink=sink)
     except SurrealGenError as exc:
         raise SchemaSourceError(f"{config.url}: {exc}") from None
     finally:

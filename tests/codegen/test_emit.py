@@ -13,7 +13,13 @@ from pathlib import Path
 import pytest
 
 from surreal_gen.codegen import emit
-from surreal_gen.codegen.emit import MARKER, OutputError, render_package, write_package
+from surreal_gen.codegen.emit import (
+    MARKER,
+    OutputError,
+    PackageRenderer,
+    render_package,
+    write_package,
+)
 from surreal_gen.codegen.introspect import SchemaFile
 from surreal_gen.runtime.model import BaseSurrealModel
 from tests.codegen.reference import read_files, reference
@@ -34,6 +40,30 @@ def test_output_is_deterministic_and_the_same_from_both_engines() -> None:
     everything = b"".join(from_two.values())
     for engine in ("2.x", "3.x"):
         assert reference(engine).schema.engine_version.encode() not in everything
+
+
+@pytest.mark.parametrize("handed_over", [0, 1, 5, -1])
+def test_tables_handed_over_while_read_give_the_same_bytes(handed_over: int) -> None:
+    schema = reference("2.x").schema
+    renderer = PackageRenderer()
+    renderer.expect([t.name for t in schema.tables])
+    for table in schema.tables[: len(schema.tables) if handed_over < 0 else handed_over]:
+        renderer.add(table)
+    assert renderer.files(schema) == render_package(schema)
+
+
+def test_the_renderer_refuses_tables_it_did_not_expect() -> None:
+    schema = reference("2.x").schema
+    first, second = schema.tables[:2]
+    renderer = PackageRenderer()
+    with pytest.raises(ValueError, match="not expected next"):
+        renderer.add(first)
+    renderer.expect([first.name, second.name])
+    with pytest.raises(ValueError, match="not expected next"):
+        renderer.add(second)
+    renderer.add(first)
+    with pytest.raises(ValueError, match="not the ones the renderer expected"):
+        renderer.files(schema)
 
 
 def test_every_module_compiles() -> None:

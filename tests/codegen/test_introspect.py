@@ -4,6 +4,7 @@ at the file, line and column of the statement that failed."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from surreal_gen.codegen.introspect import (
 from surreal_gen.codegen.ir import (
     Changefeed,
     Schema,
+    Table,
     join_path,
     schema_from_json,
     schema_to_json,
@@ -170,6 +172,56 @@ def test_tables_read_in_several_requests_keep_their_own_fields(engine: str) -> N
     assert [[f.path for f in t.fields] for t in schema.tables] == [
         [f"f{i:03d}"] for i in range(count)
     ]
+
+
+class _RecordingSink:
+    """A ``TableSink`` that keeps what it is handed, and can fail on the n-th table."""
+
+    def __init__(self, fail_at: int | None = None) -> None:
+        self.expected: list[str] | None = None
+        self.added: list[Table] = []
+        self.fail_at = fail_at
+
+    def expect(self, table_names: Sequence[str]) -> None:
+        assert self.expected is None and not self.added
+        self.expected = list(table_names)
+
+    def add(self, table: Table) -> None:
+        if len(self.added) == self.fail_at:
+            raise RuntimeError("the sink failed")
+        self.added.append(table)
+
+
+def _many_tables(count: int) -> str:
+    return "".join(
+        f"DEFINE TABLE t{i:03d} SCHEMAFULL; DEFINE FIELD f{i:03d} ON t{i:03d} TYPE int;"
+        for i in reversed(range(count))
+    )
+
+
+@pytest.mark.parametrize("engine", list(ENGINE_URLS))
+def test_the_sink_gets_every_table_in_schema_order_as_it_is_read(engine: str) -> None:
+    sink = _RecordingSink()
+    config = ConnectionConfig(url=ENGINE_URLS[engine], namespace="test", database="test")
+    files = [SchemaFile("many.surql", _many_tables(3 * TABLES_PER_QUERY + 1))]
+    schema = asyncio.run(read_schema(config, files=files, sink=sink)).schema
+    assert sink.expected == [t.name for t in schema.tables]
+    assert tuple(sink.added) == schema.tables
+    assert all(a is b for a, b in zip(sink.added, schema.tables, strict=True))
+
+
+def test_a_failing_sink_stops_the_reading_and_leaves_no_request_behind() -> None:
+    async def scenario() -> set[asyncio.Task[object]]:
+        connection = Connection(ConnectionConfig(url="mem://", namespace="t", database="t"))
+        try:
+            await connection.query(_many_tables(4 * TABLES_PER_QUERY))
+            with pytest.raises(RuntimeError, match="the sink failed"):
+                await introspect(connection, sink=_RecordingSink(fail_at=TABLES_PER_QUERY + 2))
+            return asyncio.all_tasks() - {asyncio.current_task()}
+        finally:
+            await connection.close()
+
+    assert asyncio.run(scenario()) == set()
 
 
 @pytest.mark.parametrize("engine", ["2", "3"])

@@ -12,14 +12,10 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator, ValidationError
 
 from surreal_gen.codegen import naming
+from surreal_gen.codegen.emit import render_package
 from surreal_gen.codegen.introspect import introspect
 from surreal_gen.codegen.ir import Field, Schema, Table
-from surreal_gen.codegen.jsonschema_out import (
-    DIALECT,
-    SCHEMA_FILE,
-    json_schema,
-    schema_json_files,
-)
+from surreal_gen.codegen.jsonschema_out import DIALECT, SCHEMA_FILE, json_schema
 from surreal_gen.codegen.kinds import Kind, parse_kind
 from surreal_gen.runtime.connection import Connection
 from surreal_gen.runtime.errors import QueryError
@@ -47,9 +43,9 @@ def test_both_engines_give_the_same_bytes() -> None:
     files = []
     for engine in ("2.x", "3.x"):
         schema = reference(engine).schema
-        files.append(schema_json_files(schema, naming.class_names([t.name for t in schema.tables])))
+        files.append(render_package(schema)[SCHEMA_FILE])
     assert files[0] == files[1]
-    text = files[0][SCHEMA_FILE].decode("utf-8")
+    text = files[0].decode("utf-8")
     assert text.endswith("}\n") and json.loads(text) == document_for(reference("2.x").schema)
 
 
@@ -114,10 +110,10 @@ def test_shapes_of_kinds() -> None:
 def test_any_kind_gives_a_valid_document(field_kinds: list[Kind]) -> None:
     fields = tuple(Field(f"f{i}", kind) for i, kind in enumerate(field_kinds))
     schema = Schema(tables=(Table(name="t", schemafull=True, fields=fields),))
-    files = schema_json_files(schema, {"t": "T"})
-    document = json.loads(files[SCHEMA_FILE])
+    text = render_package(schema)[SCHEMA_FILE]
+    document = json.loads(text)
     Draft202012Validator.check_schema(document)
-    assert schema_json_files(schema, {"t": "T"}) == files
+    assert render_package(schema)[SCHEMA_FILE] == text
 
 
 def test_nested_names_never_collide_with_tables() -> None:
