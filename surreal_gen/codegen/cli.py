@@ -54,6 +54,7 @@ from surreal_gen.codegen.kinds import KindSyntaxError
 from surreal_gen.codegen.schemadiff import describe_changes
 from surreal_gen.runtime.connection import ConnectionConfig
 from surreal_gen.runtime.errors import SurrealGenError
+from surreal_gen.runtime.gcpause import gc_paused
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -422,9 +423,12 @@ def load_and_render(settings: Settings) -> tuple[Introspection, dict[str, bytes]
     express is a user error."""
     model_type = settings.model_type
     if model_type == "pydantic":
-        renderer = PackageRenderer()
-        result = load_schema(settings, renderer)
-        return result, renderer.files(result.schema)
+        # Reading and rendering keep every table's IR and files alive until the end, so each
+        # cycle collection would walk all of them again, finding nothing to free.
+        with gc_paused():
+            renderer = PackageRenderer()
+            result = load_schema(settings, renderer)
+            return result, renderer.files(result.schema)
     if model_type not in MODEL_TYPES:
         raise UsageProblem(
             f"unknown output-model-type {model_type!r}: use pydantic, {', '.join(MODEL_TYPES)}"
