@@ -95,7 +95,11 @@ class PackageNames:
 def render_package(schema: Schema) -> dict[str, bytes]:
     """Every file of the generated package, by relative path: a module per table, the lazy
     ``__init__.py``, ``py.typed``, ``schema.json`` (JSON Schema 2020-12) and the marker."""
-    return PackageRenderer().files(schema)
+    # Rendering allocates many small, acyclic objects and keeps them all until the end; the
+    # cycle collector would only walk them again and again (half the render time for 1,000
+    # tables). The CLI pauses it the same way around reading and rendering.
+    with gc_paused():
+        return PackageRenderer().files(schema)
 
 
 class PackageRenderer:
@@ -105,9 +109,6 @@ class PackageRenderer:
     ``introspect.TableSink``), so a table's module is rendered while the engine answers the
     next request; ``files`` then renders any table not handed over yet and the files that
     need the whole schema. Either way the bytes are the same.
-
-    Rendering allocates many small, acyclic objects; the cycle collector would only spend
-    time walking them (about half the render time for 1,000 tables), so it is paused.
     """
 
     def __init__(self) -> None:
@@ -130,16 +131,12 @@ class PackageRenderer:
         """Render the next table's module and its part of ``schema.json``."""
         if self._expected is None or self._expected[len(self._rendered) :][:1] != [table.name]:
             raise ValueError(f"table {table.name!r} was not expected next")
-        with gc_paused():
-            class_name, module_name = (
-                self._names.classes[table.name],
-                self._names.modules[table.name],
-            )
-            plan: ModulePlan = plan_module(table, class_name, module_name)
-            text = self._table_template.render(plan=plan, generator_version=__version__)
-            self._files[f"{module_name}.py"] = text.encode("utf-8")
-            self._exports += [(class_name, module_name), (plan.queryset_name, module_name)]
-            self._schema_document.add_table(table)
+        class_name, module_name = self._names.classes[table.name], self._names.modules[table.name]
+        plan: ModulePlan = plan_module(table, class_name, module_name)
+        text = self._table_template.render(plan=plan, generator_version=__version__)
+        self._files[f"{module_name}.py"] = text.encode("utf-8")
+        self._exports += [(class_name, module_name), (plan.queryset_name, module_name)]
+        self._schema_document.add_table(table)
         self._rendered.append(table.name)
 
     def files(self, schema: Schema) -> dict[str, bytes]:
@@ -151,10 +148,6 @@ class PackageRenderer:
             raise ValueError("the schema's tables are not the ones the renderer expected")
         for table in schema.tables[len(self._rendered) :]:
             self.add(table)
-        with gc_paused():
-            return self._package_files(schema)
-
-    def _package_files(self, schema: Schema) -> dict[str, bytes]:
         files = dict(self._files)
         exports = sorted(self._exports)
         init = self._env.get_template("package_init.py.jinja").render(
