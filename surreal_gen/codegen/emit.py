@@ -129,7 +129,9 @@ class PackageRenderer:
 
     def add(self, table: Table) -> None:
         """Render the next table's module and its part of ``schema.json``."""
-        if self._expected is None or self._expected[len(self._rendered) :][:1] != [table.name]:
+        position = len(self._rendered)
+        expected = self._expected or []
+        if position >= len(expected) or expected[position] != table.name:
             raise ValueError(f"table {table.name!r} was not expected next")
         class_name, module_name = self._names.classes[table.name], self._names.modules[table.name]
         plan: ModulePlan = plan_module(table, class_name, module_name)

@@ -62,6 +62,9 @@ def test_the_renderer_refuses_tables_it_did_not_expect() -> None:
     with pytest.raises(ValueError, match="not expected next"):
         renderer.add(second)
     renderer.add(first)
+    renderer.add(second)
+    with pytest.raises(ValueError, match="not expected next"):
+        renderer.add(first)
     with pytest.raises(ValueError, match="not the ones the renderer expected"):
         renderer.files(schema)
 
