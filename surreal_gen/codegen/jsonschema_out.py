@@ -357,13 +357,16 @@ def _self_contained(kind: Kind) -> bool:
     return all(_self_contained(inner) for inner in sub_kinds(kind))
 
 
+_PLAIN_KINDS = _TableBuilder(DocumentBuilder({}), Table(name=""), "")
+"""Builds the schemas of self-contained kinds, which never define a nested object or a
+GeoJSON shape (so nothing is ever added to its document)."""
+
+
 @functools.lru_cache(maxsize=4096)
 def _declared_kind(kind: Kind) -> tuple[JsonSchema | None, str, bool]:
     """Per kind, once: its schema when it is self-contained (else None; do not modify it),
     its SurrealQL text, and whether a record always has a field of this kind."""
-    plain = None
-    if _self_contained(kind):
-        plain = _TableBuilder(DocumentBuilder({}), Table(name=""), "").kind_schema(kind, ())
+    plain = _PLAIN_KINDS.kind_schema(kind, ()) if _self_contained(kind) else None
     return plain, render_kind(kind), not is_optional(kind)
 
 
