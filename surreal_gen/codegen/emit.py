@@ -117,7 +117,7 @@ class PackageRenderer:
         self._expected: list[str] | None = None
         self._names = PackageNames({}, {})
         self._schema_document = DocumentBuilder({})
-        self._rendered: list[str] = []
+        self._rendered_count = 0
         self._files: dict[str, bytes] = {}
         self._exports: list[tuple[str, str]] = []
 
@@ -129,9 +129,8 @@ class PackageRenderer:
 
     def add(self, table: Table) -> None:
         """Render the next table's module and its part of ``schema.json``."""
-        position = len(self._rendered)
         expected = self._expected or []
-        if position >= len(expected) or expected[position] != table.name:
+        if self._rendered_count >= len(expected) or expected[self._rendered_count] != table.name:
             raise ValueError(f"table {table.name!r} was not expected next")
         class_name, module_name = self._names.classes[table.name], self._names.modules[table.name]
         plan: ModulePlan = plan_module(table, class_name, module_name)
@@ -139,7 +138,7 @@ class PackageRenderer:
         self._files[f"{module_name}.py"] = text.encode("utf-8")
         self._exports += [(class_name, module_name), (plan.queryset_name, module_name)]
         self._schema_document.add_table(table)
-        self._rendered.append(table.name)
+        self._rendered_count += 1
 
     def files(self, schema: Schema) -> dict[str, bytes]:
         """Every file of the package for ``schema``, whose tables must be the ones expected."""
@@ -148,7 +147,7 @@ class PackageRenderer:
             self.expect(names)
         elif names != self._expected:
             raise ValueError("the schema's tables are not the ones the renderer expected")
-        for table in schema.tables[len(self._rendered) :]:
+        for table in schema.tables[self._rendered_count :]:
             self.add(table)
         files = dict(self._files)
         exports = sorted(self._exports)
