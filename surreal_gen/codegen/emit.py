@@ -227,11 +227,12 @@ def compute_changes(out_dir: Path, files: Mapping[str, bytes]) -> Changes:
     created: list[str] = []
     updated: list[str] = []
     for path, content in sorted(files.items()):
-        target = out_dir / path
-        if not target.exists():
+        try:
+            with open(os.path.join(out_dir, path), "rb") as existing:
+                if existing.read() != content:
+                    updated.append(path)
+        except FileNotFoundError:
             created.append(path)
-        elif target.read_bytes() != content:
-            updated.append(path)
     deleted = sorted(p for p in previous - set(files) if (out_dir / p).is_file())
     return Changes(tuple(created), tuple(updated), tuple(deleted))
 
@@ -269,10 +270,11 @@ def write_package(out_dir: Path, files: Mapping[str, bytes]) -> Changes:
     except OSError as exc:
         raise OutputError(f"could not write {out_dir}: {exc.strerror or exc}") from None
     try:
-        for path in (*changes.created, *changes.updated):
-            staged = staging / "new" / path
-            staged.parent.mkdir(parents=True, exist_ok=True)
-            staged.write_bytes(files[path])
+        written = (*changes.created, *changes.updated)
+        _make_folders(staging / "new", written)
+        for path in written:
+            with open(os.path.join(staging, "new", path), "wb") as staged:
+                staged.write(files[path])
         _commit(out_dir, staging, changes)
     except OSError as exc:
         raise OutputError(f"could not write {out_dir}: {exc}") from None
@@ -283,19 +285,28 @@ def write_package(out_dir: Path, files: Mapping[str, bytes]) -> Changes:
 
 def _commit(out_dir: Path, staging: Path, changes: Changes) -> None:
     """Rename staged files into place, keeping the replaced ones until all renames worked."""
-    done: list[tuple[Path, Path]] = []
+    done: list[tuple[str, str]] = []
+    replaced = (*changes.updated, *changes.deleted)
+    written = (*changes.created, *changes.updated)
     try:
-        for path in (*changes.updated, *changes.deleted):
-            backup = staging / "old" / path
-            backup.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(out_dir / path, backup)
-            done.append((backup, out_dir / path))
-        for path in (*changes.created, *changes.updated):
-            target = out_dir / path
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(staging / "new" / path, target)
-            done.append((target, staging / "new" / path))
+        _make_folders(staging / "old", replaced)
+        for path in replaced:
+            backup = os.path.join(staging, "old", path)
+            os.replace(os.path.join(out_dir, path), backup)
+            done.append((backup, os.path.join(out_dir, path)))
+        _make_folders(out_dir, written)
+        for path in written:
+            target = os.path.join(out_dir, path)
+            os.replace(os.path.join(staging, "new", path), target)
+            done.append((target, os.path.join(staging, "new", path)))
     except OSError:
         for moved_to, moved_from in reversed(done):
             os.replace(moved_to, moved_from)
         raise
+
+
+def _make_folders(root: Path, paths: Sequence[str]) -> None:
+    """Create ``root`` and the folders of ``paths`` under it, each once rather than once per
+    file (a package's modules share one folder)."""
+    for folder in sorted({os.path.dirname(path) for path in paths}):
+        (root / folder).mkdir(parents=True, exist_ok=True)
