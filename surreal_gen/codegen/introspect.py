@@ -15,6 +15,7 @@ import bisect
 import dataclasses
 import fnmatch
 import re
+from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol
@@ -110,15 +111,20 @@ async def introspect(
         sink.expect([str(entry["name"]) for entry in entries])
     batches = [entries[i : i + TABLES_PER_QUERY] for i in range(0, len(entries), TABLES_PER_QUERY)]
     in_flight = asyncio.Semaphore(REQUESTS_IN_FLIGHT)
-    replies = [asyncio.ensure_future(_table_infos(runner, batch, in_flight)) for batch in batches]
+    replies = deque(
+        asyncio.ensure_future(_table_infos(runner, batch, in_flight)) for batch in batches
+    )
     built: list[Table] = []
     warnings: list[str] = []
     try:
-        for batch, reply in zip(batches, replies, strict=True):
-            for entry, info in zip(batch, await reply, strict=True):
+        for batch in batches:
+            for entry, info in zip(batch, await replies[0], strict=True):
                 built.append(_table(entry, info, strict, warnings))
                 if sink is not None:
                     sink.add(built[-1])
+            # Drop the finished request, and with it its decoded reply: kept until the end,
+            # the replies of 1,000 tables came to 50 MB.
+            replies.popleft()
     finally:
         for reply in replies:
             reply.cancel()
