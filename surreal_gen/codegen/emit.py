@@ -40,8 +40,11 @@ class OutputError(Exception):
 def docstring(text: str, indent: int) -> str:
     """A triple-quoted literal holding ``text``: quotes, backslashes and control characters
     are escaped, so no schema text can end the string early or run as code."""
+    text = text.strip()
+    if text.isprintable() and '"' not in text and "\\" not in text:
+        return f'"""{text}"""'  # nothing to escape: the usual case, kept off the loop below
     pieces: list[str] = []
-    for char in text.strip():
+    for char in text:
         if char == "\\":
             pieces.append("\\\\")
         elif char == '"':

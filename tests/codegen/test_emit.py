@@ -11,12 +11,15 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from surreal_gen.codegen import emit
 from surreal_gen.codegen.emit import (
     MARKER,
     OutputError,
     PackageRenderer,
+    docstring,
     render_package,
     write_package,
 )
@@ -90,6 +93,11 @@ DEFINE FIELD nested ON `odd "name"` TYPE object;
 DEFINE FIELD nested.`x-y` ON `odd "name"` TYPE int COMMENT 'line one
 line two';
 """
+
+
+@given(st.text().filter(lambda text: "\n" not in text))
+def test_a_one_line_docstring_reads_back_as_its_text(text: str) -> None:
+    assert ast.literal_eval(docstring(text, 4)) == text.strip()
 
 
 def test_schema_text_is_escaped_never_interpolated(tmp_path: Path) -> None:
