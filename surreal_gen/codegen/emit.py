@@ -309,14 +309,14 @@ def _commit(out_dir: Path, staging: Path, changes: Changes) -> None:
     try:
         _make_folders(staging / "old", replaced)
         for path in replaced:
-            backup = os.path.join(staging, "old", path)
-            os.replace(os.path.join(out_dir, path), backup)
-            done.append((backup, os.path.join(out_dir, path)))
+            current, backup = os.path.join(out_dir, path), os.path.join(staging, "old", path)
+            os.replace(current, backup)
+            done.append((backup, current))
         _make_folders(out_dir, written)
         for path in written:
-            target = os.path.join(out_dir, path)
-            os.replace(os.path.join(staging, "new", path), target)
-            done.append((target, os.path.join(staging, "new", path)))
+            staged, target = os.path.join(staging, "new", path), os.path.join(out_dir, path)
+            os.replace(staged, target)
+            done.append((target, staged))
     except OSError:
         for moved_to, moved_from in reversed(done):
             os.replace(moved_to, moved_from)
