@@ -24,7 +24,7 @@ from surreal_gen.runtime.errors import (
 )
 from surreal_gen.runtime.gcpause import gc_paused
 from surreal_gen.runtime.signals import post_delete, post_save, pre_delete, pre_save
-from surreal_gen.runtime.types import NONE, RecordID, escape_ident
+from surreal_gen.runtime.types import NONE, Geometry, Range, RecordID, escape_ident
 
 if TYPE_CHECKING:
     from surreal_gen.runtime.connection import Connection
@@ -92,11 +92,13 @@ DB_DEFAULT: Any = _DbDefault()
 
 @dataclass(frozen=True, slots=True)
 class FieldPlan:
-    """One written field: its Python name, its database key, and whether None means NULL."""
+    """One written field: its Python name, its database key, whether None means NULL, and
+    whether its value is sent as it is (see `sent_as_is`)."""
 
     name: str
     key: str
     nullable: bool
+    as_is: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +135,12 @@ def write_plan(model: type[BaseModel]) -> WritePlan:
                 continue
             if Computed in field.metadata:
                 continue
-            entry = FieldPlan(name, database_key(name, field), Nullable in field.metadata)
+            entry = FieldPlan(
+                name,
+                database_key(name, field),
+                Nullable in field.metadata,
+                sent_as_is(field.annotation),
+            )
             create.append(entry)
             if ReadOnly not in field.metadata:
                 update.append(entry)
@@ -144,6 +151,15 @@ def write_plan(model: type[BaseModel]) -> WritePlan:
         plan = WritePlan(tuple(create), tuple(update), db_defaults, {"in", "out"} <= keys)
         _write_plans[model] = plan
     return plan
+
+
+def sent_as_is(annotation: Any) -> bool:
+    """True when values of ``annotation`` may hold geometries or ranges. These are frozen
+    dataclasses, which pydantic dumps as plain dicts (``{"x": 1.0, "y": 2.0}``) that the
+    database refuses as a geometry; as they are, they encode to SurrealDB's own CBOR tags."""
+    if isinstance(annotation, type) and issubclass(annotation, Geometry | Range):
+        return True
+    return any(sent_as_is(arg) for arg in get_args(annotation))
 
 
 def write_data(model: BaseModel, *, creating: bool) -> dict[str, Any]:
@@ -165,6 +181,8 @@ def write_data(model: BaseModel, *, creating: bool) -> dict[str, Any]:
             data[field.key] = write_data(value, creating=True)
         elif _is_model_list(value):
             data[field.key] = [write_data(item, creating=True) for item in value]
+        elif field.as_is:
+            data[field.key] = value
         else:
             plain.add(field.name)
     if plain:

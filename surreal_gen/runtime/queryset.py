@@ -43,6 +43,7 @@ from surreal_gen.runtime.model import (
     FieldPlan,
     database_key,
     query_rows,
+    sent_as_is,
     write_data,
     write_plan,
 )
@@ -468,7 +469,8 @@ class QuerySet(Generic[T]):
         if adapter is None:
             return _plain(value)
         try:
-            return _plain(adapter.validate_python(value), adapter)
+            checked = adapter.validate_python(value)
+            return _plain(checked, None if sent_as_is(path.annotation) else adapter)
         except ValidationError as exc:
             detail = exc.errors(include_url=False)[0]["msg"]
             raise self._error(method, key, f"{detail} (got {value!r})") from None
@@ -522,7 +524,7 @@ class QuerySet(Generic[T]):
             except ValidationError as exc:
                 detail = exc.errors(include_url=False)[0]["msg"]
                 raise self._error("update", key, f"{detail} (got {value!r})") from None
-            data[entry.key] = _plain(checked, adapter)
+            data[entry.key] = _plain(checked, None if entry.as_is else adapter)
         return data
 
     def _refuse_window(self, method: str) -> None:

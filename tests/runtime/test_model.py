@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal, cast
 import pytest
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from generated import Follows
+from generated import Follows, Product
 from generated import Person as GeneratedPerson
 from generated.person import PersonAddress, PersonAddressCountry
 from surreal_gen.runtime.connection import SurrealDBConnectionManager
@@ -36,7 +36,13 @@ from surreal_gen.runtime.model import (
     write_plan,
 )
 from surreal_gen.runtime.signals import post_save
-from surreal_gen.runtime.types import Duration, RecordID
+from surreal_gen.runtime.types import (
+    Duration,
+    GeometryLine,
+    GeometryPoint,
+    GeometryPolygon,
+    RecordID,
+)
 from tests.runtime.orm_connections import OrmTarget
 
 
@@ -539,6 +545,46 @@ async def test_generated_person_round_trips_every_kind_of_field(orm: OrmTarget) 
     assert await only_ann.update(nickname=None, age=None) == 1  # NULL for `string | null`
     raw = await raw_record(orm, person.id)
     assert raw is not None and raw["nickname"] is None and "age" not in raw
+
+
+async def test_geometries_are_written_as_geometries(orm: OrmTarget) -> None:
+    await apply_reference_schema(orm)
+    depot = GeometryPoint(-73.57, 45.5)
+    yard = GeometryPolygon(
+        (GeometryLine((GeometryPoint(0, 0), GeometryPoint(1, 0), GeometryPoint(0, 0))),)
+    )
+    product = Product(sku="g-1", title="Map", price=Decimal(1), labels={"x"}, warehouse=depot)
+    await product.save()  # create
+
+    raw = await raw_record(orm, product.id)
+    assert raw is not None and raw["warehouse"] == depot
+    assert product.warehouse == depot
+    found = await Product.objects().filter(warehouse=depot).all()
+    assert [p.id for p in found] == [product.id]
+
+    product.warehouse = yard
+    await product.save()  # merge
+    assert (await Product.get(product.id)).warehouse == yard
+    assert await Product.objects().filter(id=product.id).update(warehouse=depot) == 1
+    assert (await Product.get(product.id)).warehouse == depot
+
+    person = GeneratedPerson.model_validate(
+        {
+            "name": "Geo",
+            "email": "geo@example.com",
+            "class": "scout",
+            "tags": TEN_TAGS,
+            "address": {
+                "street": "2 rue",
+                "city": "Lyon",
+                "country": {"code": "FR"},
+                "location": depot.to_geojson(),
+            },
+        }
+    )
+    await person.save()  # a geometry inside a nested object
+    raw = await raw_record(orm, person.id)
+    assert raw is not None and raw["address"]["location"] == depot
 
 
 async def test_generated_relation_model_is_written_as_an_edge(orm: OrmTarget) -> None:
