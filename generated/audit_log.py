@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import AwareDatetime, Field
 
@@ -27,7 +27,7 @@ class AuditLog(BaseSurrealModel):
     id: RecordID[Literal["audit_log"]] | None = None
     action: str
     at: AwareDatetime = DB_DEFAULT
-    schema_: str | None = Field(default=None, alias="schema")
+    schema_: Annotated[str | None, Field(alias="schema")] = None
 
     @classmethod
     def objects(cls) -> AuditLogQuerySet:

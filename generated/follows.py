@@ -25,7 +25,7 @@ class Follows(BaseSurrealModel):
     model_config = SurrealConfigDict(table_name="follows")
 
     id: RecordID[Literal["follows"]] | None = None
-    in_: Annotated[RecordID[Literal["person"]], ReadOnly] = Field(alias="in")
+    in_: Annotated[RecordID[Literal["person"]], ReadOnly, Field(alias="in")]
     muted: bool = False
     out: Annotated[RecordID[Literal["person", "room"]], ReadOnly]
     since: AwareDatetime = DB_DEFAULT

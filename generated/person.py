@@ -65,11 +65,11 @@ class Person(BaseSurrealModel):
     age: int | None = None
     balance: Decimal = DB_DEFAULT
     best_friend: RecordID[Literal["person"]] | None = None
-    class_: str | None = Field(default=None, alias="class")
+    class_: Annotated[str | None, Field(alias="class")] = None
     """A Python keyword as a field name."""
     created_at: Annotated[AwareDatetime, ReadOnly] = DB_DEFAULT
     email: str
-    json_: bool | None = Field(default=None, alias="json")
+    json_: Annotated[bool | None, Field(alias="json")] = None
     """A name that clashes with pydantic."""
     level: Literal[1, 2, 3] = 1
     name: str

@@ -462,19 +462,18 @@ class _ModuleBuilder:
         # an edge's ends are fixed when it is created
         edge_end = self.table.type == "relation" and segments in (("in",), ("out",))
         markers = _markers(computed, f.readonly or edge_end, nullable)
-        annotation = value_type.text
         if markers:
-            annotation = f"Annotated[{annotation}, {markers}]"
             self.import_sets.add(_MARKER_IMPORTS[markers])
-        default = self.default_expression(f, value_type, computed)
         alias = None if python_name == db_name else db_name
         if alias is not None:
-            self.imports.add(("pydantic", "Field"))
-            default = (
-                f"Field(alias={py_str(alias)})"
-                if default is None
-                else f"Field(default={default}, alias={py_str(alias)})"
-            )
+            # The alias goes in Annotated, never in a `= Field(alias=...)` default: type
+            # checkers (dataclass_transform) name the __init__ keyword after a default's
+            # alias, and `in`, `class` or `my-field` cannot be written as a keyword.
+            self.imports.update({("pydantic", "Field"), ("typing", "Annotated")})
+            alias_field = f"Field(alias={py_str(alias)})"
+            markers = f"{markers}, {alias_field}" if markers else alias_field
+        annotation = f"Annotated[{value_type.text}, {markers}]" if markers else value_type.text
+        default = self.default_expression(f, value_type, computed)
         nested = self.nested_by_path.get(segments)
         item = self.nested_by_path.get((*segments, ELEMENT))
         if nested is None and item is None:

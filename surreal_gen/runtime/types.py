@@ -220,10 +220,12 @@ class Table(str):
 
 
 RecordKey = Union[str, int, list[Any], dict[str, Any], uuid.UUID, "Range"]
-TableT = TypeVar("TableT", bound=str, default=str)
+# Covariant: a RecordID is immutable, so an id of table "org" is also an id of "author" | "org"
+# and of any table (`RecordID[Literal["org"]]` is a `RecordID[Literal["author", "org"]]`).
+TableT_co = TypeVar("TableT_co", bound=str, default=str, covariant=True)
 
 
-class RecordID(Generic[TableT]):
+class RecordID(Generic[TableT_co]):
     """A record id: `table` plus a key (string, integer, array, object, UUID or range).
 
     `RecordID[Literal["user", "post"]]` types an id that may only point at those tables;
@@ -234,7 +236,7 @@ class RecordID(Generic[TableT]):
     table: str
     id: RecordKey
 
-    def __init__(self, table: TableT, id: RecordKey) -> None:
+    def __init__(self, table: TableT_co, id: RecordKey) -> None:
         if not isinstance(table, str) or not table:
             raise ValueError(f"record id table must be a non-empty string, got {table!r}")
         object.__setattr__(self, "table", str(table))

@@ -157,3 +157,53 @@ def test_bad_filters_fail_mypy_with_the_expected_messages(
     lines = output.splitlines()
     for message in expected:
         assert any(message in line for line in lines), output
+
+
+ID_AND_ALIAS_USAGE = """
+from generated import AuditLog, Follows, Person, Purchase, Room
+from surreal_gen.runtime.types import RecordID
+
+
+async def use(person: Person, room: Room) -> None:
+    assert person.id is not None and room.id is not None
+    # a one-table id where a union or any table is expected (RecordID is covariant)
+    edge = Follows(in_=person.id, out=room.id)
+    peer = Follows(in_=person.id, out=person.id, muted=True)
+    anywhere: RecordID = room.id
+    await Purchase.objects().filter(context=room.id, buyer=person.id).all()
+    await Follows.objects().filter(out__in=[room.id, person.id]).all()
+    # database names that are not Python names are written with their Python names
+    vip = Person(name="Ann", email="a@b.c", class_="vip", json_=True)
+    log = AuditLog(action="seen", schema_="s")
+    print(edge.in_, peer.out, anywhere, vip.class_, vip.json_, log.schema_)
+"""
+
+
+def test_specific_ids_and_python_names_pass_mypy_strict(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(REPO)
+    output, status = _mypy(tmp_path, ID_AND_ALIAS_USAGE)
+    assert status == 0, output
+
+
+WRONG_TABLE_USAGE = """
+from generated import Follows, Room
+
+
+def use(room: Room) -> None:
+    assert room.id is not None
+    Follows(in_=room.id, out=room.id)
+"""
+
+
+def test_an_id_of_another_table_still_fails_mypy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(REPO)
+    output, status = _mypy(tmp_path, WRONG_TABLE_USAGE)
+    assert status == 1
+    assert (
+        'usage.py:7: error: Argument "in_" to "Follows" has incompatible type '
+        "\"RecordID[Literal['room']]\"; expected \"RecordID[Literal['person']]\""
+    ) in output, output
