@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 class RoomStats(BaseSurrealModel):
     """View room_stats (read-only)."""
 
-    model_config = SurrealConfigDict(table_name="room_stats", extra="allow", frozen=True)
+    model_config = SurrealConfigDict(table_name="room_stats", extra="allow", frozen=True, read_only=True)
 
     id: RecordID[Literal["room_stats"]] | None = None
 

@@ -24,6 +24,7 @@ __all__ = [
     "NotFoundError",
     "PermissionDeniedError",
     "QueryError",
+    "ReadOnlyModelError",
     "RequestTimeoutError",
     "RpcError",
     "SurrealConnectionError",
@@ -129,6 +130,12 @@ class ValidationFailed(SurrealGenError):
 
 class InvalidQueryError(SurrealGenError):
     """A query built from bad input (unknown field or lookup, wrong value type); never sent."""
+
+
+class ReadOnlyModelError(SurrealGenError):
+    """A write to a model of a view (``read_only=True``): refused before anything is sent.
+    SurrealDB itself lets a query write to a view's table, and the next write to the tables
+    it selects from would overwrite what was written."""
 
 
 class DoesNotExist(SurrealGenError):

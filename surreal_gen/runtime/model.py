@@ -20,6 +20,7 @@ from surreal_gen.runtime.errors import (
     ConfigurationError,
     DoesNotExist,
     NotFoundError,
+    ReadOnlyModelError,
     ValidationFailed,
 )
 from surreal_gen.runtime.gcpause import gc_paused
@@ -48,6 +49,9 @@ class SurrealConfigDict(ConfigDict, total=False):
     """The SurrealDB table this model reads and writes."""
     connection: str
     """Name of the `SurrealDBConnectionManager` connection to use (default: "default")."""
+    read_only: bool
+    """The table is a view (`DEFINE TABLE ... AS SELECT`): `save`, `delete` and the QuerySet's
+    `update` and `delete` raise `ReadOnlyModelError` instead of writing to it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -339,6 +343,7 @@ class BaseSurrealModel(BaseModel):
         the object.
         """
         cls = type(self)
+        cls.refuse_writes_to_a_view("save()")
         await pre_save.send(cls, instance=self)
         if self.id is None:
             rows = await self._create(None, using)
@@ -373,6 +378,7 @@ class BaseSurrealModel(BaseModel):
     async def delete(self, *, using: str | None = None) -> None:
         """Delete this record; the object keeps its values (saving it again recreates it)."""
         cls = type(self)
+        cls.refuse_writes_to_a_view("delete()")
         if self.id is None:
             raise ValueError(f"{cls.__name__}.delete(): the object has no id (was it saved?)")
         await pre_delete.send(cls, instance=self)
@@ -389,6 +395,14 @@ class BaseSurrealModel(BaseModel):
             raise DoesNotExist(f"{cls.__name__} {self.id} does not exist")
         self._absorb(rows[0])
         return self
+
+    @classmethod
+    def refuse_writes_to_a_view(cls, action: str) -> None:
+        """Raise `ReadOnlyModelError` for ``action`` when the model's table is a view."""
+        if cls.model_config.get("read_only"):
+            raise ReadOnlyModelError(
+                f"{cls.__name__}.{action}: {cls.get_table_name()} is a view, it is read-only"
+            )
 
     @classmethod
     async def get(cls, id: Any, *, using: str | None = None) -> Self:

@@ -14,6 +14,7 @@ from generated.person import PersonAddress, PersonAddressCountry
 from generated.purchase import PurchaseItemsItem
 from surreal_gen.codegen.introspect import EMBEDDED_URL, apply_files
 from surreal_gen.runtime.connection import SurrealDBConnectionManager
+from surreal_gen.runtime.errors import ReadOnlyModelError
 from surreal_gen.runtime.types import Duration, RecordID
 from tests.codegen.reference import reference_files
 
@@ -96,3 +97,18 @@ async def test_relations_views_and_typed_filters(database: str) -> None:
     assert await ChatMessage.objects().filter(room="general", text__in=["one"]).count() == 1
     [stats] = await RoomStats.objects().all()
     assert stats.model_extra == {"room": "general", "total": 2}
+
+
+async def test_a_view_refuses_writes(database: str) -> None:
+    await ChatMessage(text="one", sender="ann").save()
+    [stats] = await RoomStats.objects().all()
+
+    with pytest.raises(ReadOnlyModelError, match=r"RoomStats.save\(\): room_stats is a view"):
+        await stats.save()
+    with pytest.raises(ReadOnlyModelError, match="read-only"):
+        await RoomStats(total=5).save()  # type: ignore[call-arg]
+    with pytest.raises(ReadOnlyModelError, match=r"RoomStats.delete\(\)"):
+        await stats.delete()
+
+    [again] = await RoomStats.objects().all()
+    assert again.id == stats.id and again.model_extra == {"room": "general", "total": 1}
