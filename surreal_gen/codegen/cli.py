@@ -15,6 +15,7 @@ schema error. User mistakes get a one-line message, never a traceback.
 from __future__ import annotations
 
 import asyncio
+import fnmatch
 import json
 import keyword
 import os
@@ -27,6 +28,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from click.core import ParameterSource
 
 from surreal_gen import __version__
 from surreal_gen.codegen.altmodels import MODEL_TYPES, AltModelsError
@@ -67,11 +69,27 @@ ENV_KEYS = {
 }
 
 
-CONFIG_KEYS = frozenset(
-    {"schema", "out", "url", "ns", "db", "user", "include", "exclude", "strict"}
-    | {"from-json", "output-model-type"}
-)
-"""Settings ``[tool.surreal-gen]`` may hold (passwords belong in SURREALDB_PASS, not here)."""
+CONFIG_KEYS: dict[str, str] = {
+    "schema": "strings",
+    "out": "string",
+    "url": "string",
+    "ns": "string",
+    "db": "string",
+    "user": "string",
+    "include": "strings",
+    "exclude": "strings",
+    "strict": "boolean",
+    "from-json": "string",
+    "output-model-type": "string",
+}
+"""Settings ``[tool.surreal-gen]`` may hold, with the TOML type each takes ("strings": a
+string or a list of strings). Passwords belong in SURREALDB_PASS, not here."""
+
+TYPE_NAMES = {
+    "string": "a string",
+    "strings": "a string or a list of strings",
+    "boolean": "true or false",
+}
 
 
 class UsageProblem(click.ClickException):
@@ -116,17 +134,25 @@ def load_config(pyproject: Path | None) -> dict[str, Any]:
         return {}
     try:
         data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise UsageProblem(f"{pyproject}: {exc}") from None
-    section = data.get("tool", {}).get("surreal-gen", {})
+    tool = data.get("tool", {})
+    if not isinstance(tool, dict):
+        raise UsageProblem(f"{pyproject}: tool must be a table, not {tool!r}")
+    section = tool.get("surreal-gen", {})
     if not isinstance(section, dict):
         raise UsageProblem(f"{pyproject}: [tool.surreal-gen] must be a table")
-    unknown = sorted(set(section) - CONFIG_KEYS)
-    if unknown:
-        raise UsageProblem(
-            f"{pyproject}: unknown setting {unknown[0]!r} in [tool.surreal-gen] "
-            f"(known: {', '.join(sorted(CONFIG_KEYS))})"
-        )
+    for key, value in section.items():
+        if key not in CONFIG_KEYS:
+            raise UsageProblem(
+                f"{pyproject}: unknown setting {key!r} in [tool.surreal-gen] "
+                f"(known: {', '.join(sorted(CONFIG_KEYS))})"
+            )
+        if not _has_type(value, CONFIG_KEYS[key]):
+            raise UsageProblem(
+                f"{pyproject}: [tool.surreal-gen] {key} must be "
+                f"{TYPE_NAMES[CONFIG_KEYS[key]]}, not {value!r}"
+            )
     config = dict(section)
     base = pyproject.parent
     for key in ("schema", "include", "exclude"):
@@ -138,6 +164,16 @@ def load_config(pyproject: Path | None) -> dict[str, Any]:
         if key in config:
             config[key] = base / str(config[key])
     return config
+
+
+def _has_type(value: Any, kind: str) -> bool:
+    """Whether a config value has the TOML type ``kind`` (``strict = "false"`` is a string,
+    not a boolean: read as Python truth it would mean true)."""
+    if kind == "boolean":
+        return isinstance(value, bool)
+    if kind == "strings" and isinstance(value, list):
+        return all(isinstance(item, str) for item in value)
+    return isinstance(value, str)
 
 
 def resolve_settings(
@@ -223,10 +259,39 @@ def load_schema(settings: Settings, sink: TableSink | None = None) -> Introspect
     """Read the schema from the chosen source (a database hands ``sink`` its tables as they
     are read); user mistakes raise ``UsageProblem``."""
     source = source_of(settings)
+    tables = _SeenTables(settings.tables.include, settings.tables.exclude)
+    result = _read(settings, source, tables, sink)
+    for glob in tables.include:
+        if not any(fnmatch.fnmatchcase(name, glob) for name in tables.seen):
+            names = sorted(tables.seen)
+            listed = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
+            raise UsageProblem(
+                f"include glob {glob!r} matches no table (a typo?): "
+                + (f"the schema's tables are {listed}" if names else "the schema has no tables")
+            )
+    return result
+
+
+@dataclass(frozen=True)
+class _SeenTables(TableFilter):
+    """A ``TableFilter`` that remembers every table name it was asked about, so that an
+    include glob matching no table at all can be reported rather than silently generating
+    (and writing) a package without those tables."""
+
+    seen: set[str] = field(default_factory=set, compare=False)
+
+    def accepts(self, name: str) -> bool:
+        self.seen.add(name)
+        return super().accepts(name)
+
+
+def _read(
+    settings: Settings, source: str, tables: TableFilter, sink: TableSink | None
+) -> Introspection:
     try:
         if source == "from_json":
             assert settings.from_json is not None
-            return _from_snapshot(settings.from_json, settings.tables)
+            return _from_snapshot(settings.from_json, tables)
         if source == "schema":
             config = ConnectionConfig(url=EMBEDDED_URL, namespace="surreal_gen", database="schema")
             files = schema_files(settings.schema)
@@ -246,9 +311,7 @@ def load_schema(settings: Settings, sink: TableSink | None = None) -> Introspect
             )
             files = []
         return asyncio.run(
-            read_schema(
-                config, files=files, strict=settings.strict, tables=settings.tables, sink=sink
-            )
+            read_schema(config, files=files, strict=settings.strict, tables=tables, sink=sink)
         )
     except (SchemaSourceError, SnapshotError, KindSyntaxError, SurrealGenError) as exc:
         raise UsageProblem(str(exc)) from None
@@ -341,14 +404,57 @@ def _settings(flags: dict[str, Any]) -> Settings:
     return resolve_settings(config, dict(os.environ), flags)
 
 
-@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+class _Group(click.Group):
+    """Click's usage errors (unknown command or option, bad value) as our one-line error:
+    click prints usage, a hint and the error on four lines."""
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.UsageError as exc:
+            raise _one_line(exc) from None
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as exc:
+            raise _one_line(exc) from None
+
+
+def _one_line(exc: click.UsageError) -> UsageProblem:
+    where = exc.ctx.command_path if exc.ctx is not None else "surreal-gen"
+    return UsageProblem(f"{exc.format_message()} (try '{where} --help')")
+
+
+@click.group(
+    cls=_Group,
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @_generate_options
 @click.version_option(__version__, prog_name="surreal-gen")
 @click.pass_context
 def main(ctx: click.Context, /, **flags: Any) -> None:
-    """Generate a typed Python package from a SurrealDB schema (runs `generate` by default)."""
+    """Generate a typed Python package from a SurrealDB schema (runs `generate` by default).
+
+    Options go after the command they are for: `surreal-gen --check` and
+    `surreal-gen generate --check` both check, `surreal-gen --check diff` is refused."""
     if ctx.invoked_subcommand is None:
         run_generate(flags)
+        return
+    for param in ctx.command.params:
+        if param.name and ctx.get_parameter_source(param.name) is ParameterSource.COMMANDLINE:
+            option = max(param.opts, key=len)
+            raise UsageProblem(
+                f"{option} is given before '{ctx.invoked_subcommand}': options go after the "
+                f"command (surreal-gen {ctx.invoked_subcommand} {option} ...)"
+            )
 
 
 @main.command()
@@ -374,7 +480,7 @@ def diff(**flags: Any) -> None:
     """Tables and fields added, removed or changed between the package and the schema."""
     settings = _settings(flags)
     out = output_folder(settings)
-    marker = read_marker(out)
+    marker = _marker_of(out)
     if marker is None:
         raise UsageProblem(f"{out}: not a package generated by surreal-gen")
     try:
@@ -402,6 +508,7 @@ def run_generate(flags: dict[str, Any]) -> None:
         return
     result, files = load_and_render(settings)
     _print_warnings(result.warnings, quiet=quiet)
+    _refuse_to_empty(out, settings, result.schema)
     if flags.get("check"):
         changes = _changes(out, files)
         if changes:
@@ -440,6 +547,27 @@ def load_and_render(settings: Settings) -> tuple[Introspection, dict[str, bytes]
         raise UsageProblem(str(exc)) from None
 
 
+def _refuse_to_empty(out: Path, settings: Settings, schema: Schema) -> None:
+    """Refuse an include/exclude that leaves no table when ``out`` holds generated tables:
+    writing would delete every module (a mistyped glob, like a mistyped --ns)."""
+    if schema.tables or not (settings.tables.include or settings.tables.exclude):
+        return
+    previous = (_marker_of(out) or {}).get("schema")
+    tables = previous.get("tables") if isinstance(previous, dict) else None
+    if isinstance(tables, list) and tables:
+        raise UsageProblem(
+            f"--include/--exclude leave no table, and {_display(out)} holds {len(tables)} "
+            "generated tables: refusing to delete them (check the globs)"
+        )
+
+
+def _marker_of(out: Path) -> dict[str, Any] | None:
+    try:
+        return read_marker(out)
+    except OutputError as exc:
+        raise UsageProblem(str(exc)) from None
+
+
 def _changes(out: Path, files: dict[str, bytes]) -> Changes:
     try:
         return compute_changes(out, files)
@@ -449,7 +577,7 @@ def _changes(out: Path, files: dict[str, bytes]) -> Changes:
 
 def _stale_report(out: Path, schema: Schema, changes: Changes) -> str:
     lines = [f"{_display(out)} is out of date: run surreal-gen to regenerate it"]
-    marker = read_marker(out)
+    marker = _marker_of(out)
     if marker is not None:
         try:
             lines += [
@@ -502,6 +630,7 @@ def watch(
                 try:
                     result, files = load_and_render(settings)
                     _print_warnings(result.warnings, quiet=quiet)
+                    _refuse_to_empty(out, settings, result.schema)
                     changes = write_package(out, files)
                     _report_written(out, changes, len(files), quiet=quiet, verbose=verbose)
                 except (UsageProblem, OutputError) as exc:
@@ -534,7 +663,7 @@ def entry_point() -> None:
     so skipping the teardown loses nothing.
     """
     try:
-        main()
+        main(prog_name="surreal-gen")
     except SystemExit as exc:
         code = exc.code
     else:

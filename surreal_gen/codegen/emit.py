@@ -219,12 +219,21 @@ def _marker(schema: Schema, paths: list[str]) -> bytes:
 
 
 def read_marker(out_dir: Path) -> dict[str, Any] | None:
-    """The marker of a folder we generated, or None when there is none (or it is unreadable)."""
+    """The marker of a folder we generated, or None when there is none; ``OutputError`` when
+    it is there but unreadable (a corrupt marker is not the same mistake as a missing one)."""
+    path = out_dir / MARKER
+    fix = f"restore it, or delete {out_dir} and generate again"
     try:
-        data = json.loads((out_dir / MARKER).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (FileNotFoundError, NotADirectoryError):
         return None
-    return data if isinstance(data, dict) else None
+    except OSError as exc:
+        raise OutputError(f"{path} is unreadable: {exc.strerror or exc}") from None
+    except ValueError as exc:
+        raise OutputError(f"{path} is corrupt ({exc}): {fix}") from None
+    if not isinstance(data, dict):
+        raise OutputError(f"{path} is corrupt (not a JSON object): {fix}")
+    return data
 
 
 @dataclass(frozen=True)
@@ -240,17 +249,24 @@ class Changes:
 
 
 def compute_changes(out_dir: Path, files: Mapping[str, bytes]) -> Changes:
-    """Compare ``files`` with the folder; raise ``OutputError`` when the folder is not ours."""
-    previous = _previous_files(out_dir)
+    """Compare ``files`` with the folder; raise ``OutputError`` when the folder is not ours
+    or cannot be read (so ``--check`` and writing report the same one-line error)."""
+    try:
+        previous = _previous_files(out_dir)
+    except OSError as exc:
+        raise OutputError(f"cannot read {out_dir}: {exc.strerror or exc}") from None
     created: list[str] = []
     updated: list[str] = []
     for path, content in sorted(files.items()):
+        target = os.path.join(out_dir, path)
         try:
-            with open(os.path.join(out_dir, path), "rb") as existing:
+            with open(target, "rb") as existing:
                 if existing.read() != content:
                     updated.append(path)
         except FileNotFoundError:
             created.append(path)
+        except OSError as exc:
+            raise OutputError(f"cannot read {target}: {exc.strerror or exc}") from None
     deleted = sorted(p for p in previous - set(files) if (out_dir / p).is_file())
     return Changes(tuple(created), tuple(updated), tuple(deleted))
 

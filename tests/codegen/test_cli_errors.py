@@ -1,0 +1,198 @@
+"""User mistakes at the `surreal-gen` command, run as the console script runs it (a child
+process through ``entry_point``, embedded 2.x engine): each is one line on stderr naming
+what and where, exit 2, no traceback, and the output folder left as it was."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SCHEMA_A = (
+    "DEFINE TABLE user SCHEMAFULL;\nDEFINE FIELD name ON user TYPE string;\nDEFINE TABLE post;\n"
+)
+SCHEMA_B = "DEFINE TABLE invoice SCHEMAFULL;\nDEFINE FIELD total ON invoice TYPE decimal;\n"
+GENERATE_A = ("--schema", "a.surql", "--out", "gp")
+
+
+def surreal_gen(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("SURREALDB_")}
+    return subprocess.run(
+        [sys.executable, "-c", "from surreal_gen.codegen.cli import entry_point; entry_point()"]
+        + list(args),
+        check=False,
+        cwd=cwd,
+        env={**clean, "SURREAL_GEN_EMBEDDED": "2"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def files_of(folder: Path) -> dict[str, tuple[bytes, int]]:
+    return {
+        str(p.relative_to(folder)): (p.read_bytes(), p.stat().st_mtime_ns)
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def assert_usage_error(result: subprocess.CompletedProcess[str], *fragments: str) -> None:
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("surreal-gen: error: "), result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    for fragment in fragments:
+        assert fragment in result.stderr
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """Schemas a.surql (user, post) and b.surql (invoice), and package gp generated from a."""
+    (tmp_path / "pyproject.toml").write_text("[tool.surreal-gen]\n")
+    (tmp_path / "a.surql").write_text(SCHEMA_A)
+    (tmp_path / "b.surql").write_text(SCHEMA_B)
+    (tmp_path / "bad.surql").write_text(
+        "DEFINE TABLE t SCHEMAFULL;\nDEFINE FIELD x ON t TYPE nope;\n"
+    )
+    generated = surreal_gen(*GENERATE_A, cwd=tmp_path)
+    assert generated.returncode == 0, generated.stderr
+    assert (tmp_path / "gp" / "user.py").is_file()
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ("--check", "generate", "--schema", "b.surql", "--out", "gp"),
+            "--check is given before 'generate': options go after the command",
+        ),
+        (("--schema", "a.surql", "--out", "gp", "diff"), "--schema is given before 'diff'"),
+        (("--schema", "bad.surql", "introspect"), "--schema is given before 'introspect'"),
+        (("-q", "generate", *GENERATE_A), "--quiet is given before 'generate'"),
+    ],
+)
+def test_options_before_a_command_are_refused(
+    project: Path, args: tuple[str, ...], message: str
+) -> None:
+    before = files_of(project / "gp")
+    result = surreal_gen(*args, cwd=project)
+    assert_usage_error(result, message)
+    assert result.stdout == ""
+    assert files_of(project / "gp") == before
+
+
+def test_options_after_the_command_still_work(project: Path) -> None:
+    assert surreal_gen("generate", "--check", *GENERATE_A, cwd=project).returncode == 0
+    assert surreal_gen("diff", *GENERATE_A, cwd=project).returncode == 0
+    assert surreal_gen("--check", *GENERATE_A, cwd=project).returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        (
+            b"[tool.surreal-gen]\nschema = 5\n",
+            "[tool.surreal-gen] schema must be a string or a list",
+        ),
+        (b"[tool.surreal-gen]\ninclude = 5\n", "[tool.surreal-gen] include must be a string or a"),
+        (b"[tool.surreal-gen]\nexclude = [1]\n", "[tool.surreal-gen] exclude must be a string or"),
+        (
+            b'[tool.surreal-gen]\nstrict = "false"\n',
+            "[tool.surreal-gen] strict must be true or false",
+        ),
+        (b"[tool.surreal-gen]\nout = 1\n", "[tool.surreal-gen] out must be a string, not 1"),
+        (b"tool = 5\n", "pyproject.toml: tool must be a table"),
+        (
+            b"[tool.surreal-gen]\n# caf\xe9\n",
+            "pyproject.toml: 'utf-8' codec can't decode byte 0xe9",
+        ),
+    ],
+)
+def test_wrong_types_in_pyproject_are_named(project: Path, config: bytes, message: str) -> None:
+    (project / "pyproject.toml").write_bytes(config)
+    before = files_of(project / "gp")
+    result = surreal_gen(*GENERATE_A, cwd=project)
+    assert_usage_error(result, "pyproject.toml", message)
+    assert files_of(project / "gp") == before
+
+
+def test_strict_takes_a_toml_boolean(project: Path) -> None:
+    (project / "pyproject.toml").write_text("[tool.surreal-gen]\nstrict = false\n")
+    assert surreal_gen("--check", *GENERATE_A, cwd=project).returncode == 0
+
+
+def test_check_reports_a_module_that_became_a_folder_like_generate(project: Path) -> None:
+    (project / "gp" / "user.py").unlink()
+    (project / "gp" / "user.py").mkdir()
+    before = files_of(project / "gp")
+    checked = surreal_gen("--check", *GENERATE_A, cwd=project)
+    assert_usage_error(checked, "gp/user.py", "Is a directory")
+    generated = surreal_gen(*GENERATE_A, cwd=project)
+    assert generated.stderr == checked.stderr and generated.returncode == 2
+    assert files_of(project / "gp") == before
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("gen",), "No such command 'gen'. (try 'surreal-gen --help')"),
+        (("--output-model-type", "bogus"), "Invalid value for '--output-model-type': 'bogus'"),
+        (("--bogus",), "No such option '--bogus'."),
+        (("diff", "--bogus"), "(try 'surreal-gen diff --help')"),
+    ],
+)
+def test_click_usage_errors_are_one_line(
+    project: Path, args: tuple[str, ...], message: str
+) -> None:
+    assert_usage_error(surreal_gen(*args, cwd=project), message)
+
+
+@pytest.mark.parametrize("marker", [b"{", b"[]", b"\xff"])
+@pytest.mark.parametrize("command", [(), ("--check",), ("diff",)])
+def test_a_corrupt_marker_is_called_corrupt(
+    project: Path, marker: bytes, command: tuple[str, ...]
+) -> None:
+    (project / "gp" / ".surreal-gen.json").write_bytes(marker)
+    before = files_of(project / "gp")
+    result = surreal_gen(*command, *GENERATE_A, cwd=project)
+    assert_usage_error(result, "gp/.surreal-gen.json is corrupt")
+    assert "has no" not in result.stderr and "not a package" not in result.stderr
+    assert files_of(project / "gp") == before
+
+
+@pytest.mark.parametrize("command", [(), ("--check",)])
+def test_an_include_glob_matching_no_table_is_refused(
+    project: Path, command: tuple[str, ...]
+) -> None:
+    before = files_of(project / "gp")
+    result = surreal_gen(*command, *GENERATE_A, "--include", "usr", cwd=project)
+    assert_usage_error(result, "include glob 'usr' matches no table", "post, user")
+    assert files_of(project / "gp") == before
+    fresh = surreal_gen("--schema", "a.surql", "--out", "fresh", "--include", "usr", cwd=project)
+    assert_usage_error(fresh, "include glob 'usr' matches no table")
+    assert not (project / "fresh").exists()
+
+
+def test_include_matching_nothing_is_refused_by_introspect(project: Path) -> None:
+    result = surreal_gen("introspect", "--schema", "a.surql", "--include", "usr", cwd=project)
+    assert_usage_error(result, "include glob 'usr' matches no table")
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize(
+    "globs",
+    [("--exclude", "*"), ("--include", "u*", "--exclude", "user"), ("--exclude", "[pu]*")],
+)
+def test_globs_leaving_no_table_do_not_empty_a_package(
+    project: Path, globs: tuple[str, ...]
+) -> None:
+    before = files_of(project / "gp")
+    for command in [(), ("--check",)]:
+        result = surreal_gen(*command, *GENERATE_A, *globs, cwd=project)
+        assert_usage_error(result, "leave no table", "gp holds 2 generated tables")
+    assert files_of(project / "gp") == before
