@@ -10,7 +10,8 @@ Lookups (`field__lookup=value`, nested paths as `address__city__startswith`):
 exact, gt, gte, lt, lte, in, not_in, contains, containsany, containsall, startswith,
 endswith, icontains, isnull. `startswith`, `endswith` and `icontains` compare the field's
 text (`<string>`), and a missing field counts as the empty string. A list field takes only
-exact, isnull, contains, containsany and containsall.
+exact, isnull, contains, containsany and containsall. `exact` on a set field takes any
+iterable of its elements and matches the set with those elements, in whatever order.
 
 A path through a list of objects (`items__quantity__gt=1`) means "some element matches":
 the lookups of one `filter`/`exclude` call that go through the same list must all hold for
@@ -96,6 +97,11 @@ _OPERATORS: dict[str, str] = {
     "icontains": (
         "string::contains(string::lowercase(<string>({path} ?? '')), string::lowercase({value}))"
     ),
+    # `exact` on a set field (not a lookup of its own). `=` on sets depends on order: 2.x keeps
+    # a set in insertion order and compares in order, and 3.x turns a set bound in a WHERE
+    # clause into an array literal, which never equals a set. Sets hold no duplicates, so
+    # holding each other's elements is equality; the value is sent as a list.
+    "same_set": "({path} CONTAINSALL {value} AND {value} CONTAINSALL {path})",
 }
 _IS_NULL = "({path} = NONE OR {path} = NULL)"
 _IS_NOT_NULL = "({path} != NONE AND {path} != NULL)"
@@ -409,6 +415,8 @@ class QuerySet(Generic[T]):
                 f"{lookup} does not apply to a list; use one of {', '.join(sorted(LIST_LOOKUPS))}",
             )
         checked = self._check_value(path, lookup, value, method, key)
+        if lookup == "exact" and _is_set(path.annotation):
+            return _Condition(path.lists, path.text, "same_set", list(checked))
         return _Condition(path.lists, path.text, lookup, checked)
 
     def _resolve(self, parts: list[str], method: str, key: str) -> _Path:
@@ -691,6 +699,11 @@ def _is_list(annotation: Any) -> bool:
     """Whether the value is a list or set, once None is set aside (a tuple, SurrealQL's
     `[int, string]`, is one fixed-shape value: it keeps the value lookups)."""
     return get_origin(_strip_optional(annotation)) in (list, set, frozenset)
+
+
+def _is_set(annotation: Any) -> bool:
+    """Whether the value is a set (`set<T>`), once None is set aside."""
+    return get_origin(_strip_optional(annotation)) in (set, frozenset)
 
 
 def _is_array(annotation: Any) -> bool:
