@@ -99,7 +99,7 @@ async def test_relations_views_and_typed_filters(database: str) -> None:
     assert stats.model_extra == {"room": "general", "total": 2}
 
 
-async def test_a_view_refuses_writes(database: str) -> None:
+async def test_a_view_refuses_every_write(database: str) -> None:
     await ChatMessage(text="one", sender="ann").save()
     [stats] = await RoomStats.objects().all()
 
@@ -109,6 +109,12 @@ async def test_a_view_refuses_writes(database: str) -> None:
         await RoomStats(total=5).save()  # type: ignore[call-arg]
     with pytest.raises(ReadOnlyModelError, match=r"RoomStats.delete\(\)"):
         await stats.delete()
+    with pytest.raises(ReadOnlyModelError, match=r"objects\(\).update\(\)"):
+        await RoomStats.objects().update(total=3)
+    with pytest.raises(ReadOnlyModelError, match=r"objects\(\).delete\(\)"):
+        await RoomStats.objects().delete()
+    with pytest.raises(ReadOnlyModelError, match=r"objects\(\).delete_table\(\)"):
+        await RoomStats.objects().delete_table()
 
     [again] = await RoomStats.objects().all()
     assert again.id == stats.id and again.model_extra == {"room": "general", "total": 1}
