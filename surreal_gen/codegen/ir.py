@@ -17,7 +17,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple, TypeVar
 
 from surreal_gen.codegen.kinds import Kind, parse_kind, render_kind
 
@@ -271,52 +271,210 @@ def schema_to_json(schema: Schema) -> dict[str, Any]:
 
 
 def schema_from_json(data: Any) -> Schema:
-    """Read a snapshot written by ``schema_to_json``; raise ``SnapshotError`` when malformed."""
-    try:
-        if data.get("format") != SNAPSHOT_FORMAT:
-            raise SnapshotError(f"unsupported snapshot format {data.get('format')!r}")
-        tables = tuple(_table_from_json(t) for t in data["tables"])
-        return Schema(tables=tables, engine_version=str(data.get("engine_version", "")))
-    except SnapshotError:
-        raise
-    except (KeyError, TypeError, AttributeError, ValueError) as exc:
-        raise SnapshotError(f"malformed schema snapshot: {type(exc).__name__}: {exc}") from None
+    """Read a snapshot written by ``schema_to_json``.
 
-
-def _table_from_json(data: dict[str, Any]) -> Table:
-    changefeed = data.get("changefeed")
-    return Table(
-        name=str(data["name"]),
-        type=data["type"],
-        schemafull=bool(data["schemafull"]),
-        changefeed=(
-            None
-            if changefeed is None
-            else Changefeed(str(changefeed["expiry"]), bool(changefeed["original"]))
-        ),
-        view=data.get("view"),
-        relation_in=tuple(data.get("in", ())),
-        relation_out=tuple(data.get("out", ())),
-        comment=data.get("comment"),
-        fields=tuple(
-            Field(
-                path=str(f["path"]),
-                kind=parse_kind(str(f["kind"])),
-                default=f.get("default"),
-                value=f.get("value"),
-                assert_=f.get("assert"),
-                readonly=bool(f.get("readonly", False)),
-                flexible=bool(f.get("flexible", False)),
-                comment=f.get("comment"),
-            )
-            for f in data.get("fields", ())
-        ),
-        indexes=tuple(
-            Index(str(i["name"]), tuple(i["columns"]), str(i["clause"]), i.get("comment"))
-            for i in data.get("indexes", ())
-        ),
-        events=tuple(
-            Event(str(e["name"]), str(e["when"]), tuple(e["then"]), e.get("comment"))
-            for e in data.get("events", ())
-        ),
+    Snapshots are also written by hand, so every value is checked: a wrong one raises
+    ``SnapshotError`` with a one-line message naming the table (and field) and the problem,
+    instead of failing later in the emitter or generating something the user did not mean.
+    Tables are put in name order and fields in path order, as the introspector gives them.
+    """
+    if not isinstance(data, dict):
+        raise SnapshotError(f"a schema snapshot is a JSON object, not {_shown(data)}")
+    if data.get("format") != SNAPSHOT_FORMAT:
+        raise SnapshotError(f"unsupported snapshot format {data.get('format')!r}")
+    tables_data = data.get("tables")
+    if not isinstance(tables_data, list):
+        raise SnapshotError(f'"tables" must be a list, not {_shown(tables_data)}')
+    engine_version = data.get("engine_version", "")
+    if not isinstance(engine_version, str):
+        raise SnapshotError(f'"engine_version" must be a string, not {_shown(engine_version)}')
+    tables: dict[str, Table] = {}
+    for number, item in enumerate(tables_data, 1):
+        table = _table_from_json(item, f"table #{number}")
+        if table.name in tables:
+            raise SnapshotError(f"table {table.name!r}: listed twice")
+        tables[table.name] = table
+    return Schema(
+        tables=tuple(sorted(tables.values(), key=lambda t: t.name)), engine_version=engine_version
     )
+
+
+_TABLE_TYPES: tuple[TableType, ...] = ("normal", "relation", "any")
+_TABLE_TYPES_SHOWN = ", ".join(map(repr, _TABLE_TYPES))
+_TABLE_KEYS = frozenset(
+    {"changefeed", "view", "in", "out", "comment", "fields", "indexes", "events"}
+)
+_FIELD_KEYS = frozenset({"default", "value", "assert", "readonly", "flexible", "comment"})
+
+
+def _table_from_json(data: Any, where: str) -> Table:
+    _check_keys(data, where, ("name", "type", "schemafull"), _TABLE_KEYS)
+    name = _text(data, "name", where)
+    where = f"table {name!r}"
+    table_type = data["type"]
+    if table_type not in _TABLE_TYPES:
+        raise SnapshotError(
+            f"{where}: 'type' must be one of {_TABLE_TYPES_SHOWN}, not {_shown(table_type)}"
+        )
+    relation_in, relation_out = _texts(data, "in", where), _texts(data, "out", where)
+    if table_type != "relation" and (relation_in or relation_out):
+        raise SnapshotError(f"{where}: only a relation table has 'in' and 'out'")
+    fields: dict[tuple[str, ...], Field] = {}
+    for number, item in enumerate(_list(data, "fields", where), 1):
+        f = _field_from_json(item, f"{where}, field #{number}", where)
+        if f.segments in fields:
+            raise SnapshotError(f"{where}, field {f.path!r}: listed twice")
+        fields[f.segments] = f
+    return Table(
+        name=name,
+        type=table_type,
+        schemafull=_flag(data, "schemafull", where),
+        changefeed=_changefeed_from_json(data.get("changefeed"), where),
+        view=_optional_text(data, "view", where),
+        relation_in=relation_in,
+        relation_out=relation_out,
+        fields=tuple(fields[segments] for segments in sorted(fields)),
+        indexes=_unique(
+            [
+                _index_from_json(i, f"{where}, index #{n}")
+                for n, i in enumerate(_list(data, "indexes", where), 1)
+            ],
+            where,
+            "index",
+        ),
+        events=_unique(
+            [
+                _event_from_json(e, f"{where}, event #{n}")
+                for n, e in enumerate(_list(data, "events", where), 1)
+            ],
+            where,
+            "event",
+        ),
+        comment=_optional_text(data, "comment", where),
+    )
+
+
+def _field_from_json(data: Any, where: str, table: str) -> Field:
+    _check_keys(data, where, ("path", "kind"), _FIELD_KEYS)
+    path = _text(data, "path", where)
+    where = f"{table}, field {path!r}"
+    try:
+        segments = split_path(path)
+    except ValueError as exc:
+        raise SnapshotError(f"{where}: {exc}") from None
+    if "" in segments or segments[0] == ELEMENT:
+        raise SnapshotError(f"{where}: not a field path (an empty name, or a leading '*')")
+    if join_path(segments) != path:
+        raise SnapshotError(
+            f"{where}: not a canonical field path: write it as {join_path(segments)!r}"
+        )
+    kind_text = _text(data, "kind", where)
+    try:
+        kind = parse_kind(kind_text)
+    except ValueError as exc:
+        raise SnapshotError(f"{where}: {exc}") from None
+    return Field(
+        path=path,
+        kind=kind,
+        default=_optional_text(data, "default", where),
+        value=_optional_text(data, "value", where),
+        assert_=_optional_text(data, "assert", where),
+        readonly=_flag(data, "readonly", where, False),
+        flexible=_flag(data, "flexible", where, False),
+        comment=_optional_text(data, "comment", where),
+    )
+
+
+def _changefeed_from_json(data: Any, where: str) -> Changefeed | None:
+    if data is None:
+        return None
+    where = f"{where}, changefeed"
+    _check_keys(data, where, ("expiry", "original"), frozenset())
+    return Changefeed(_text(data, "expiry", where), _flag(data, "original", where))
+
+
+def _index_from_json(data: Any, where: str) -> Index:
+    _check_keys(data, where, ("name", "columns", "clause"), frozenset({"comment"}))
+    return Index(
+        name=_text(data, "name", where),
+        columns=_texts(data, "columns", where),
+        clause=_text(data, "clause", where, empty=True),
+        comment=_optional_text(data, "comment", where),
+    )
+
+
+def _event_from_json(data: Any, where: str) -> Event:
+    _check_keys(data, where, ("name", "when", "then"), frozenset({"comment"}))
+    return Event(
+        name=_text(data, "name", where),
+        when=_text(data, "when", where),
+        then=_texts(data, "then", where),
+        comment=_optional_text(data, "comment", where),
+    )
+
+
+def _check_keys(data: Any, where: str, required: tuple[str, ...], optional: frozenset[str]) -> None:
+    if not isinstance(data, dict):
+        raise SnapshotError(f"{where}: must be an object, not {_shown(data)}")
+    missing = [key for key in required if key not in data]
+    if missing:
+        raise SnapshotError(f"{where}: {missing[0]!r} is missing")
+    unknown = sorted(key for key in data if key not in optional and key not in required)
+    if unknown:
+        raise SnapshotError(f"{where}: unknown key {unknown[0]!r}")
+
+
+def _text(data: dict[str, Any], key: str, where: str, *, empty: bool = False) -> str:
+    value = data[key]
+    if not isinstance(value, str) or not (value or empty):
+        raise SnapshotError(f"{where}: {key!r} must be a non-empty string, not {_shown(value)}")
+    return value
+
+
+def _optional_text(data: dict[str, Any], key: str, where: str) -> str | None:
+    value = data.get(key)
+    if value is not None and not isinstance(value, str):
+        raise SnapshotError(f"{where}: {key!r} must be a string or null, not {_shown(value)}")
+    return value
+
+
+def _flag(data: dict[str, Any], key: str, where: str, default: bool | None = None) -> bool:
+    value = data.get(key, default)
+    if not isinstance(value, bool):
+        raise SnapshotError(f"{where}: {key!r} must be true or false, not {_shown(value)}")
+    return value
+
+
+def _list(data: dict[str, Any], key: str, where: str) -> list[Any]:
+    value = data.get(key, [])
+    if not isinstance(value, list):
+        raise SnapshotError(f"{where}: {key!r} must be a list, not {_shown(value)}")
+    return value
+
+
+def _texts(data: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
+    """A list of non-empty strings (a bare string is refused: read as a list it would give
+    one item per character)."""
+    items = _list(data, key, where)
+    for item in items:
+        if not isinstance(item, str) or not item:
+            raise SnapshotError(f"{where}: {key!r} must hold non-empty strings, not {_shown(item)}")
+    return tuple(items)
+
+
+_Named = TypeVar("_Named", Index, Event)
+
+
+def _unique(items: list[_Named], where: str, what: str) -> tuple[_Named, ...]:
+    seen: set[str] = set()
+    for item in items:
+        if item.name in seen:
+            raise SnapshotError(f"{where}, {what} {item.name!r}: listed twice")
+        seen.add(item.name)
+    return tuple(items)
+
+
+def _shown(value: Any) -> str:
+    """``value`` as JSON, cut short: one line whatever it holds."""
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 60 else text[:57] + "..."
