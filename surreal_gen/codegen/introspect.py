@@ -18,6 +18,7 @@ import re
 from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
 from surreal_gen.codegen.ir import (
@@ -38,7 +39,7 @@ from surreal_gen.codegen.kinds import (
     parse_kind,
     parse_kind_lenient,
 )
-from surreal_gen.runtime.connection import Connection, ConnectionConfig
+from surreal_gen.runtime.connection import Connection, ConnectionConfig, surrealkv_path
 from surreal_gen.runtime.errors import RpcError, SurrealGenError
 from surreal_gen.runtime.types import Duration, escape_ident
 
@@ -264,12 +265,34 @@ def _duration_text(value: Any) -> str:
 # --- applying .surql files -----------------------------------------------------------------
 
 
+BOM = "\ufeff"
+"""A byte-order mark: editors on Windows start UTF-8 files with it; engines reject it."""
+
+
 @dataclass(frozen=True)
 class SchemaFile:
     """A ``.surql`` file to apply: ``display`` is the path shown in error messages."""
 
     display: str
     text: str
+
+    @classmethod
+    def read(cls, path: Path, display: str) -> SchemaFile:
+        """Read ``path`` as UTF-8; a byte-order mark at the start is dropped (the engine
+        would reject it as an invisible token), and bytes that are not UTF-8 raise
+        ``SchemaSourceError`` naming the line and column where they start."""
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise SchemaSourceError(f"{display}: cannot read: {exc.strerror or exc}") from None
+        data = data.removeprefix(BOM.encode())
+        try:
+            return cls(display, data.decode())
+        except UnicodeDecodeError as exc:
+            before = data[: exc.start].decode()
+            line = before.count("\n") + 1
+            column = len(before) - (before.rfind("\n") + 1) + 1
+            raise SchemaSourceError(f"{display}:{line}:{column}: not valid UTF-8") from None
 
 
 _ENGINE_POSITION = re.compile(r"-->\s*\[(\d+):(\d+)\]")
@@ -299,18 +322,36 @@ class Statement(NamedTuple):
 
 _KEYWORD = re.compile(r"[A-Za-z_]+")
 _TRANSACTION_KEYWORDS = frozenset({"BEGIN", "COMMIT", "CANCEL"})
+_WORD = re.compile(r"\$?\w+")
+_OPERAND_KEYWORDS = frozenset(
+    {
+        *("ASSERT", "VALUE", "DEFAULT", "COMPUTED", "RETURN", "THEN", "ELSE", "WHEN", "WHERE"),
+        *("IF", "AND", "OR", "NOT", "IS", "IN", "INSIDE", "NOTINSIDE", "ALLINSIDE", "ANYINSIDE"),
+        *("NONEINSIDE", "OUTSIDE", "INTERSECTS", "CONTAINS", "CONTAINSNOT", "CONTAINSALL"),
+        *("CONTAINSANY", "CONTAINSNONE"),
+    }
+)
+"""Words after which an operand comes: a ``/`` right after them opens a regex literal."""
 
 
 def statements(text: str) -> list[Statement]:
     """The top-level statements of ``text``.
 
-    Statements end at a ``;`` outside strings, identifiers in backticks or ``⟨⟩``, comments
-    and brackets. Stretches that hold only whitespace and comments are not statements.
+    Statements end at a ``;`` outside strings, identifiers in backticks or ``⟨⟩``, regex
+    literals, comments and brackets. Stretches that hold only whitespace and comments are
+    not statements.
+
+    SurrealQL reads a ``/`` as a regex literal (``/a;b/``, up to the next ``/`` not after a
+    backslash) where the parser expects an operand, and as division after one. Without a
+    parser we go by the token before it: an operator, an opening bracket, a comma, the start
+    of the statement or a keyword such as ``ASSERT`` make it a regex; a name, a number, a
+    string or a closing bracket make it division.
     """
     found: list[Statement] = []
     line_starts = [0, *(match.end() for match in re.finditer("\n", text))]
     depth = 0
     inside = False
+    operand = True  # an operand may start here: a `/` opens a regex
     i = 0
     while i < len(text):
         char = text[i]
@@ -325,6 +366,7 @@ def statements(text: str) -> list[Statement]:
             continue
         if char == ";" and depth == 0:
             inside = False
+            operand = True
             i += 1
             continue
         if not inside:
@@ -334,11 +376,23 @@ def statements(text: str) -> list[Statement]:
             found.append(Statement(line, column, keyword.group().upper() if keyword else ""))
         if char in "'\"`⟨":
             i = _skip_quoted(text, i)
+            operand = False
+            continue
+        if char == "/" and operand:
+            i = _skip_regex(text, i)
+            operand = False
+            continue
+        word = _WORD.match(text, i)
+        if word is not None:
+            # `$value` and `a.value` are names, not the VALUE keyword
+            operand = word.group().upper() in _OPERAND_KEYWORDS and text[i - 1 : i] != "."
+            i = word.end()
             continue
         if char in "([{":
             depth += 1
         elif char in ")]}":
             depth = max(depth - 1, 0)
+        operand = char not in ")]}"
         i += 1
     return found
 
@@ -353,6 +407,16 @@ def _skip_quoted(text: str, start: int) -> int:
     i = start + 1
     while i < len(text) and text[i] != closing:
         i += 2 if text[i] == "\\" else 1
+    return i + 1
+
+
+def _skip_regex(text: str, start: int) -> int:
+    """The end of the regex literal at ``start``: the 2.x lexer ends it at the first ``/``
+    that does not follow a backslash (3.x also ends ``/a\\\\/`` at its last ``/``, where 2.x
+    reads on; such a regex is rare, and we follow the default engine)."""
+    i = start + 1
+    while i < len(text) and text[i] != "/":
+        i += 2 if text.startswith("\\/", i) else 1
     return i + 1
 
 
@@ -378,11 +442,12 @@ async def apply_files(runner: QueryRunner, files: Iterable[SchemaFile]) -> None:
     not one that a failed transaction merely skipped.
     """
     for file in files:
-        found = statements(file.text)
+        text = file.text.removeprefix(BOM)
+        found = statements(text)
         if not found:
             continue  # an empty query is an engine error, and there is nothing to apply
         try:
-            results = await runner.rpc("query", [file.text, {}])
+            results = await runner.rpc("query", [text, {}])
         except RpcError as exc:
             raise located_error(file, exc.message, None) from None
         failed = [(i, r) for i, r in enumerate(results) if r.get("status") == "ERR"]
@@ -427,6 +492,9 @@ async def read_schema(
     namespace and database must exist (see ``check_target_exists``). Connection problems
     become ``SchemaSourceError`` naming the URL.
     """
+    if not files and config.scheme == "surrealkv" and not Path(surrealkv_path(config.url)).exists():
+        # Opening it would create the folders, for a store that can hold no schema anyway.
+        raise SchemaSourceError(f"{config.url}: no such store: {surrealkv_path(config.url)}")
     checked = not files and _can_check_target(config)
     try:
         connection = Connection(

@@ -1,0 +1,92 @@
+"""Where a failing statement starts, when a ``.surql`` file holds regex literals and divisions:
+the engine runs the file, ``statements`` only says where each statement begins."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from surreal_gen.codegen.introspect import SchemaFile, SchemaSourceError, statements
+from tests.codegen.reference import read_files
+
+ENGINES = ["2.x", "3.x"]
+
+# Each schema is fine up to its last line, which defines table `a` a second time.
+LOCATED = {
+    "regex holding ;": "DEFINE TABLE a;\nDEFINE FIELD e ON a TYPE string ASSERT $value = /x;y/;\n",
+    "regex holding a quote": 'DEFINE TABLE a;\nDEFINE FIELD e ON a TYPE string ASSERT $value = /"/;\n'
+    'DEFINE FIELD f ON a TYPE string ASSERT $value = /"/;\n',
+    "regex with an escaped slash": "DEFINE TABLE a;\n"
+    "DEFINE FIELD e ON a TYPE string ASSERT $value = /a\\/;'/;\n",
+    "regex in a call": "DEFINE TABLE a;\n"
+    "DEFINE FIELD e ON a TYPE string ASSERT string::matches($value, /[;(]/);\n",
+    "regex after a keyword": "DEFINE TABLE a;\nDEFINE FIELD e ON a DEFAULT /x;/;\n",
+    "division": "DEFINE TABLE a;\n"
+    "DEFINE FIELD n ON a TYPE number VALUE $value / 2;\n"
+    "DEFINE FIELD m ON a TYPE number VALUE (4) / 2 + $this.value / 2;\n"
+    "DEFINE FIELD o ON a TYPE number VALUE 6 / 3; DEFINE FIELD p ON a TYPE number;\n",
+}
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("text", LOCATED.values(), ids=LOCATED.keys())
+def test_a_failing_statement_after_a_slash_is_located(text: str, engine: str) -> None:
+    text += "DEFINE TABLE a;\n"
+    last_line = text.count("\n")
+    with pytest.raises(SchemaSourceError) as raised:
+        read_files([SchemaFile("s.surql", text)], engine)
+    assert str(raised.value).startswith(f"s.surql:{last_line}:1: "), str(raised.value)
+    assert "already exists" in str(raised.value)
+
+
+@pytest.mark.parametrize("text", LOCATED.values(), ids=LOCATED.keys())
+def test_each_statement_starts_a_line(text: str) -> None:
+    """Every statement above starts its own line, save the two on the last line."""
+    found = statements(text)
+    lines = text.splitlines()
+    expected = [(n, 1) for n in range(1, len(lines) + 1)]
+    if "; DEFINE" in lines[-1]:
+        expected.append((len(lines), lines[-1].index("; DEFINE") + 3))
+    assert [(s.line, s.column) for s in found] == expected
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_byte_order_mark_is_not_part_of_the_schema(engine: str) -> None:
+    bom = "\ufeff"
+    schema = read_files([SchemaFile("s.surql", bom + "DEFINE TABLE bom SCHEMAFULL;\n")], engine)
+    assert [t.name for t in schema.schema.tables] == ["bom"]
+    with pytest.raises(SchemaSourceError) as raised:
+        read_files([SchemaFile("s.surql", bom + "DEFINE TABLE a;\nDEFINE TABLE a;\n")], engine)
+    assert str(raised.value).startswith("s.surql:2:1: "), str(raised.value)
+    with pytest.raises(SchemaSourceError) as raised:
+        read_files([SchemaFile("s.surql", bom + "DEFINE TABLEX a;\n")], engine)
+    assert str(raised.value).startswith("s.surql:1:8: "), str(raised.value)
+
+
+def test_reading_a_file_drops_the_byte_order_mark(tmp_path: Path) -> None:
+    path = tmp_path / "s.surql"
+    path.write_bytes(b"\xef\xbb\xbfDEFINE TABLE bom;\n")
+    assert SchemaFile.read(path, "s.surql") == SchemaFile("s.surql", "DEFINE TABLE bom;\n")
+
+
+@pytest.mark.parametrize(
+    ("data", "where"),
+    [
+        (b"DEFINE TABLE \xff\xfe x;\n", "1:14"),
+        (b"\xef\xbb\xbfDEFINE TABLE a;\r\n-- caf\xc3\xa9 \xe9\n", "2:9"),
+        (b"\xff", "1:1"),
+    ],
+)
+def test_bytes_that_are_not_utf8_are_located(tmp_path: Path, data: bytes, where: str) -> None:
+    path = tmp_path / "s.surql"
+    path.write_bytes(data)
+    with pytest.raises(SchemaSourceError) as raised:
+        SchemaFile.read(path, "schema/s.surql")
+    assert str(raised.value) == f"schema/s.surql:{where}: not valid UTF-8"
+
+
+def test_a_file_that_cannot_be_read_is_named(tmp_path: Path) -> None:
+    with pytest.raises(SchemaSourceError) as raised:
+        SchemaFile.read(tmp_path / "missing.surql", "missing.surql")
+    assert str(raised.value) == "missing.surql: cannot read: No such file or directory"
