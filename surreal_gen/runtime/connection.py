@@ -15,7 +15,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar, get_args
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from surreal_gen.runtime.errors import (
     ConfigurationError,
@@ -24,7 +24,13 @@ from surreal_gen.runtime.errors import (
     query_error,
 )
 from surreal_gen.runtime.rpc import AuthLevel, SessionConfig, engine_major_from_version
-from surreal_gen.runtime.transports.base import StateKind, Transport, check_network_url, split_url
+from surreal_gen.runtime.transports.base import (
+    StateKind,
+    Transport,
+    check_network_url,
+    redact_url,
+    split_url,
+)
 
 __all__ = [
     "Connection",
@@ -67,6 +73,7 @@ class ConnectionConfig:
 
     def __post_init__(self) -> None:
         _check_url(self.url)
+        self._take_url_credentials()
         if self.auth_level not in get_args(AuthLevel):
             raise ConfigurationError(
                 f"unknown auth_level {self.auth_level!r}: use 'root', 'namespace' or 'database'"
@@ -84,6 +91,29 @@ class ConnectionConfig:
             raise ConfigurationError(
                 f"reconnect_attempts must be 0 or more, got {self.reconnect_attempts!r}"
             )
+
+    def _take_url_credentials(self) -> None:
+        """Use the user and password of `ws://user:pass@host` when none are given apart, and
+        keep them out of `url`, which error messages and logs show.
+
+        The official SDKs sign in only with explicit credentials, so a URL that carries some
+        is either the only place they are given (used, percent-decoded) or a conflict.
+        """
+        parts = split_url(self.url)
+        if self.scheme in EMBEDDED_SCHEMES or "@" not in parts.netloc:
+            return
+        where = redact_url(self.url)
+        if self.user is not None or self.password is not None or self.token is not None:
+            raise ConfigurationError(
+                f"{where}: credentials are given both in the URL and apart: give them once"
+            )
+        if not parts.username or parts.password is None:
+            raise ConfigurationError(f"{where}: the URL needs both a user and a password")
+        host = parts.netloc.rpartition("@")[2]
+        url = urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+        object.__setattr__(self, "url", url)
+        object.__setattr__(self, "user", unquote(parts.username))
+        object.__setattr__(self, "password", unquote(parts.password))
 
     @property
     def scheme(self) -> str:
@@ -103,17 +133,28 @@ class ConnectionConfig:
 
 def _check_url(url: str) -> None:
     if not isinstance(url, str) or "://" not in url:
+        shown = redact_url(url) if isinstance(url, str) else url
         raise ConfigurationError(
-            f"invalid SurrealDB URL {url!r}: expected one of {', '.join(_ALL_SCHEMES)}"
+            f"invalid SurrealDB URL {shown!r}: expected one of {', '.join(_ALL_SCHEMES)}"
         )
     scheme = split_url(url).scheme.lower()
     if scheme not in EMBEDDED_SCHEMES | WEBSOCKET_SCHEMES | HTTP_SCHEMES:
         raise ConfigurationError(
-            f"unsupported URL scheme {scheme + '://'!r} in {url}: "
+            f"unsupported URL scheme {scheme + '://'!r} in {redact_url(url)}: "
             f"use one of {', '.join(_ALL_SCHEMES)}"
         )
     if scheme in WEBSOCKET_SCHEMES | HTTP_SCHEMES:
         check_network_url(url)
+    if scheme == "surrealkv" and not surrealkv_path(url):
+        raise ConfigurationError(
+            f"{url}: no folder for the store: use surrealkv://PATH (the engine would fill "
+            "the current folder)"
+        )
+
+
+def surrealkv_path(url: str) -> str:
+    """The store folder of a `surrealkv://PATH[?engine=N]` URL, as the engine reads it."""
+    return url.partition("://")[2].partition("?")[0]
 
 
 def _make_transport(config: ConnectionConfig) -> Transport:

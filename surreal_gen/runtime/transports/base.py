@@ -21,6 +21,7 @@ __all__ = [
     "Transport",
     "check_network_url",
     "describe_network_error",
+    "redact_url",
     "split_url",
     "with_rpc_path",
 ]
@@ -64,12 +65,24 @@ class Transport(Protocol):
 _ERRNO_IN_TEXT = re.compile(r"\[Errno (\d+)\]")
 
 
+def redact_url(url: str) -> str:
+    """`url` with the user and password it may carry shown as `***`, for error messages.
+
+    Done on the text, as `urlsplit` finds the credentials (before the last `@` of the part
+    that ends at the first `/`, `?` or `#`), so that even a URL it cannot read is shown safely.
+    """
+    scheme, separator, rest = url.partition("://")
+    end = min((i for i in map(rest.find, "/?#") if i >= 0), default=len(rest))
+    at = rest.rfind("@", 0, end)
+    return url if not separator or at < 0 else f"{scheme}://***@{rest[at + 1 :]}"
+
+
 def split_url(url: str) -> SplitResult:
     """`urlsplit`, with a URL it cannot read (`http://[::1`) as a `ConfigurationError`."""
     try:
         return urlsplit(url)
     except ValueError as exc:
-        raise ConfigurationError(f"invalid URL {url}: {exc}") from None
+        raise ConfigurationError(f"invalid URL {redact_url(url)}: {exc}") from None
 
 
 def check_network_url(url: str) -> SplitResult:
@@ -82,9 +95,9 @@ def check_network_url(url: str) -> SplitResult:
     try:
         _ = parts.port  # raises ValueError unless the port is a number from 0 to 65535
     except ValueError as exc:
-        raise ConfigurationError(f"invalid URL {url}: {exc}") from None
+        raise ConfigurationError(f"invalid URL {redact_url(url)}: {exc}") from None
     if not parts.hostname:
-        raise ConfigurationError(f"invalid URL {url}: no host")
+        raise ConfigurationError(f"invalid URL {redact_url(url)}: no host")
     return parts
 
 
