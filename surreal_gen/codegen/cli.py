@@ -57,6 +57,7 @@ from surreal_gen.codegen.schemadiff import describe_changes
 from surreal_gen.runtime.connection import ConnectionConfig
 from surreal_gen.runtime.errors import SurrealGenError
 from surreal_gen.runtime.gcpause import gc_paused
+from surreal_gen.runtime.transports.embedded import engine_loaded
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -654,13 +655,14 @@ def _snapshot_of_files(paths: Sequence[Path]) -> tuple[tuple[str, int, int], ...
 
 
 def entry_point() -> None:
-    """The console script: run the CLI, then leave without interpreter teardown when the
-    3.x embedded engine was loaded.
+    """The console script: run the CLI, then leave without interpreter teardown when an
+    embedded engine was loaded.
 
-    The ``surrealdb-embedded`` 3.x wheel's tokio workers can still be running while Python
-    finalises, and about one exit in a hundred then aborts (SIGABRT, exit 134) instead of
-    returning the CLI's code. Everything we write is flushed and closed before this point,
-    so skipping the teardown loses nothing.
+    The engines' tokio workers can still be running while Python finalises: about one exit
+    in a hundred with the 3.x wheel, and one in fifty after a quick error with the 2.x one,
+    then aborted (SIGABRT, exit 134, a Rust panic on stderr) instead of returning the CLI's
+    code. Everything we write is flushed and closed before this point, so skipping the
+    teardown loses nothing.
     """
     try:
         main(prog_name="surreal-gen")
@@ -668,7 +670,7 @@ def entry_point() -> None:
         code = exc.code
     else:
         code = 0
-    if "surrealdb_embedded" not in sys.modules:
+    if not engine_loaded():
         sys.exit(code)
     if not isinstance(code, int):
         if code is not None:

@@ -35,6 +35,11 @@ _ENGINE_MODULES = {
 _WHEELS = {"2": "surrealdb==2.0.0", "3": "surrealdb-embedded"}
 
 
+def engine_loaded() -> bool:
+    """Whether this process has loaded an embedded engine (either wheel)."""
+    return any(name in sys.modules for name in _ENGINE_MODULES.values())
+
+
 def _engine_choice(url: str) -> tuple[str, str]:
     """Split `?engine=N` off the URL; return the engine URL and the engine major ("2"/"3")."""
     parts = urlsplit(url)
