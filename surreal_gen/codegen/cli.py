@@ -242,10 +242,9 @@ def schema_files(paths: Sequence[Path]) -> list[SchemaFile]:
             raise UsageProblem(f"{_display(path)}: no such file or folder")
         for file in found:
             try:
-                text = file.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as exc:
-                raise UsageProblem(f"{_display(file)}: cannot read: {exc}") from None
-            files.append(SchemaFile(_display(file), text))
+                files.append(SchemaFile.read(file, _display(file)))
+            except SchemaSourceError as exc:
+                raise UsageProblem(str(exc)) from None
     return files
 
 

@@ -4,6 +4,7 @@ what and where, exit 2, no traceback, and the output folder left as it was."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -196,3 +197,16 @@ def test_globs_leaving_no_table_do_not_empty_a_package(
         result = surreal_gen(*command, *GENERATE_A, *globs, cwd=project)
         assert_usage_error(result, "leave no table", "gp holds 2 generated tables")
     assert files_of(project / "gp") == before
+
+
+def test_a_schema_file_that_is_not_utf8_is_named_with_its_line_and_column(project: Path) -> None:
+    (project / "latin1.surql").write_bytes(b"DEFINE TABLE a;\n-- caf\xe9\nDEFINE TABLE b;\n")
+    result = surreal_gen("introspect", "--schema", "latin1.surql", cwd=project)
+    assert_usage_error(result, "latin1.surql:2:7: not valid UTF-8")
+
+
+def test_a_byte_order_mark_does_not_reach_the_engine(project: Path) -> None:
+    (project / "bom.surql").write_bytes(b"\xef\xbb\xbfDEFINE TABLE a;\n")
+    result = surreal_gen("introspect", "--schema", "bom.surql", cwd=project)
+    assert result.returncode == 0, result.stderr
+    assert [table["name"] for table in json.loads(result.stdout)["tables"]] == ["a"]
