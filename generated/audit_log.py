@@ -48,6 +48,10 @@ class AuditLogQuerySet(QuerySet[AuditLog]):
             self, **kwargs: Unpack[AuditLogFilters]
         ) -> AuditLogQuerySet: ...
 
+        async def get(  # type: ignore[override]
+            self, **kwargs: Unpack[AuditLogFilters]
+        ) -> AuditLog: ...
+
         def live(  # type: ignore[override]
             self,
             *,

@@ -47,6 +47,10 @@ class ChatMessageQuerySet(QuerySet[ChatMessage]):
             self, **kwargs: Unpack[ChatMessageFilters]
         ) -> ChatMessageQuerySet: ...
 
+        async def get(  # type: ignore[override]
+            self, **kwargs: Unpack[ChatMessageFilters]
+        ) -> ChatMessage: ...
+
         def live(  # type: ignore[override]
             self,
             *,

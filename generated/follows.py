@@ -49,6 +49,10 @@ class FollowsQuerySet(QuerySet[Follows]):
             self, **kwargs: Unpack[FollowsFilters]
         ) -> FollowsQuerySet: ...
 
+        async def get(  # type: ignore[override]
+            self, **kwargs: Unpack[FollowsFilters]
+        ) -> Follows: ...
+
         def live(  # type: ignore[override]
             self,
             *,

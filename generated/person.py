@@ -100,6 +100,10 @@ class PersonQuerySet(QuerySet[Person]):
             self, **kwargs: Unpack[PersonFilters]
         ) -> PersonQuerySet: ...
 
+        async def get(  # type: ignore[override]
+            self, **kwargs: Unpack[PersonFilters]
+        ) -> Person: ...
+
         def live(  # type: ignore[override]
             self,
             *,

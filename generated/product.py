@@ -58,6 +58,10 @@ class ProductQuerySet(QuerySet[Product]):
             self, **kwargs: Unpack[ProductFilters]
         ) -> ProductQuerySet: ...
 
+        async def get(  # type: ignore[override]
+            self, **kwargs: Unpack[ProductFilters]
+        ) -> Product: ...
+
         def live(  # type: ignore[override]
             self,
             *,

@@ -76,6 +76,10 @@ class PurchaseQuerySet(QuerySet[Purchase]):
             self, **kwargs: Unpack[PurchaseFilters]
         ) -> PurchaseQuerySet: ...
 
+        async def get(  # type: ignore[override]
+            self, **kwargs: Unpack[PurchaseFilters]
+        ) -> Purchase: ...
+
         def live(  # type: ignore[override]
             self,
             *,

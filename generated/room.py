@@ -50,6 +50,10 @@ class RoomQuerySet(QuerySet[Room]):
             self, **kwargs: Unpack[RoomFilters]
         ) -> RoomQuerySet: ...
 
+        async def get(  # type: ignore[override]
+            self, **kwargs: Unpack[RoomFilters]
+        ) -> Room: ...
+
         def live(  # type: ignore[override]
             self,
             *,

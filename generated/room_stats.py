@@ -43,6 +43,10 @@ class RoomStatsQuerySet(QuerySet[RoomStats]):
             self, **kwargs: Unpack[RoomStatsFilters]
         ) -> RoomStatsQuerySet: ...
 
+        async def get(  # type: ignore[override]
+            self, **kwargs: Unpack[RoomStatsFilters]
+        ) -> RoomStats: ...
+
         def live(  # type: ignore[override]
             self,
             *,

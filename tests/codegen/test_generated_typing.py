@@ -88,9 +88,10 @@ async def use() -> None:
     adults = adults.filter(address__city__startswith="Par", tags__contains="x")
     adults = adults.exclude(best_friend=RecordID("person", 1), nickname=None)
     people: list[Person] = await adults.all()
+    ann: Person = await Person.objects().get(name="Ann", age__gte=18)
     for person in people:
         city: str | None = person.address.city if person.address else None
-        print(city, person.class_, person.balance + 1)
+        print(city, person.class_, person.balance + 1, ann.name)
     orders = await Purchase.objects().filter(
         buyer=RecordID("person", "ann"), items__quantity__gt=1, items__note__isnull=False
     ).all()
@@ -123,6 +124,7 @@ ChatMessage.objects().live(rom="general")
 Purchase.objects().filter(items__quantity__contains=1)
 Purchase.objects().filter(items__quantity__gt="1")
 Person.objects().filter(tags__gt=["a"])
+Person.objects().get(nmae="Ann")
 """
 
 
@@ -153,6 +155,7 @@ def test_bad_filters_fail_mypy_with_the_expected_messages(
             'has incompatible type "str"; expected "int"'
         ),
         'usage.py:10: error: Unexpected keyword argument "tags__gt" for "filter" of "PersonQuerySet"',
+        'usage.py:11: error: Unexpected keyword argument "nmae" for "get" of "PersonQuerySet"',
     ]
     lines = output.splitlines()
     for message in expected:
