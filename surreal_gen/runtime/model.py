@@ -197,6 +197,15 @@ def write_data(model: BaseModel, *, creating: bool) -> dict[str, Any]:
     return data
 
 
+def refuse_writes_to_a_view(model: type[BaseSurrealModel], action: str) -> None:
+    """Raise `ReadOnlyModelError` for ``action`` when ``model``'s table is a view. (A function,
+    not a method: every attribute of the base class is a name generated fields must avoid.)"""
+    if model.model_config.get("read_only"):
+        raise ReadOnlyModelError(
+            f"{model.__name__}.{action}: {model.get_table_name()} is a view, it is read-only"
+        )
+
+
 def _is_model_list(value: Any) -> bool:
     return isinstance(value, list | tuple) and bool(value) and isinstance(value[0], BaseModel)
 
@@ -343,7 +352,7 @@ class BaseSurrealModel(BaseModel):
         the object.
         """
         cls = type(self)
-        cls.refuse_writes_to_a_view("save()")
+        refuse_writes_to_a_view(cls, "save()")
         await pre_save.send(cls, instance=self)
         if self.id is None:
             rows = await self._create(None, using)
@@ -378,7 +387,7 @@ class BaseSurrealModel(BaseModel):
     async def delete(self, *, using: str | None = None) -> None:
         """Delete this record; the object keeps its values (saving it again recreates it)."""
         cls = type(self)
-        cls.refuse_writes_to_a_view("delete()")
+        refuse_writes_to_a_view(cls, "delete()")
         if self.id is None:
             raise ValueError(f"{cls.__name__}.delete(): the object has no id (was it saved?)")
         await pre_delete.send(cls, instance=self)
@@ -395,14 +404,6 @@ class BaseSurrealModel(BaseModel):
             raise DoesNotExist(f"{cls.__name__} {self.id} does not exist")
         self._absorb(rows[0])
         return self
-
-    @classmethod
-    def refuse_writes_to_a_view(cls, action: str) -> None:
-        """Raise `ReadOnlyModelError` for ``action`` when the model's table is a view."""
-        if cls.model_config.get("read_only"):
-            raise ReadOnlyModelError(
-                f"{cls.__name__}.{action}: {cls.get_table_name()} is a view, it is read-only"
-            )
 
     @classmethod
     async def get(cls, id: Any, *, using: str | None = None) -> Self:

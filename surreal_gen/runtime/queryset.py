@@ -44,6 +44,7 @@ from surreal_gen.runtime.model import (
     FieldPlan,
     database_key,
     query_rows,
+    refuse_writes_to_a_view,
     sent_as_is,
     write_data,
     write_plan,
@@ -266,7 +267,7 @@ class QuerySet(Generic[T]):
 
         Signals are not sent for bulk updates.
         """
-        self._model.refuse_writes_to_a_view("objects().update()")
+        refuse_writes_to_a_view(self._model, "objects().update()")
         self._refuse_window("update")
         data = self._update_data(values)
         where, variables = self._where_clause()
@@ -278,7 +279,7 @@ class QuerySet(Generic[T]):
 
         Signals are not sent for bulk deletes.
         """
-        self._model.refuse_writes_to_a_view("objects().delete()")
+        refuse_writes_to_a_view(self._model, "objects().delete()")
         self._refuse_window("delete")
         where, variables = self._where_clause()
         sql = f"DELETE {self._table()}{_prefixed(where)} RETURN VALUE $before.id"
@@ -286,7 +287,7 @@ class QuerySet(Generic[T]):
 
     async def delete_table(self) -> None:
         """Delete every record of the table; the table and its schema stay."""
-        self._model.refuse_writes_to_a_view("objects().delete_table()")
+        refuse_writes_to_a_view(self._model, "objects().delete_table()")
         if self._groups:
             raise InvalidQueryError(
                 f"{self._model.__name__}.objects().delete_table() deletes every record and "
