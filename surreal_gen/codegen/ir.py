@@ -14,10 +14,10 @@ import functools
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Literal, NamedTuple, TypeVar
+from typing import Any, Literal, NamedTuple, TypeVar, get_args
 
 from surreal_gen.codegen.kinds import Kind, parse_kind, render_kind
 
@@ -288,18 +288,15 @@ def schema_from_json(data: Any) -> Schema:
     engine_version = data.get("engine_version", "")
     if not isinstance(engine_version, str):
         raise SnapshotError(f'"engine_version" must be a string, not {_shown(engine_version)}')
-    tables: dict[str, Table] = {}
-    for number, item in enumerate(tables_data, 1):
-        table = _table_from_json(item, f"table #{number}")
-        if table.name in tables:
-            raise SnapshotError(f"table {table.name!r}: listed twice")
-        tables[table.name] = table
-    return Schema(
-        tables=tuple(sorted(tables.values(), key=lambda t: t.name)), engine_version=engine_version
+    tables = _once_each(
+        [_table_from_json(item, f"table #{n}") for n, item in enumerate(tables_data, 1)],
+        key=lambda table: table.name,
+        where=lambda table: f"table {table.name!r}",
     )
+    return Schema(tables=tuple(sorted(tables, key=lambda t: t.name)), engine_version=engine_version)
 
 
-_TABLE_TYPES: tuple[TableType, ...] = ("normal", "relation", "any")
+_TABLE_TYPES: tuple[TableType, ...] = get_args(TableType)
 _TABLE_TYPES_SHOWN = ", ".join(map(repr, _TABLE_TYPES))
 _TABLE_KEYS = frozenset(
     {"changefeed", "view", "in", "out", "comment", "fields", "indexes", "events"}
@@ -319,12 +316,14 @@ def _table_from_json(data: Any, where: str) -> Table:
     relation_in, relation_out = _texts(data, "in", where), _texts(data, "out", where)
     if table_type != "relation" and (relation_in or relation_out):
         raise SnapshotError(f"{where}: only a relation table has 'in' and 'out'")
-    fields: dict[tuple[str, ...], Field] = {}
-    for number, item in enumerate(_list(data, "fields", where), 1):
-        f = _field_from_json(item, f"{where}, field #{number}", where)
-        if f.segments in fields:
-            raise SnapshotError(f"{where}, field {f.path!r}: listed twice")
-        fields[f.segments] = f
+    fields = _once_each(
+        [
+            _field_from_json(item, f"{where}, field #{n}", where)
+            for n, item in enumerate(_list(data, "fields", where), 1)
+        ],
+        key=lambda f: f.segments,
+        where=lambda f: f"{where}, field {f.path!r}",
+    )
     return Table(
         name=name,
         type=table_type,
@@ -333,31 +332,35 @@ def _table_from_json(data: Any, where: str) -> Table:
         view=_optional_text(data, "view", where),
         relation_in=relation_in,
         relation_out=relation_out,
-        fields=tuple(fields[segments] for segments in sorted(fields)),
-        indexes=_unique(
-            [
-                _index_from_json(i, f"{where}, index #{n}")
-                for n, i in enumerate(_list(data, "indexes", where), 1)
-            ],
-            where,
-            "index",
+        fields=tuple(sorted(fields, key=lambda f: f.segments)),
+        indexes=tuple(
+            _once_each(
+                [
+                    _index_from_json(i, f"{where}, index #{n}")
+                    for n, i in enumerate(_list(data, "indexes", where), 1)
+                ],
+                key=lambda index: index.name,
+                where=lambda index: f"{where}, index {index.name!r}",
+            )
         ),
-        events=_unique(
-            [
-                _event_from_json(e, f"{where}, event #{n}")
-                for n, e in enumerate(_list(data, "events", where), 1)
-            ],
-            where,
-            "event",
+        events=tuple(
+            _once_each(
+                [
+                    _event_from_json(e, f"{where}, event #{n}")
+                    for n, e in enumerate(_list(data, "events", where), 1)
+                ],
+                key=lambda event: event.name,
+                where=lambda event: f"{where}, event {event.name!r}",
+            )
         ),
         comment=_optional_text(data, "comment", where),
     )
 
 
-def _field_from_json(data: Any, where: str, table: str) -> Field:
+def _field_from_json(data: Any, where: str, table_where: str) -> Field:
     _check_keys(data, where, ("path", "kind"), _FIELD_KEYS)
     path = _text(data, "path", where)
-    where = f"{table}, field {path!r}"
+    where = f"{table_where}, field {path!r}"
     try:
         segments = split_path(path)
     except ValueError as exc:
@@ -427,7 +430,8 @@ def _check_keys(data: Any, where: str, required: tuple[str, ...], optional: froz
 def _text(data: dict[str, Any], key: str, where: str, *, empty: bool = False) -> str:
     value = data[key]
     if not isinstance(value, str) or not (value or empty):
-        raise SnapshotError(f"{where}: {key!r} must be a non-empty string, not {_shown(value)}")
+        expected = "a string" if empty else "a non-empty string"
+        raise SnapshotError(f"{where}: {key!r} must be {expected}, not {_shown(value)}")
     return value
 
 
@@ -462,16 +466,19 @@ def _texts(data: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
     return tuple(items)
 
 
-_Named = TypeVar("_Named", Index, Event)
+_Item = TypeVar("_Item")
 
 
-def _unique(items: list[_Named], where: str, what: str) -> tuple[_Named, ...]:
-    seen: set[str] = set()
+def _once_each(
+    items: list[_Item], *, key: Callable[[_Item], Hashable], where: Callable[[_Item], str]
+) -> list[_Item]:
+    """``items``, refusing one whose key an earlier item has (``<where>: listed twice``)."""
+    seen: set[Hashable] = set()
     for item in items:
-        if item.name in seen:
-            raise SnapshotError(f"{where}, {what} {item.name!r}: listed twice")
-        seen.add(item.name)
-    return tuple(items)
+        if key(item) in seen:
+            raise SnapshotError(f"{where(item)}: listed twice")
+        seen.add(key(item))
+    return items
 
 
 def _shown(value: Any) -> str:
