@@ -70,14 +70,23 @@ CASES: list[tuple[str, Edit, str]] = [
     ("table type", _set_table("type", "bogus"), "table 'chat_message': 'type' must be one of"),
     ("missing type", _missing_type, "'type' is missing"),
     ("duplicate table", _duplicate_table, "table 'chat_message': listed twice"),
-    ("empty path", _set_field("path", ""), "table 'chat_message', field #"),
+    ("empty path", _set_field("path", ""), "field #2: 'path' must be a non-empty string"),
     ("empty segment", _set_field("path", "a..b"), "field 'a..b': not a canonical field path"),
     ("duplicate field", _duplicate_field, "table 'chat_message', field 'sender': listed twice"),
     ("relation in as text", _relation_in_as_text, "table 'chat_message_rel': 'in' must be a list"),
     ("unknown kind", _set_field("kind", "strng"), "field 'sender': unknown kind 'strng'"),
-    ("misspelt key", _misspelt_key, "field #"),
+    ("misspelt key", _misspelt_key, "unknown key 'defualt'"),
     ("schemafull", _set_table("schemafull", "yes"), "'schemafull' must be true or false"),
-    ("index", _set_table("indexes", [{"name": 1}]), "table 'chat_message', index #1"),
+    (
+        "index",
+        _set_table("indexes", [{"name": 1, "columns": ["text"], "clause": ""}]),
+        "table 'chat_message', index #1: 'name' must be a non-empty string, not 1",
+    ),
+    (
+        "index clause",
+        _set_table("indexes", [{"name": "i", "columns": ["text"], "clause": 5}]),
+        "index #1: 'clause' must be a string, not 5",
+    ),
 ]
 
 
