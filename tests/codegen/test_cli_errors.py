@@ -5,12 +5,11 @@ what and where, exit 2, no traceback, and the output folder left as it was."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.hardening.test_bad_input import assert_one_line, surreal_gen
 
 SCHEMA_A = (
     "DEFINE TABLE user SCHEMAFULL;\nDEFINE FIELD name ON user TYPE string;\nDEFINE TABLE post;\n"
@@ -19,35 +18,12 @@ SCHEMA_B = "DEFINE TABLE invoice SCHEMAFULL;\nDEFINE FIELD total ON invoice TYPE
 GENERATE_A = ("--schema", "a.surql", "--out", "gp")
 
 
-def surreal_gen(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("SURREALDB_")}
-    return subprocess.run(
-        [sys.executable, "-c", "from surreal_gen.codegen.cli import entry_point; entry_point()"]
-        + list(args),
-        check=False,
-        cwd=cwd,
-        env={**clean, "SURREAL_GEN_EMBEDDED": "2"},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
 def files_of(folder: Path) -> dict[str, tuple[bytes, int]]:
     return {
         str(p.relative_to(folder)): (p.read_bytes(), p.stat().st_mtime_ns)
         for p in sorted(folder.rglob("*"))
         if p.is_file()
     }
-
-
-def assert_usage_error(result: subprocess.CompletedProcess[str], *fragments: str) -> None:
-    assert result.returncode == 2, result.stderr
-    assert result.stderr.startswith("surreal-gen: error: "), result.stderr
-    assert result.stderr.count("\n") == 1, result.stderr
-    assert "Traceback" not in result.stderr
-    for fragment in fragments:
-        assert fragment in result.stderr
 
 
 @pytest.fixture
@@ -82,7 +58,7 @@ def test_options_before_a_command_are_refused(
 ) -> None:
     before = files_of(project / "gp")
     result = surreal_gen(*args, cwd=project)
-    assert_usage_error(result, message)
+    assert_one_line(result, 2, message)
     assert result.stdout == ""
     assert files_of(project / "gp") == before
 
@@ -118,7 +94,7 @@ def test_wrong_types_in_pyproject_are_named(project: Path, config: bytes, messag
     (project / "pyproject.toml").write_bytes(config)
     before = files_of(project / "gp")
     result = surreal_gen(*GENERATE_A, cwd=project)
-    assert_usage_error(result, "pyproject.toml", message)
+    assert_one_line(result, 2, "pyproject.toml", message)
     assert files_of(project / "gp") == before
 
 
@@ -132,7 +108,7 @@ def test_check_reports_a_module_that_became_a_folder_like_generate(project: Path
     (project / "gp" / "user.py").mkdir()
     before = files_of(project / "gp")
     checked = surreal_gen("--check", *GENERATE_A, cwd=project)
-    assert_usage_error(checked, "gp/user.py", "Is a directory")
+    assert_one_line(checked, 2, "gp/user.py", "Is a directory")
     generated = surreal_gen(*GENERATE_A, cwd=project)
     assert generated.stderr == checked.stderr and generated.returncode == 2
     assert files_of(project / "gp") == before
@@ -150,7 +126,7 @@ def test_check_reports_a_module_that_became_a_folder_like_generate(project: Path
 def test_click_usage_errors_are_one_line(
     project: Path, args: tuple[str, ...], message: str
 ) -> None:
-    assert_usage_error(surreal_gen(*args, cwd=project), message)
+    assert_one_line(surreal_gen(*args, cwd=project), 2, message)
 
 
 @pytest.mark.parametrize("marker", [b"{", b"[]", b"\xff"])
@@ -161,7 +137,7 @@ def test_a_corrupt_marker_is_called_corrupt(
     (project / "gp" / ".surreal-gen.json").write_bytes(marker)
     before = files_of(project / "gp")
     result = surreal_gen(*command, *GENERATE_A, cwd=project)
-    assert_usage_error(result, "gp/.surreal-gen.json is corrupt")
+    assert_one_line(result, 2, "gp/.surreal-gen.json is corrupt")
     assert "has no" not in result.stderr and "not a package" not in result.stderr
     assert files_of(project / "gp") == before
 
@@ -172,16 +148,16 @@ def test_an_include_glob_matching_no_table_is_refused(
 ) -> None:
     before = files_of(project / "gp")
     result = surreal_gen(*command, *GENERATE_A, "--include", "usr", cwd=project)
-    assert_usage_error(result, "include glob 'usr' matches no table", "post, user")
+    assert_one_line(result, 2, "include glob 'usr' matches no table", "post, user")
     assert files_of(project / "gp") == before
     fresh = surreal_gen("--schema", "a.surql", "--out", "fresh", "--include", "usr", cwd=project)
-    assert_usage_error(fresh, "include glob 'usr' matches no table")
+    assert_one_line(fresh, 2, "include glob 'usr' matches no table")
     assert not (project / "fresh").exists()
 
 
 def test_include_matching_nothing_is_refused_by_introspect(project: Path) -> None:
     result = surreal_gen("introspect", "--schema", "a.surql", "--include", "usr", cwd=project)
-    assert_usage_error(result, "include glob 'usr' matches no table")
+    assert_one_line(result, 2, "include glob 'usr' matches no table")
     assert result.stdout == ""
 
 
@@ -195,14 +171,14 @@ def test_globs_leaving_no_table_do_not_empty_a_package(
     before = files_of(project / "gp")
     for command in [(), ("--check",)]:
         result = surreal_gen(*command, *GENERATE_A, *globs, cwd=project)
-        assert_usage_error(result, "leave no table", "gp holds 2 generated tables")
+        assert_one_line(result, 2, "leave no table", "gp holds 2 generated tables")
     assert files_of(project / "gp") == before
 
 
 def test_a_schema_file_that_is_not_utf8_is_named_with_its_line_and_column(project: Path) -> None:
     (project / "latin1.surql").write_bytes(b"DEFINE TABLE a;\n-- caf\xe9\nDEFINE TABLE b;\n")
     result = surreal_gen("introspect", "--schema", "latin1.surql", cwd=project)
-    assert_usage_error(result, "latin1.surql:2:7: not valid UTF-8")
+    assert_one_line(result, 2, "latin1.surql:2:7: not valid UTF-8")
 
 
 def test_a_byte_order_mark_does_not_reach_the_engine(project: Path) -> None:
