@@ -74,7 +74,8 @@ class AuditLogQuerySet(QuerySet[AuditLog]):
 if TYPE_CHECKING:
 
     class AuditLogFilters(TypedDict, total=False):
-        """Keywords of ``AuditLogQuerySet.filter``: ``field`` or ``field__lookup``."""
+        """Keywords of ``AuditLogQuerySet.filter``, ``exclude`` and ``get``: ``field`` or
+        ``field__lookup``."""
 
         id: RecordID[Literal["audit_log"]]
         id__in: Sequence[RecordID[Literal["audit_log"]]]

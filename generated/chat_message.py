@@ -73,7 +73,8 @@ class ChatMessageQuerySet(QuerySet[ChatMessage]):
 if TYPE_CHECKING:
 
     class ChatMessageFilters(TypedDict, total=False):
-        """Keywords of ``ChatMessageQuerySet.filter``: ``field`` or ``field__lookup``."""
+        """Keywords of ``ChatMessageQuerySet.filter``, ``exclude`` and ``get``: ``field`` or
+        ``field__lookup``."""
 
         id: RecordID[Literal["chat_message"]]
         id__in: Sequence[RecordID[Literal["chat_message"]]]

@@ -75,7 +75,8 @@ class FollowsQuerySet(QuerySet[Follows]):
 if TYPE_CHECKING:
 
     class FollowsFilters(TypedDict, total=False):
-        """Keywords of ``FollowsQuerySet.filter``: ``field`` or ``field__lookup``."""
+        """Keywords of ``FollowsQuerySet.filter``, ``exclude`` and ``get``: ``field`` or
+        ``field__lookup``."""
 
         id: RecordID[Literal["follows"]]
         id__in: Sequence[RecordID[Literal["follows"]]]

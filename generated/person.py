@@ -126,7 +126,8 @@ class PersonQuerySet(QuerySet[Person]):
 if TYPE_CHECKING:
 
     class PersonFilters(TypedDict, total=False):
-        """Keywords of ``PersonQuerySet.filter``: ``field`` or ``field__lookup``."""
+        """Keywords of ``PersonQuerySet.filter``, ``exclude`` and ``get``: ``field`` or
+        ``field__lookup``."""
 
         id: RecordID[Literal["person"]]
         id__in: Sequence[RecordID[Literal["person"]]]

@@ -84,7 +84,8 @@ class ProductQuerySet(QuerySet[Product]):
 if TYPE_CHECKING:
 
     class ProductFilters(TypedDict, total=False):
-        """Keywords of ``ProductQuerySet.filter``: ``field`` or ``field__lookup``."""
+        """Keywords of ``ProductQuerySet.filter``, ``exclude`` and ``get``: ``field`` or
+        ``field__lookup``."""
 
         id: RecordID[Literal["product"]]
         id__in: Sequence[RecordID[Literal["product"]]]

@@ -102,7 +102,8 @@ class PurchaseQuerySet(QuerySet[Purchase]):
 if TYPE_CHECKING:
 
     class PurchaseFilters(TypedDict, total=False):
-        """Keywords of ``PurchaseQuerySet.filter``: ``field`` or ``field__lookup``."""
+        """Keywords of ``PurchaseQuerySet.filter``, ``exclude`` and ``get``: ``field`` or
+        ``field__lookup``."""
 
         id: RecordID[Literal["purchase"]]
         id__in: Sequence[RecordID[Literal["purchase"]]]

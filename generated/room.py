@@ -76,7 +76,8 @@ class RoomQuerySet(QuerySet[Room]):
 if TYPE_CHECKING:
 
     class RoomFilters(TypedDict, total=False):
-        """Keywords of ``RoomQuerySet.filter``: ``field`` or ``field__lookup``."""
+        """Keywords of ``RoomQuerySet.filter``, ``exclude`` and ``get``: ``field`` or
+        ``field__lookup``."""
 
         id: RecordID[Literal["room"]]
         id__in: Sequence[RecordID[Literal["room"]]]

@@ -20,7 +20,9 @@ if TYPE_CHECKING:
 class RoomStats(BaseSurrealModel):
     """View room_stats (read-only)."""
 
-    model_config = SurrealConfigDict(table_name="room_stats", extra="allow", frozen=True, read_only=True)
+    model_config = SurrealConfigDict(
+        table_name="room_stats", extra="allow", frozen=True, read_only=True
+    )
 
     id: RecordID[Literal["room_stats"]] | None = None
 
@@ -69,7 +71,8 @@ class RoomStatsQuerySet(QuerySet[RoomStats]):
 if TYPE_CHECKING:
 
     class RoomStatsFilters(TypedDict, total=False):
-        """Keywords of ``RoomStatsQuerySet.filter``: ``field`` or ``field__lookup``."""
+        """Keywords of ``RoomStatsQuerySet.filter``, ``exclude`` and ``get``: ``field`` or
+        ``field__lookup``."""
 
         id: RecordID[Literal["room_stats"]]
         id__in: Sequence[RecordID[Literal["room_stats"]]]

@@ -75,6 +75,24 @@ def typed_dict_items(filters: Sequence[FilterField], indent: int) -> str:
     )
 
 
+LINE_LENGTH = 100
+"""The generated code's line length (ruff's setting in this project)."""
+
+
+def call_statement(arguments: Sequence[str], head: str) -> str:
+    """``head(arguments)`` as ruff formats it, ``head`` holding the line's indentation and
+    what precedes the arguments' opening parenthesis: on one line when it fits, else the
+    arguments on one line of their own, else one per line with a trailing comma."""
+    joined = ", ".join(arguments)
+    if len(head) + len(joined) + 2 <= LINE_LENGTH:
+        return f"{head}({joined})"
+    indent = " " * (len(head) - len(head.lstrip()))
+    inner = indent + "    "
+    if len(inner) + len(joined) <= LINE_LENGTH:
+        return f"{head}(\n{inner}{joined}\n{indent})"
+    return f"{head}(\n" + "".join(f"{inner}{a},\n" for a in arguments) + f"{indent})"
+
+
 def identifier(name: str) -> str:
     """``name`` unchanged when it is a safe Python identifier; anything else is a bug."""
     if not name.isidentifier() or keyword.iskeyword(name):
@@ -95,6 +113,7 @@ def _environment() -> jinja2.Environment:
     env.filters["docstring"] = docstring
     env.filters["ident"] = identifier
     env.filters["typed_dict_items"] = typed_dict_items
+    env.filters["call_statement"] = call_statement
     return env
 
 

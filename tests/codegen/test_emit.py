@@ -7,6 +7,7 @@ import ast
 import importlib
 import inspect
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -98,6 +99,43 @@ line two';
 @given(st.text().filter(lambda text: "\n" not in text))
 def test_a_one_line_docstring_reads_back_as_its_text(text: str) -> None:
     assert ast.literal_eval(docstring(text, 4)) == text.strip()
+
+
+def _ruff_formatted(source: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "--line-length", "100", "-"],
+        input=source,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout
+
+
+def test_a_call_statement_is_laid_out_as_ruff_formats_it() -> None:
+    heads = ["    model_config = SurrealConfigDict", "config = Config"]
+    argument_lists = [
+        ['table_name="t"'],
+        ['table_name="room_stats"', 'extra="allow"', "frozen=True", "read_only=True"],
+        [f'table_name="{"t" * 70}"', 'extra="allow"'],
+        [f'table_name="{"t" * 95}"', 'extra="allow"', "frozen=True"],
+    ]
+    for head in heads:
+        for arguments in argument_lists:
+            statement = emit.call_statement(arguments, head)
+            source = f"class C:\n{statement}\n" if head.startswith(" ") else f"{statement}\n"
+            assert _ruff_formatted(source) == source
+
+
+def test_the_checked_in_package_is_as_ruff_formats_it() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "--check", "--line-length", "100", "generated"],
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_schema_text_is_escaped_never_interpolated(tmp_path: Path) -> None:
