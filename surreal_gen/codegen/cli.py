@@ -7,8 +7,8 @@ environment (``SURREALDB_URL``, ``SURREALDB_NAMESPACE``, ``SURREALDB_DATABASE``,
 ``SURREALDB_USER``, ``SURREALDB_PASS``), then flags.
 
 The schema source is, in order: ``--schema``, ``--url`` or ``--from-json`` when given (only
-one of them); else the configured ``schema`` files; else a live database from the configured
-or environment URL. Exit codes: 0 ok, 1 ``--check`` / ``diff`` found differences, 2 usage or
+one of them); else the configured ``schema`` files; else the configured ``from-json``
+snapshot; else a live database from the configured or environment URL. Exit codes: 0 ok, 1 ``--check`` / ``diff`` found differences, 2 usage or
 schema error. User mistakes get a one-line message, never a traceback.
 """
 
@@ -167,12 +167,12 @@ def load_config(pyproject: Path | None) -> dict[str, Any]:
     return config
 
 
-def _has_type(value: Any, kind: str) -> bool:
-    """Whether a config value has the TOML type ``kind`` (``strict = "false"`` is a string,
-    not a boolean: read as Python truth it would mean true)."""
-    if kind == "boolean":
+def _has_type(value: Any, toml_type: str) -> bool:
+    """Whether a config value has ``toml_type`` (``strict = "false"`` is a string, not a
+    boolean: read as Python truth it would mean true)."""
+    if toml_type == "boolean":
         return isinstance(value, bool)
-    if kind == "strings" and isinstance(value, list):
+    if toml_type == "strings" and isinstance(value, list):
         return all(isinstance(item, str) for item in value)
     return isinstance(value, str)
 

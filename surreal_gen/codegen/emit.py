@@ -359,7 +359,7 @@ def _commit(out_dir: Path, staging: Path, changes: Changes) -> None:
 
 
 def _make_folders(root: Path, paths: Sequence[str]) -> None:
-    """Create ``root`` and the folders of ``paths`` under it, each once rather than once per
-    file (a package's modules share one folder)."""
+    """Create the folders of ``paths`` under ``root`` (``root`` itself included, when there
+    are paths), each once rather than once per file: a package's modules share one folder."""
     for folder in sorted({os.path.dirname(path) for path in paths}):
         (root / folder).mkdir(parents=True, exist_ok=True)

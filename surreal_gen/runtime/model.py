@@ -51,7 +51,7 @@ class SurrealConfigDict(ConfigDict, total=False):
     """Name of the `SurrealDBConnectionManager` connection to use (default: "default")."""
     read_only: bool
     """The table is a view (`DEFINE TABLE ... AS SELECT`): `save`, `delete` and the QuerySet's
-    `update` and `delete` raise `ReadOnlyModelError` instead of writing to it."""
+    `update`, `delete` and `delete_table` raise `ReadOnlyModelError` instead of writing."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +102,7 @@ class FieldPlan:
     name: str
     key: str
     nullable: bool
-    as_is: bool = False
+    as_is: bool
 
 
 @dataclass(frozen=True, slots=True)

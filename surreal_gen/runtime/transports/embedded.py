@@ -26,7 +26,7 @@ from surreal_gen.runtime.errors import (
 from surreal_gen.runtime.rpc import Codec, SessionConfig, unknown_namespace_error
 from surreal_gen.runtime.transports.base import NotificationHandler, StateHandler
 
-__all__ = ["EmbeddedTransport", "engine_module"]
+__all__ = ["EmbeddedTransport", "engine_loaded", "engine_module"]
 
 _ENGINE_MODULES = {
     "2": "surrealdb._surrealdb_ext",
