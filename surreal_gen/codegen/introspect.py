@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
 from surreal_gen.codegen.ir import (
+    ELEMENT,
     Changefeed,
     Event,
     Field,
@@ -36,6 +37,9 @@ from surreal_gen.codegen.kinds import (
     AnyKind,
     Kind,
     KindSyntaxError,
+    Option,
+    Scalar,
+    Union,
     parse_kind,
     parse_kind_lenient,
 )
@@ -159,7 +163,7 @@ def _table(entry: dict[str, Any], info: dict[str, Any], strict: bool, warnings: 
     name = str(entry["name"])
     kind_info: dict[str, Any] = entry.get("kind") or {"kind": "ANY"}
     changefeed = entry.get("changefeed")
-    return Table(
+    table = Table(
         name=name,
         type=_TABLE_TYPES.get(str(kind_info["kind"]), "any"),
         schemafull=bool(entry.get("full", entry.get("schemafull", False))),
@@ -181,6 +185,45 @@ def _table(entry: dict[str, Any], info: dict[str, Any], strict: bool, warnings: 
         events=tuple(_event(e) for e in info["events"]),
         comment=_optional_text(entry.get("comment")),
     )
+    if table.schemafull:
+        warnings.extend(_keyless_objects(table))
+    return table
+
+
+def _keyless_objects(table: Table) -> list[str]:
+    """Warnings for the objects of a SCHEMAFULL table that can keep no key: not FLEXIBLE and
+    with no field defined under them. The 2.x engine stores such an object as ``{}`` (the
+    keys are lost without an error), 3.x refuses a record that has a key there; either way
+    the ``dict[str, Any]`` we generate promises keys the database will not keep.
+
+    Only a field's own kind is looked at (``object``, ``option<object>``, ``object | T``):
+    both engines define the elements of ``array<object>`` and ``set<object>`` as fields of
+    their own (``items.*``, FLEXIBLE when the array is), checked like any other. Literal
+    objects (``{ a: int }``) keep their keys and ``any`` is not an object.
+    """
+    found: list[str] = []
+    children = table.tree.children
+    for f in table.fields:
+        if f.flexible or not _holds_object(f.kind) or f.segments in children:
+            continue
+        owner = list(f.segments)
+        while owner[-1] == ELEMENT:  # the elements take FLEXIBLE from their array
+            owner.pop()
+        found.append(
+            f"{table.name}.{f.path}: an object in a SCHEMAFULL table keeps only the fields "
+            f"defined under it, and none are; add FLEXIBLE to {join_path(tuple(owner))} to "
+            "keep any key"
+        )
+    return found
+
+
+def _holds_object(kind: Kind) -> bool:
+    """True when a value of ``kind`` may be an ``object`` itself (not an element of one)."""
+    if isinstance(kind, Option):
+        return _holds_object(kind.inner)
+    if isinstance(kind, Union):
+        return any(_holds_object(member) for member in kind.members)
+    return kind == _OBJECT
 
 
 def _fields(
@@ -224,6 +267,7 @@ def _field(
 
 
 _ANY = AnyKind()
+_OBJECT = Scalar("object")
 
 
 def _index(entry: dict[str, Any]) -> Index:
