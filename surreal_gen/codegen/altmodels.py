@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterator
 from typing import Any, Literal, get_args
 
+from surreal_gen.codegen.ir import ELEMENT, join_path
 from surreal_gen.codegen.jsonschema_out import JsonSchema
 
 ModelType = Literal["dataclasses", "typeddict", "msgspec"]
@@ -28,6 +29,14 @@ _DATA_MODEL_TYPES: dict[ModelType, str] = {
 
 _MSGSPEC_UNNAMEABLE = re.compile(r'[\\"\x00-\x1f]')
 """msgspec refuses to rename a field to a name holding any of these."""
+
+
+_CONTROL = re.compile(r"[\x00-\x1f]")
+
+
+def _escaped(match: re.Match[str]) -> str:
+    """A control character as Python writes it (``\\n``): the error stays one line."""
+    return repr(match.group())[1:-1]
 
 
 class AltModelsError(ValueError):
@@ -46,11 +55,12 @@ def alternative_models(document: JsonSchema, model_type: ModelType) -> str:
     document gives the same text. Raises ``AltModelsError`` for a schema the model type
     cannot express."""
     if model_type == "msgspec":
-        for where, name in _property_names(document["$defs"]):
-            if _MSGSPEC_UNNAMEABLE.search(name):
+        for table, path in _field_paths(document["$defs"]):
+            if _MSGSPEC_UNNAMEABLE.search(path[-1]):
+                where = _CONTROL.sub(_escaped, f"{table}.{join_path(path)}")
                 raise AltModelsError(
-                    f"{where}: msgspec cannot name a field {name!r} (a backslash, double quote "
-                    "or control character); use another --output-model-type"
+                    f"{where}: msgspec cannot name a field {path[-1]!r} (a backslash, double "
+                    "quote or control character); use another --output-model-type"
                 )
     from datamodel_code_generator import (
         DatetimeClassType,
@@ -87,8 +97,29 @@ def alternative_models(document: JsonSchema, model_type: ModelType) -> str:
     return source
 
 
-def _property_names(defs: dict[str, Any]) -> Iterator[tuple[str, str]]:
-    """``(def name, property name)`` for every property of every ``$defs`` entry."""
-    for def_name, definition in defs.items():
-        for name in definition.get("properties", {}):
-            yield def_name, name
+def _field_paths(defs: dict[str, Any]) -> Iterator[tuple[str, tuple[str, ...]]]:
+    """``(table, path segments)`` for every property, from each table's ``$defs`` entry
+    (``x-surrealdb-table``) down through the nested objects it refers to: the classes are
+    named after tables and paths, but the user knows the database names."""
+    for definition in defs.values():
+        table = definition.get("x-surrealdb-table")
+        if table is not None:
+            yield from _paths_in(defs, definition, str(table), ())
+
+
+def _paths_in(
+    defs: dict[str, Any], schema: Any, table: str, path: tuple[str, ...]
+) -> Iterator[tuple[str, tuple[str, ...]]]:
+    """The property paths under ``schema`` (at ``path``), following the ``$ref``, ``anyOf``
+    and array item schemas that jsonschema_out.py writes; array elements are ``*``."""
+    if not isinstance(schema, dict):  # `"items": false` closes a tuple
+        return
+    if "$ref" in schema:
+        yield from _paths_in(defs, defs[schema["$ref"].removeprefix("#/$defs/")], table, path)
+    for name, value in schema.get("properties", {}).items():
+        yield table, (*path, name)
+        yield from _paths_in(defs, value, table, (*path, name))
+    for member in schema.get("anyOf", ()):
+        yield from _paths_in(defs, member, table, path)
+    for item in [schema.get("items"), *schema.get("prefixItems", ())]:
+        yield from _paths_in(defs, item, table, (*path, ELEMENT))

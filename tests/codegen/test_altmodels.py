@@ -11,10 +11,11 @@ from types import ModuleType
 
 import msgspec
 import pytest
+from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from surreal_gen.codegen import naming
+from surreal_gen.codegen import cli, naming
 from surreal_gen.codegen.altmodels import (
     MODEL_TYPES,
     AltModelsError,
@@ -135,8 +136,62 @@ def test_hostile_names_import(model_type: ModelType, tmp_path: Path) -> None:
 
 def test_msgspec_refuses_names_it_cannot_express() -> None:
     document = json_schema(HOSTILE, {"weird table": "WeirdTable"})
-    with pytest.raises(AltModelsError, match=r"^WeirdTable: msgspec cannot name a field 'a\"b'"):
+    message = r"^weird table\.`a\"b`: msgspec cannot name a field 'a\"b'"
+    with pytest.raises(AltModelsError, match=message):
         alternative_models(document, "msgspec")
+
+
+@pytest.mark.parametrize(
+    ("fields", "where"),
+    [
+        ((Field("meta", parse_kind("object")), Field('meta.a"b', parse_kind("int"))), 'meta.`a"b`'),
+        (
+            (
+                Field("items", parse_kind("array<object>")),
+                Field("items.*", parse_kind("object")),
+                Field("items.*.c\\d", parse_kind("int")),
+            ),
+            "items.*.`c\\\\d`",
+        ),
+        ((Field("pair", parse_kind("option<[int, { 'x\"y': int }]>")),), 'pair.*.`x"y`'),
+        ((Field("either", parse_kind("{ 'x\\ny': int } | 'z'")),), "either.`x\\ny`"),
+    ],
+)
+def test_msgspec_names_the_table_and_field_path_it_cannot_name(
+    fields: tuple[Field, ...], where: str
+) -> None:
+    """Nested fields, array elements and literal object keys are named by their path in the
+    table, not by the generated class (``FirstTableMeta``) that holds them."""
+    schema = Schema(tables=(Table(name="first_table", schemafull=True, fields=fields),))
+    document = json_schema(schema, {"first_table": "FirstTable"})
+    with pytest.raises(AltModelsError) as error:
+        alternative_models(document, "msgspec")
+    assert str(error.value).startswith(f"first_table.{where}: msgspec cannot name a field ")
+    assert "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize("engine", ["2", "3"])
+def test_the_cli_names_the_table_and_field_msgspec_cannot_name(
+    engine: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    for name in cli.ENV_KEYS.values():
+        monkeypatch.delenv(name, raising=False)
+    Path("s.surql").write_text(
+        "DEFINE TABLE first_table SCHEMAFULL;\n"
+        "DEFINE FIELD meta ON first_table TYPE object;\n"
+        'DEFINE FIELD meta.`"""` ON first_table TYPE int;\n'
+    )
+    result = CliRunner().invoke(
+        cli.main,
+        ["--schema", "s.surql", "--out", "out", "--output-model-type", "msgspec"],
+        env={"SURREAL_GEN_EMBEDDED": engine},
+    )
+    assert result.exit_code == 2
+    assert result.stderr.startswith(
+        'surreal-gen: error: first_table.meta.`"""`: msgspec cannot name a field \'"""\' ('
+    )
+    assert not (tmp_path / "out").exists()
 
 
 @given(st.lists(kinds, min_size=1, max_size=3), st.sampled_from(MODEL_TYPES))
