@@ -8,7 +8,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-SCHEMA_FINGERPRINT = "7f227efba037c796"
+SCHEMA_FINGERPRINT = "1223d13064ec5bdc"
 GENERATOR_VERSION = "0.1.0"
 
 _EXPORTS: dict[str, str] = {

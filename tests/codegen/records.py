@@ -73,7 +73,7 @@ async def reference_database(engine: str) -> Connection:
                 "dimensions": [1.0, 2.0, 3.5],
                 "ref": uuid.UUID(int=7),
                 "thumbnail": b"\x89PNG",
-                "attributes": {},  # 3.x refuses undeclared keys in a non-FLEXIBLE object
+                "attributes": {"finish": "matte", "bulbs": [2, 3]},  # FLEXIBLE: any key
             },
         },
     )

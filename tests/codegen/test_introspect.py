@@ -49,13 +49,7 @@ def test_reference_schema_gives_the_same_ir_on_both_engines() -> None:
     assert _without_engine(two.schema) == _without_engine(three.schema)
     assert two.schema == three.schema
     assert two.schema.fingerprint == three.schema.fingerprint
-    # product.attributes is an `option<object>` with no FLEXIBLE and no field under it: it
-    # keeps no key (test_object_warning.py), and the warning says so.
-    attributes = (
-        "product.attributes: an object in a SCHEMAFULL table keeps only the fields defined "
-        "under it, and none are; add FLEXIBLE to attributes to keep any key"
-    )
-    assert two.warnings == three.warnings == (attributes,)
+    assert two.warnings == three.warnings == ()
 
 
 def test_reference_schema_is_read_in_full() -> None:
