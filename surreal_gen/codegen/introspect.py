@@ -320,20 +320,22 @@ class SchemaFile:
     display: str
     text: str
 
+    def __post_init__(self) -> None:
+        # A byte-order mark is not part of the schema (the engines reject it as a token).
+        object.__setattr__(self, "text", self.text.removeprefix(BOM))
+
     @classmethod
     def read(cls, path: Path, display: str) -> SchemaFile:
-        """Read ``path`` as UTF-8; a byte-order mark at the start is dropped (the engine
-        would reject it as an invisible token), and bytes that are not UTF-8 raise
-        ``SchemaSourceError`` naming the line and column where they start."""
+        """Read ``path`` as UTF-8; bytes that are not UTF-8 raise ``SchemaSourceError``
+        naming the line and column where they start."""
         try:
             data = path.read_bytes()
         except OSError as exc:
             raise SchemaSourceError(f"{display}: cannot read: {exc.strerror or exc}") from None
-        data = data.removeprefix(BOM.encode())
         try:
             return cls(display, data.decode())
         except UnicodeDecodeError as exc:
-            before = data[: exc.start].decode()
+            before = data[: exc.start].decode().removeprefix(BOM)
             line = before.count("\n") + 1
             column = len(before) - (before.rfind("\n") + 1) + 1
             raise SchemaSourceError(f"{display}:{line}:{column}: not valid UTF-8") from None
@@ -486,7 +488,7 @@ async def apply_files(runner: QueryRunner, files: Iterable[SchemaFile]) -> None:
     not one that a failed transaction merely skipped.
     """
     for file in files:
-        text = file.text.removeprefix(BOM)
+        text = file.text
         found = statements(text)
         if not found:
             continue  # an empty query is an engine error, and there is nothing to apply
