@@ -488,12 +488,11 @@ async def apply_files(runner: QueryRunner, files: Iterable[SchemaFile]) -> None:
     not one that a failed transaction merely skipped.
     """
     for file in files:
-        text = file.text
-        found = statements(text)
+        found = statements(file.text)
         if not found:
             continue  # an empty query is an engine error, and there is nothing to apply
         try:
-            results = await runner.rpc("query", [text, {}])
+            results = await runner.rpc("query", [file.text, {}])
         except RpcError as exc:
             raise located_error(file, exc.message, None) from None
         failed = [(i, r) for i, r in enumerate(results) if r.get("status") == "ERR"]
