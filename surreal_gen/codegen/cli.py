@@ -8,8 +8,9 @@ environment (``SURREALDB_URL``, ``SURREALDB_NAMESPACE``, ``SURREALDB_DATABASE``,
 
 The schema source is, in order: ``--schema``, ``--url`` or ``--from-json`` when given (only
 one of them); else the configured ``schema`` files; else the configured ``from-json``
-snapshot; else a live database from the configured or environment URL. Exit codes: 0 ok, 1 ``--check`` / ``diff`` found differences, 2 usage or
-schema error. User mistakes get a one-line message, never a traceback.
+snapshot; else a live database from the configured or environment URL. Exit codes: 0 ok,
+1 ``--check`` / ``diff`` found differences, 2 usage or schema error. User mistakes get a
+one-line message, never a traceback.
 """
 
 from __future__ import annotations
