@@ -449,12 +449,15 @@ def main(ctx: click.Context, /, **flags: Any) -> None:
     if ctx.invoked_subcommand is None:
         run_generate(flags)
         return
+    command = ctx.invoked_subcommand
     for param in ctx.command.params:
         if param.name and ctx.get_parameter_source(param.name) is ParameterSource.COMMANDLINE:
             option = max(param.opts, key=len)
+            if param.name not in {p.name for p in main.commands[command].params}:
+                raise UsageProblem(f"{option} is given before '{command}', which does not take it")
             raise UsageProblem(
-                f"{option} is given before '{ctx.invoked_subcommand}': options go after the "
-                f"command (surreal-gen {ctx.invoked_subcommand} {option} ...)"
+                f"{option} is given before '{command}': options go after the command "
+                f"(surreal-gen {command} {option} ...)"
             )
 
 

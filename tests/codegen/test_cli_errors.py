@@ -51,6 +51,7 @@ def project(tmp_path: Path) -> Path:
         (("--schema", "a.surql", "--out", "gp", "diff"), "--schema is given before 'diff'"),
         (("--schema", "bad.surql", "introspect"), "--schema is given before 'introspect'"),
         (("-q", "generate", *GENERATE_A), "--quiet is given before 'generate'"),
+        (("--check", "diff"), "--check is given before 'diff', which does not take it"),
     ],
 )
 def test_options_before_a_command_are_refused(
