@@ -68,8 +68,12 @@ def section(title: str) -> None:
 async def setup() -> None:
     section("Setup")
     connection = SurrealDBConnectionManager.get_connection()
-    # Change feeds (and gap-free live queries) need a CHANGEFEED on the table.
-    await connection.query("DEFINE TABLE IF NOT EXISTS chat_message CHANGEFEED 1h INCLUDE ORIGINAL")
+    # Change feeds (and gap-free live queries) need a CHANGEFEED on the table; ALTER also
+    # gives one to a chat_message table an earlier run created without it.
+    await connection.query(
+        "DEFINE TABLE IF NOT EXISTS chat_message;"
+        "ALTER TABLE chat_message CHANGEFEED 1h INCLUDE ORIGINAL;"
+    )
     messages = [
         ChatMessage(text="Hello everyone!", sender="Alice", room="general"),
         ChatMessage(text="Hey Alice!", sender="Bob", room="general"),

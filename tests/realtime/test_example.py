@@ -2,19 +2,47 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from surreal_gen.runtime.connection import Connection, ConnectionConfig
 from tests.fixtures.server import SurrealDatabase
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "realtime.py"
 
 
-def test_the_walkthrough_runs_every_cell(surreal_database: SurrealDatabase) -> None:
+async def _create_a_message_without_a_feed(database: SurrealDatabase) -> None:
+    server = database.server
+    connection = Connection(
+        ConnectionConfig(
+            url=server.ws_url,
+            user=server.user,
+            password=server.password,
+            namespace=database.namespace,
+            database=database.database,
+        )
+    )
+    try:
+        await connection.query("CREATE chat_message SET text = 'earlier', sender = 'Zed'")
+    finally:
+        await connection.close()
+
+
+@pytest.mark.parametrize("table_before", [False, True], ids=["fresh", "table-without-feed"])
+def test_the_walkthrough_runs_every_cell(
+    surreal_database: SurrealDatabase, table_before: bool
+) -> None:
+    """Also where an earlier program made `chat_message` without a change feed (the README's
+    example, run against the same database first, does)."""
     server = surreal_database.server
+    if table_before:
+        asyncio.run(_create_a_message_without_a_feed(surreal_database))
     env = {
         **os.environ,
         "SURREALDB_URL": server.ws_url,
