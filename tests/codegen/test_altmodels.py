@@ -172,11 +172,8 @@ def test_msgspec_names_the_table_and_field_path_it_cannot_name(
 
 @pytest.mark.parametrize("engine", ["2", "3"])
 def test_the_cli_names_the_table_and_field_msgspec_cannot_name(
-    engine: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    engine: str, cli_folder: Path
 ) -> None:
-    monkeypatch.chdir(tmp_path)
-    for name in cli.ENV_KEYS.values():
-        monkeypatch.delenv(name, raising=False)
     Path("s.surql").write_text(
         "DEFINE TABLE first_table SCHEMAFULL;\n"
         "DEFINE FIELD meta ON first_table TYPE object;\n"
@@ -191,7 +188,7 @@ def test_the_cli_names_the_table_and_field_msgspec_cannot_name(
     assert result.stderr.startswith(
         'surreal-gen: error: first_table.meta.`"""`: msgspec cannot name a field \'"""\' ('
     )
-    assert not (tmp_path / "out").exists()
+    assert not (cli_folder / "out").exists()
 
 
 @given(st.lists(kinds, min_size=1, max_size=3), st.sampled_from(MODEL_TYPES))

@@ -22,16 +22,13 @@ from tests.fixtures.server import SurrealDatabase
 
 
 @pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def project(cli_folder: Path) -> Path:
     """A project folder holding the reference schema and the repository's config."""
-    shutil.copytree(SCHEMA_DIR, tmp_path / "schema")
-    (tmp_path / "pyproject.toml").write_text(
+    shutil.copytree(SCHEMA_DIR, cli_folder / "schema")
+    (cli_folder / "pyproject.toml").write_text(
         '[tool.surreal-gen]\nschema = ["schema"]\nout = "generated"\n'
     )
-    monkeypatch.chdir(tmp_path)
-    for name in cli.ENV_KEYS.values():
-        monkeypatch.delenv(name, raising=False)
-    return tmp_path
+    return cli_folder
 
 
 def run(*args: str) -> Result:

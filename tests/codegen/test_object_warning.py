@@ -215,12 +215,7 @@ def test_strict_keeps_it_a_warning() -> None:
 
 
 @pytest.mark.parametrize("engine", ["2", "3"])
-def test_cli_prints_the_warning_and_generates(
-    engine: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.chdir(tmp_path)
-    for name in cli.ENV_KEYS.values():
-        monkeypatch.delenv(name, raising=False)
+def test_cli_prints_the_warning_and_generates(engine: str, cli_folder: Path) -> None:
     Path("thing.surql").write_text(
         "DEFINE TABLE thing SCHEMAFULL;\nDEFINE FIELD freeform ON thing TYPE object;\n"
     )
@@ -231,4 +226,4 @@ def test_cli_prints_the_warning_and_generates(
     )
     assert result.exit_code == 0, result.output
     assert result.stderr == (f"surreal-gen: warning: {message('thing', 'freeform', 'freeform')}\n")
-    assert "freeform: dict[str, Any]" in (tmp_path / "generated" / "thing.py").read_text()
+    assert "freeform: dict[str, Any]" in (cli_folder / "generated" / "thing.py").read_text()
