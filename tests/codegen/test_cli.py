@@ -16,7 +16,7 @@ from click.testing import CliRunner, Result
 
 from surreal_gen.codegen import cli
 from surreal_gen.codegen.cli import main, resolve_settings
-from surreal_gen.runtime.connection import Connection, ConnectionConfig
+from surreal_gen.runtime.connection import Connection
 from tests.codegen.reference import SCHEMA_DIR
 from tests.fixtures.server import SurrealDatabase
 
@@ -178,15 +178,7 @@ def test_live_database_via_url_flags(project: Path, surreal_database: SurrealDat
     from_files = json.loads(run("introspect").stdout)
 
     async def apply() -> None:
-        connection = Connection(
-            ConnectionConfig(
-                url=server.ws_url,
-                user=server.user,
-                password=server.password,
-                namespace=surreal_database.namespace,
-                database=surreal_database.database,
-            )
-        )
+        connection = Connection(surreal_database.ws_config())
         try:
             for path in sorted((project / "schema").glob("*.surql")):
                 await connection.query(path.read_text())

@@ -125,14 +125,7 @@ def test_snapshot_lists_only_the_clauses_a_field_has() -> None:
 
 def test_live_server_gives_the_same_ir(surreal_database: SurrealDatabase) -> None:
     """A real server over WebSocket (3.0.2), read by the same code as the embedded engines."""
-    server = surreal_database.server
-    config = ConnectionConfig(
-        url=server.ws_url,
-        user=server.user,
-        password=server.password,
-        namespace=surreal_database.namespace,
-        database=surreal_database.database,
-    )
+    config = surreal_database.ws_config()
 
     async def apply_and_read() -> Schema:
         connection = Connection(config)

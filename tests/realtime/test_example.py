@@ -11,23 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from surreal_gen.runtime.connection import Connection, ConnectionConfig
+from surreal_gen.runtime.connection import Connection
 from tests.fixtures.server import SurrealDatabase
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "realtime.py"
 
 
 async def _create_a_message_without_a_feed(database: SurrealDatabase) -> None:
-    server = database.server
-    connection = Connection(
-        ConnectionConfig(
-            url=server.ws_url,
-            user=server.user,
-            password=server.password,
-            namespace=database.namespace,
-            database=database.database,
-        )
-    )
+    connection = Connection(database.ws_config())
     try:
         await connection.query("CREATE chat_message SET text = 'earlier', sender = 'Zed'")
     finally:
