@@ -60,7 +60,7 @@ def introspect_url(url: str) -> Any:
 
 
 def render_and_write(schema: Any, out: Path) -> None:
-    from surreal_gen.codegen.emit import write_package
+    from surreal_gen.codegen.output import write_package
 
     write_package(out, render(schema))
 

@@ -33,16 +33,7 @@ from click.core import ParameterSource
 
 from surreal_gen import __version__
 from surreal_gen.codegen.altmodels import MODEL_TYPES, AltModelsError
-from surreal_gen.codegen.emit import (
-    MARKER,
-    Changes,
-    OutputError,
-    PackageRenderer,
-    compute_changes,
-    read_marker,
-    render_alternative_package,
-    write_package,
-)
+from surreal_gen.codegen.emit import PackageRenderer, render_alternative_package
 from surreal_gen.codegen.introspect import (
     EMBEDDED_URL,
     Introspection,
@@ -54,6 +45,14 @@ from surreal_gen.codegen.introspect import (
 )
 from surreal_gen.codegen.ir import Schema, SnapshotError, schema_from_json, schema_to_json
 from surreal_gen.codegen.kinds import KindSyntaxError
+from surreal_gen.codegen.output import (
+    MARKER,
+    Changes,
+    OutputError,
+    PackageWriter,
+    compute_changes,
+    read_marker,
+)
 from surreal_gen.codegen.schemadiff import describe_changes
 from surreal_gen.runtime.connection import ConnectionConfig
 from surreal_gen.runtime.errors import SurrealGenError
@@ -510,34 +509,51 @@ def run_generate(flags: dict[str, Any]) -> None:
             raise UsageProblem("--watch and --check do not go together")
         watch(settings, out, quiet=quiet, verbose=verbose)
         return
+    if flags.get("check"):
+        check_generated(settings, out, quiet=quiet)
+    else:
+        write_generated(settings, out, quiet=quiet, verbose=verbose)
+
+
+def check_generated(settings: Settings, out: Path, *, quiet: bool) -> None:
+    """``--check``: exit 1 with a summary when ``out`` is not what generating would write."""
     result, files = load_and_render(settings)
     _print_warnings(result.warnings, quiet=quiet)
     _refuse_to_empty(out, settings, result.schema)
-    if flags.get("check"):
-        changes = _changes(out, files)
-        if changes:
-            click.echo(_stale_report(out, result.schema, changes), err=True)
-            sys.exit(1)
-        if not quiet:
-            click.echo(f"{_display(out)}: up to date")
-        return
+    changes = _changes(out, files)
+    if changes:
+        click.echo(_stale_report(out, result.schema, changes), err=True)
+        sys.exit(1)
+    if not quiet:
+        click.echo(f"{_display(out)}: up to date")
+
+
+def write_generated(settings: Settings, out: Path, *, quiet: bool, verbose: bool) -> None:
+    """Read the schema and write the package into ``out``; each table's module is staged
+    as soon as it is rendered, while the next tables are read (``output.PackageWriter``)."""
     try:
-        changes = write_package(out, files)
+        with PackageWriter(out) as writer:
+            result, files = load_and_render(settings, on_module=writer.add)
+            _print_warnings(result.warnings, quiet=quiet)
+            _refuse_to_empty(out, settings, result.schema)
+            changes = writer.commit(files)
     except OutputError as exc:
         raise UsageProblem(str(exc)) from None
     _report_written(out, changes, len(files), quiet=quiet, verbose=verbose)
 
 
-def load_and_render(settings: Settings) -> tuple[Introspection, dict[str, bytes]]:
+def load_and_render(
+    settings: Settings, on_module: Callable[[str, bytes], None] | None = None
+) -> tuple[Introspection, dict[str, bytes]]:
     """The schema and its package files. A pydantic package's tables are rendered as they
-    are read (while the engine answers the next request); a schema the model type cannot
-    express is a user error."""
+    are read (while the engine answers the next request), each module handed to
+    ``on_module`` as it is done; a schema the model type cannot express is a user error."""
     model_type = settings.model_type
     if model_type == "pydantic":
         # Reading and rendering keep every table's IR and files alive until the end, so each
         # cycle collection would walk all of them again, finding nothing to free.
         with gc_paused():
-            renderer = PackageRenderer()
+            renderer = PackageRenderer(on_module)
             result = load_schema(settings, renderer)
             return result, renderer.files(result.schema)
     if model_type not in MODEL_TYPES:
@@ -632,12 +648,8 @@ def watch(
             if current != seen:
                 seen = current
                 try:
-                    result, files = load_and_render(settings)
-                    _print_warnings(result.warnings, quiet=quiet)
-                    _refuse_to_empty(out, settings, result.schema)
-                    changes = write_package(out, files)
-                    _report_written(out, changes, len(files), quiet=quiet, verbose=verbose)
-                except (UsageProblem, OutputError) as exc:
+                    write_generated(settings, out, quiet=quiet, verbose=verbose)
+                except UsageProblem as exc:
                     click.echo(f"surreal-gen: error: {exc}", err=True)
             time.sleep(interval)
     except KeyboardInterrupt:

@@ -1,22 +1,11 @@
-"""Render the IR into package files (Jinja) and write them atomically and incrementally.
-
-Rendering happens entirely in memory first, so an error leaves the output untouched.
-Writing stages changed files in a temporary folder next to the output, then renames them
-into place (rolling back if a rename fails). Unchanged files are not touched, so they keep
-their bytes and mtime. A folder is only written to when it is empty or carries our marker
-file, and only files the previous marker lists are ever deleted.
-"""
+"""Render the IR into the package's files (Jinja), in memory; ``output`` writes them."""
 
 from __future__ import annotations
 
 import json
 import keyword
-import os
-import shutil
-import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -27,14 +16,8 @@ from surreal_gen.codegen.altmodels import ModelType, alternative_models
 from surreal_gen.codegen.ir import Schema, Table, schema_to_json
 from surreal_gen.codegen.jsonschema_out import SCHEMA_FILE, DocumentBuilder, dump, json_schema
 from surreal_gen.codegen.mapping import FilterField, ModulePlan, plan_module, py_str
+from surreal_gen.codegen.output import MARKER
 from surreal_gen.runtime.gcpause import gc_paused
-
-MARKER = ".surreal-gen.json"
-"""Marks a folder as ours; holds the file list and the schema snapshot the files came from."""
-
-
-class OutputError(Exception):
-    """The output folder cannot be written (not ours, or a file system error)."""
 
 
 def docstring(text: str, indent: int) -> str:
@@ -146,9 +129,13 @@ class PackageRenderer:
     ``introspect.TableSink``), so a table's module is rendered while the engine answers the
     next request; ``files`` then renders any table not handed over yet and the files that
     need the whole schema. Either way the bytes are the same.
+
+    ``on_module`` gets each table's module as soon as it is rendered (the CLI hands it to
+    ``output.PackageWriter``, which stages it while the next tables are read and rendered).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, on_module: Callable[[str, bytes], None] | None = None) -> None:
+        self._on_module = on_module
         self._env = _environment()
         self._table_template = self._env.get_template("table_module.py.jinja")
         self._expected: list[str] | None = None
@@ -172,7 +159,10 @@ class PackageRenderer:
         class_name, module_name = self._names.classes[table.name], self._names.modules[table.name]
         plan: ModulePlan = plan_module(table, class_name, module_name)
         text = self._table_template.render(plan=plan, generator_version=__version__)
-        self._files[f"{module_name}.py"] = text.encode("utf-8")
+        path, content = f"{module_name}.py", text.encode("utf-8")
+        self._files[path] = content
+        if self._on_module is not None:
+            self._on_module(path, content)
         self._exports += [(class_name, module_name), (plan.queryset_name, module_name)]
         self._schema_document.add_table(table)
         self._rendered_count += 1
@@ -235,131 +225,3 @@ def _marker(schema: Schema, paths: list[str]) -> bytes:
         "}",
     ]
     return ("\n".join(lines) + "\n").encode("utf-8")
-
-
-def read_marker(out_dir: Path) -> dict[str, Any] | None:
-    """The marker of a folder we generated, or None when there is none; ``OutputError`` when
-    it is there but unreadable (a corrupt marker is not the same mistake as a missing one)."""
-    path = out_dir / MARKER
-    fix = f"restore it, or delete {out_dir} and generate again"
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (FileNotFoundError, NotADirectoryError):
-        return None
-    except OSError as exc:
-        raise OutputError(f"{path} is unreadable: {exc.strerror or exc}") from None
-    except ValueError as exc:
-        raise OutputError(f"{path} is corrupt ({exc}): {fix}") from None
-    if not isinstance(data, dict):
-        raise OutputError(f"{path} is corrupt (not a JSON object): {fix}")
-    return data
-
-
-@dataclass(frozen=True)
-class Changes:
-    """What writing ``files`` into a folder would do, as relative paths."""
-
-    created: tuple[str, ...]
-    updated: tuple[str, ...]
-    deleted: tuple[str, ...]
-
-    def __bool__(self) -> bool:
-        return bool(self.created or self.updated or self.deleted)
-
-
-def compute_changes(out_dir: Path, files: Mapping[str, bytes]) -> Changes:
-    """Compare ``files`` with the folder; raise ``OutputError`` when the folder is not ours
-    or cannot be read (so ``--check`` and writing report the same one-line error)."""
-    try:
-        previous = _previous_files(out_dir)
-    except OSError as exc:
-        raise OutputError(f"cannot read {out_dir}: {exc.strerror or exc}") from None
-    created: list[str] = []
-    updated: list[str] = []
-    for path, content in sorted(files.items()):
-        target = os.path.join(out_dir, path)
-        try:
-            with open(target, "rb") as existing:
-                if existing.read() != content:
-                    updated.append(path)
-        except FileNotFoundError:
-            created.append(path)
-        except OSError as exc:
-            raise OutputError(f"cannot read {target}: {exc.strerror or exc}") from None
-    deleted = sorted(p for p in previous - set(files) if (out_dir / p).is_file())
-    return Changes(tuple(created), tuple(updated), tuple(deleted))
-
-
-def _previous_files(out_dir: Path) -> set[str]:
-    if not out_dir.exists():
-        return set()
-    if not out_dir.is_dir():
-        raise OutputError(f"{out_dir} exists and is not a folder")
-    marker = read_marker(out_dir)
-    if marker is None:
-        if any(out_dir.iterdir()):
-            raise OutputError(
-                f"refusing to write into {out_dir}: it is not empty and has no {MARKER} "
-                "(it was not generated by surreal-gen)"
-            )
-        return set()
-    listed = marker.get("files", [])
-    return {p for p in listed if isinstance(p, str) and _is_inside(out_dir, p)}
-
-
-def _is_inside(out_dir: Path, relative: str) -> bool:
-    root = out_dir.resolve()
-    return (root / relative).resolve().is_relative_to(root) and relative != ""
-
-
-def write_package(out_dir: Path, files: Mapping[str, bytes]) -> Changes:
-    """Make ``out_dir`` hold ``files``; all or nothing. Returns what changed."""
-    try:
-        changes = compute_changes(out_dir, files)
-        if not changes:
-            return changes
-        out_dir.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    except OSError as exc:
-        raise OutputError(f"could not write {out_dir}: {exc.strerror or exc}") from None
-    try:
-        written = (*changes.created, *changes.updated)
-        _make_folders(staging / "new", written)
-        for path in written:
-            with open(os.path.join(staging, "new", path), "wb") as staged:
-                staged.write(files[path])
-        _commit(out_dir, staging, changes)
-    except OSError as exc:
-        raise OutputError(f"could not write {out_dir}: {exc}") from None
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return changes
-
-
-def _commit(out_dir: Path, staging: Path, changes: Changes) -> None:
-    """Rename staged files into place, keeping the replaced ones until all renames worked."""
-    done: list[tuple[str, str]] = []
-    replaced = (*changes.updated, *changes.deleted)
-    written = (*changes.created, *changes.updated)
-    try:
-        _make_folders(staging / "old", replaced)
-        for path in replaced:
-            current, backup = os.path.join(out_dir, path), os.path.join(staging, "old", path)
-            os.replace(current, backup)
-            done.append((backup, current))
-        _make_folders(out_dir, written)
-        for path in written:
-            staged, target = os.path.join(staging, "new", path), os.path.join(out_dir, path)
-            os.replace(staged, target)
-            done.append((target, staged))
-    except OSError:
-        for moved_to, moved_from in reversed(done):
-            os.replace(moved_to, moved_from)
-        raise
-
-
-def _make_folders(root: Path, paths: Sequence[str]) -> None:
-    """Create the folders of ``paths`` under ``root`` (``root`` itself included, when there
-    are paths), each once rather than once per file: a package's modules share one folder."""
-    for folder in sorted({os.path.dirname(path) for path in paths}):
-        (root / folder).mkdir(parents=True, exist_ok=True)

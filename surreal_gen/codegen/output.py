@@ -1,0 +1,235 @@
+"""Write a rendered package into its folder: all or nothing, and only what changed.
+
+Files that differ from the folder's copies are staged in a temporary folder next to the
+output, by a helper process while the rest of the package is still being rendered
+(``stager.Stager``), then renamed into place, rolling back if a rename fails. Unchanged
+files are not touched, so they keep their bytes and mtime. A folder is only written to when
+it is empty or carries our marker file, and only files the previous marker lists are ever
+deleted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Literal, Self
+
+from surreal_gen.codegen.stager import Stager
+
+MARKER = ".surreal-gen.json"
+"""Marks a folder as ours; holds the file list and the schema snapshot the files came from."""
+
+
+class OutputError(Exception):
+    """The output folder cannot be written (not ours, or a file system error)."""
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What writing ``files`` into a folder would do, as relative paths."""
+
+    created: tuple[str, ...]
+    updated: tuple[str, ...]
+    deleted: tuple[str, ...]
+
+    def __bool__(self) -> bool:
+        return bool(self.created or self.updated or self.deleted)
+
+
+def compute_changes(out_dir: Path, files: Mapping[str, bytes]) -> Changes:
+    """Compare ``files`` with the folder; raise ``OutputError`` when the folder is not ours
+    or cannot be read (so ``--check`` and writing report the same one-line error)."""
+    previous = _previous_files(out_dir)
+    changed = {path: _change_of(out_dir, path, content) for path, content in files.items()}
+    return _changes(out_dir, previous, files, changed)
+
+
+def write_package(out_dir: Path, files: Mapping[str, bytes]) -> Changes:
+    """Make ``out_dir`` hold ``files``; all or nothing. Returns what changed."""
+    with PackageWriter(out_dir) as writer:
+        return writer.commit(files)
+
+
+Change = Literal["created", "updated"] | None
+"""What writing a file does to the folder's copy (None: it is unchanged)."""
+
+
+class PackageWriter:
+    """Writes a package into ``out_dir`` while it is being rendered, all or nothing.
+
+    ``add`` takes each file as soon as it is rendered and stages it right away when it
+    differs from the folder's copy; ``commit`` moves the staged files into place and deletes
+    the files of tables that are gone. Leaving the ``with`` block without a commit leaves
+    the folder as it was. Raises ``OutputError`` for a folder that is not ours, or one that
+    cannot be read or written.
+    """
+
+    def __init__(self, out_dir: Path) -> None:
+        self._out_dir = out_dir
+        self._previous = _previous_files(out_dir)
+        self._changed: dict[str, Change] = {}
+        self._staging: Path | None = None
+        self._stager: Stager | None = None
+        self._made_folders: list[Path] = []
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._stager is not None:
+            self._stager.abort()
+        if self._staging is not None:
+            shutil.rmtree(self._staging, ignore_errors=True)
+        for folder in reversed(self._made_folders):  # made for staging, and still empty
+            try:
+                folder.rmdir()
+            except OSError:
+                break
+
+    def add(self, path: str, content: bytes) -> None:
+        """The package holds ``content`` at ``path`` (relative to the folder)."""
+        change = _change_of(self._out_dir, path, content)
+        self._changed[path] = change
+        if change is not None:
+            try:
+                self._stage().write(path, content)
+            except OSError as exc:
+                raise OutputError(f"could not write {self._out_dir}: {exc}") from None
+
+    def commit(self, files: Mapping[str, bytes]) -> Changes:
+        """Make the folder hold exactly ``files``: those not added yet are added now."""
+        for path, content in files.items():
+            if path not in self._changed:
+                self.add(path, content)
+        changes = _changes(self._out_dir, self._previous, files, self._changed)
+        if not changes:
+            return changes
+        try:
+            staging = self._staging or self._stage_folder()
+            if self._stager is not None:
+                self._stager.finish()
+            _commit(self._out_dir, staging, changes)
+        except OSError as exc:
+            raise OutputError(f"could not write {self._out_dir}: {exc}") from None
+        return changes
+
+    def _stage(self) -> Stager:
+        if self._stager is None:
+            self._stager = Stager(self._stage_folder() / "new")
+        return self._stager
+
+    def _stage_folder(self) -> Path:
+        """The staging folder, made beside the output (renames stay on one file system)."""
+        if self._staging is None:
+            parent = self._out_dir.absolute().parent
+            missing = [folder for folder in (parent, *parent.parents) if not folder.exists()]
+            parent.mkdir(parents=True, exist_ok=True)
+            self._made_folders = missing[::-1]
+            self._staging = Path(tempfile.mkdtemp(prefix=f".{self._out_dir.name}.", dir=parent))
+            (self._staging / "new").mkdir()
+        return self._staging
+
+
+def _change_of(out_dir: Path, path: str, content: bytes) -> Change:
+    target = os.path.join(out_dir, path)
+    try:
+        with open(target, "rb") as existing:
+            return "updated" if existing.read() != content else None
+    except (FileNotFoundError, NotADirectoryError):
+        return "created"
+    except OSError as exc:
+        raise OutputError(f"cannot read {target}: {exc.strerror or exc}") from None
+
+
+def _changes(
+    out_dir: Path, previous: set[str], files: Mapping[str, bytes], changed: Mapping[str, Change]
+) -> Changes:
+    if set(changed) != set(files):
+        raise ValueError("the files added are not the package's files")
+    created = sorted(path for path, change in changed.items() if change == "created")
+    updated = sorted(path for path, change in changed.items() if change == "updated")
+    deleted = sorted(p for p in previous - set(files) if (out_dir / p).is_file())
+    return Changes(tuple(created), tuple(updated), tuple(deleted))
+
+
+def _previous_files(out_dir: Path) -> set[str]:
+    try:
+        if not out_dir.exists():
+            return set()
+        if not out_dir.is_dir():
+            raise OutputError(f"{out_dir} exists and is not a folder")
+        marker = read_marker(out_dir)
+        if marker is None:
+            if any(out_dir.iterdir()):
+                raise OutputError(
+                    f"refusing to write into {out_dir}: it is not empty and has no {MARKER} "
+                    "(it was not generated by surreal-gen)"
+                )
+            return set()
+    except OSError as exc:
+        raise OutputError(f"cannot read {out_dir}: {exc.strerror or exc}") from None
+    listed = marker.get("files", [])
+    return {p for p in listed if isinstance(p, str) and _is_inside(out_dir, p)}
+
+
+def _is_inside(out_dir: Path, relative: str) -> bool:
+    root = out_dir.resolve()
+    return (root / relative).resolve().is_relative_to(root) and relative != ""
+
+
+def read_marker(out_dir: Path) -> dict[str, Any] | None:
+    """The marker of a folder we generated, or None when there is none; ``OutputError`` when
+    it is there but unreadable (a corrupt marker is not the same mistake as a missing one)."""
+    path = out_dir / MARKER
+    fix = f"restore it, or delete {out_dir} and generate again"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError as exc:
+        raise OutputError(f"{path} is unreadable: {exc.strerror or exc}") from None
+    except ValueError as exc:
+        raise OutputError(f"{path} is corrupt ({exc}): {fix}") from None
+    if not isinstance(data, dict):
+        raise OutputError(f"{path} is corrupt (not a JSON object): {fix}")
+    return data
+
+
+def _commit(out_dir: Path, staging: Path, changes: Changes) -> None:
+    """Rename staged files into place, keeping the replaced ones until all renames worked."""
+    done: list[tuple[str, str]] = []
+    replaced = (*changes.updated, *changes.deleted)
+    written = (*changes.created, *changes.updated)
+    try:
+        _make_folders(staging / "old", replaced)
+        for path in replaced:
+            current, backup = os.path.join(out_dir, path), os.path.join(staging, "old", path)
+            os.replace(current, backup)
+            done.append((backup, current))
+        _make_folders(out_dir, written)
+        for path in written:
+            staged, target = os.path.join(staging, "new", path), os.path.join(out_dir, path)
+            os.replace(staged, target)
+            done.append((target, staged))
+    except OSError:
+        for moved_to, moved_from in reversed(done):
+            os.replace(moved_to, moved_from)
+        raise
+
+
+def _make_folders(root: Path, paths: Sequence[str]) -> None:
+    """Create the folders of ``paths`` under ``root`` (``root`` itself included, when there
+    are paths), each once rather than once per file: a package's modules share one folder."""
+    for folder in sorted({os.path.dirname(path) for path in paths}):
+        (root / folder).mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,69 @@
+"""Write the files a surreal-gen process sends on stdin into a staging folder (``argv[1]``).
+
+``stager.Stager`` runs this file as ``python -I -S stage_worker.py FOLDER``: creating a
+package's files (a thousand of them take from 0.05 s to most of a second of kernel time,
+depending on the file system) then happens on another core while the package is still being
+rendered, as ``git checkout`` does with its checkout workers. A thread cannot do it: each
+of its system calls would wait for the rendering thread to hand back the GIL.
+
+Standard library only, and no import of surreal_gen, so it starts in milliseconds. Each file
+arrives as a frame: a header (``HEADER``: path length, content length), the UTF-8 path
+relative to the folder, then the content. A failure is one line on stderr and exit status 1.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import sys
+from typing import BinaryIO
+
+HEADER = struct.Struct("<II")
+"""A frame's header: the byte length of the path, then of the content."""
+
+
+def stage_files(folder: str, source: BinaryIO) -> None:
+    """Create each file the frames of ``source`` hold under ``folder`` (which exists)."""
+    folders = {folder}
+    while header := source.read(HEADER.size):
+        path_size, content_size = HEADER.unpack(_exactly(source, header, HEADER.size))
+        path = _exactly(source, source.read(path_size), path_size).decode()
+        content = _exactly(source, source.read(content_size), content_size)
+        create_file(folder, path, content, folders)
+
+
+def create_file(folder: str, path: str, content: bytes, folders: set[str]) -> None:
+    """Create ``folder/path`` holding ``content``; ``folders`` are the folders known to
+    exist, so each is made once rather than once per file."""
+    target = os.path.join(folder, path)
+    parent = os.path.dirname(target)
+    if parent not in folders:
+        os.makedirs(parent, exist_ok=True)
+        folders.add(parent)
+    with open(target, "xb") as file:
+        file.write(content)
+
+
+def _exactly(source: BinaryIO, data: bytes, size: int) -> bytes:
+    """``data`` topped up to ``size`` bytes; EOFError when the sender stopped mid-frame."""
+    while len(data) < size:
+        more = source.read(size - len(data))
+        if not more:
+            raise EOFError("the sender stopped in the middle of a file")
+        data += more
+    return data
+
+
+def main() -> int:
+    try:
+        stage_files(sys.argv[1], sys.stdin.buffer)
+    except (OSError, EOFError, UnicodeDecodeError) as exc:
+        detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        where = getattr(exc, "filename", None)
+        print(f"{where}: {detail}" if where else detail, file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
