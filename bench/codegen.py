@@ -89,6 +89,7 @@ def check_dcg_output(path: Path, n_tables: int) -> None:
 
 
 def child_sg(mode: str, surql: Path, store: Path, out: Path, n_tables: int) -> None:
+    sg_api.import_cli()
     if mode == "sg-surql":
         start = time.perf_counter()
         sg_api.generate_from_surql(surql, out)
