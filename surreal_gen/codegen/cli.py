@@ -51,6 +51,7 @@ from surreal_gen.codegen.output import (
     OutputError,
     PackageWriter,
     compute_changes,
+    generated_files,
     read_marker,
 )
 from surreal_gen.codegen.schemadiff import describe_changes
@@ -517,6 +518,10 @@ def run_generate(flags: dict[str, Any]) -> None:
 
 def check_generated(settings: Settings, out: Path, *, quiet: bool) -> None:
     """``--check``: exit 1 with a summary when ``out`` is not what generating would write."""
+    try:
+        generated_files(out)  # a folder that is not ours is refused first, as when writing
+    except OutputError as exc:
+        raise UsageProblem(str(exc)) from None
     result, files = load_and_render(settings)
     _print_warnings(result.warnings, quiet=quiet)
     _refuse_to_empty(out, settings, result.schema)

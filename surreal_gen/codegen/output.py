@@ -10,6 +10,7 @@ deleted.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -20,7 +21,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, Self
 
-from surreal_gen.codegen.stager import Stager
+from surreal_gen.codegen.stager import HelperUnavailable, Stager
 
 MARKER = ".surreal-gen.json"
 """Marks a folder as ours; holds the file list and the schema snapshot the files came from."""
@@ -45,7 +46,7 @@ class Changes:
 def compute_changes(out_dir: Path, files: Mapping[str, bytes]) -> Changes:
     """Compare ``files`` with the folder; raise ``OutputError`` when the folder is not ours
     or cannot be read (so ``--check`` and writing report the same one-line error)."""
-    previous = _previous_files(out_dir)
+    previous = generated_files(out_dir)
     changed = {path: _change_of(out_dir, path, content) for path, content in files.items()}
     return _changes(out_dir, previous, files, changed)
 
@@ -63,16 +64,16 @@ Change = Literal["created", "updated"] | None
 class PackageWriter:
     """Writes a package into ``out_dir`` while it is being rendered, all or nothing.
 
-    ``add`` takes each file as soon as it is rendered and stages it right away when it
-    differs from the folder's copy; ``commit`` moves the staged files into place and deletes
-    the files of tables that are gone. Leaving the ``with`` block without a commit leaves
-    the folder as it was. Raises ``OutputError`` for a folder that is not ours, or one that
-    cannot be read or written.
+    ``add`` takes each file as soon as it is rendered and, when it differs from the folder's
+    copy (compared then), stages it right away; ``commit`` moves the staged files into place
+    and deletes the files of tables that are gone. Leaving the ``with`` block without a
+    commit, or a failed commit, leaves the folder as it was. Raises ``OutputError`` for a
+    folder that is not ours, or one that cannot be read or written.
     """
 
     def __init__(self, out_dir: Path) -> None:
         self._out_dir = out_dir
-        self._previous = _previous_files(out_dir)
+        self._previous = generated_files(out_dir)
         self._changed: dict[str, Change] = {}
         self._staging: Path | None = None
         self._stager: Stager | None = None
@@ -91,11 +92,9 @@ class PackageWriter:
             self._stager.abort()
         if self._staging is not None:
             shutil.rmtree(self._staging, ignore_errors=True)
-        for folder in reversed(self._made_folders):  # made for staging, and still empty
-            try:
+        for folder in reversed(self._made_folders):  # for the staging folder: empty again
+            with contextlib.suppress(OSError):
                 folder.rmdir()
-            except OSError:
-                break
 
     def add(self, path: str, content: bytes) -> None:
         """The package holds ``content`` at ``path`` (relative to the folder)."""
@@ -116,12 +115,19 @@ class PackageWriter:
         if not changes:
             return changes
         try:
-            staging = self._staging or self._stage_folder()
-            if self._stager is not None:
-                self._stager.finish()
+            staging = self._stage_folder()
+            self._finish_staging(files)
             _commit(self._out_dir, staging, changes)
+        except RollbackFailed as exc:
+            self._staging = None  # it holds the only copies of the replaced files now
+            raise OutputError(
+                f"could not write {self._out_dir}, nor put its files back ({exc}): the "
+                f"replaced and deleted files are in {staging / 'old'}"
+            ) from None
         except OSError as exc:
             raise OutputError(f"could not write {self._out_dir}: {exc}") from None
+        shutil.rmtree(staging, ignore_errors=True)
+        self._staging = None
         return changes
 
     def _stage(self) -> Stager:
@@ -133,12 +139,26 @@ class PackageWriter:
         """The staging folder, made beside the output (renames stay on one file system)."""
         if self._staging is None:
             parent = self._out_dir.absolute().parent
-            missing = [folder for folder in (parent, *parent.parents) if not folder.exists()]
-            parent.mkdir(parents=True, exist_ok=True)
-            self._made_folders = missing[::-1]
+            _make_folders(parent, [""], self._made_folders)
             self._staging = Path(tempfile.mkdtemp(prefix=f".{self._out_dir.name}.", dir=parent))
             (self._staging / "new").mkdir()
         return self._staging
+
+    def _finish_staging(self, files: Mapping[str, bytes]) -> None:
+        if self._stager is None:
+            return
+        try:
+            self._stager.finish()
+        except HelperUnavailable:
+            # An interpreter that cannot run the helper (embedded, relocated): stage here.
+            assert self._staging is not None
+            new = self._staging / "new"
+            shutil.rmtree(new)
+            new.mkdir()
+            self._stager = Stager(new, helper=False)
+            for path, change in self._changed.items():
+                if change is not None:
+                    self._stager.write(path, files[path])
 
 
 def _change_of(out_dir: Path, path: str, content: bytes) -> Change:
@@ -163,7 +183,9 @@ def _changes(
     return Changes(tuple(created), tuple(updated), tuple(deleted))
 
 
-def _previous_files(out_dir: Path) -> set[str]:
+def generated_files(out_dir: Path) -> set[str]:
+    """The files the marker of ``out_dir`` lists (none for a missing or empty folder);
+    ``OutputError`` when the folder is not one we generated, or cannot be read."""
     try:
         if not out_dir.exists():
             return set()
@@ -206,30 +228,50 @@ def read_marker(out_dir: Path) -> dict[str, Any] | None:
     return data
 
 
+class RollbackFailed(Exception):
+    """A commit failed, and so did putting the folder's previous files back."""
+
+
 def _commit(out_dir: Path, staging: Path, changes: Changes) -> None:
-    """Rename staged files into place, keeping the replaced ones until all renames worked."""
+    """Rename staged files into place, keeping the replaced ones until all renames worked;
+    on any failure (an interrupt too) the renames done are undone."""
     done: list[tuple[str, str]] = []
+    made: list[Path] = []
     replaced = (*changes.updated, *changes.deleted)
     written = (*changes.created, *changes.updated)
     try:
-        _make_folders(staging / "old", replaced)
+        _make_folders(staging / "old", replaced, [])
         for path in replaced:
             current, backup = os.path.join(out_dir, path), os.path.join(staging, "old", path)
             os.replace(current, backup)
             done.append((backup, current))
-        _make_folders(out_dir, written)
+        _make_folders(out_dir, written, made)
         for path in written:
             staged, target = os.path.join(staging, "new", path), os.path.join(out_dir, path)
             os.replace(staged, target)
             done.append((target, staged))
-    except OSError:
-        for moved_to, moved_from in reversed(done):
-            os.replace(moved_to, moved_from)
+    except BaseException:
+        try:
+            for moved_to, moved_from in reversed(done):
+                os.replace(moved_to, moved_from)
+        except OSError as exc:
+            raise RollbackFailed(exc.strerror or str(exc)) from exc
+        for folder in reversed(made):
+            with contextlib.suppress(OSError):
+                folder.rmdir()
         raise
 
 
-def _make_folders(root: Path, paths: Sequence[str]) -> None:
-    """Create the folders of ``paths`` under ``root`` (``root`` itself included, when there
-    are paths), each once rather than once per file: a package's modules share one folder."""
+def _make_folders(root: Path, paths: Sequence[str], made: list[Path]) -> None:
+    """Create the folders of ``paths`` under ``root`` (``root`` and its parents included),
+    each once rather than once per file, and add those created to ``made``, outermost
+    first."""
     for folder in sorted({os.path.dirname(path) for path in paths}):
-        (root / folder).mkdir(parents=True, exist_ok=True)
+        target = root / folder
+        missing: list[Path] = []
+        while not target.exists():
+            missing.append(target)
+            target = target.parent
+        for created in reversed(missing):
+            created.mkdir(exist_ok=True)
+            made.append(created)

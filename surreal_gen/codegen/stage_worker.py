@@ -8,7 +8,8 @@ of its system calls would wait for the rendering thread to hand back the GIL.
 
 Standard library only, and no import of surreal_gen, so it starts in milliseconds. Each file
 arrives as a frame: a header (``HEADER``: path length, content length), the UTF-8 path
-relative to the folder, then the content. A failure is one line on stderr and exit status 1.
+relative to the folder, then the content. A file that cannot be created is one line on
+stderr and exit status ``FILE_ERROR``.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from typing import BinaryIO
 
 HEADER = struct.Struct("<II")
 """A frame's header: the byte length of the path, then of the content."""
+FILE_ERROR = 3
+"""The exit status for a file that could not be created (not one Python itself uses)."""
 
 
 def stage_files(folder: str, source: BinaryIO) -> None:
@@ -61,7 +64,7 @@ def main() -> int:
         detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         where = getattr(exc, "filename", None)
         print(f"{where}: {detail}" if where else detail, file=sys.stderr)
-        return 1
+        return FILE_ERROR
     return 0
 
 

@@ -7,19 +7,25 @@ import subprocess
 import sys
 from pathlib import Path
 
-from surreal_gen.codegen.stage_worker import HEADER, create_file
+from surreal_gen.codegen.stage_worker import FILE_ERROR, HEADER, create_file
 
 WORKER = Path(__file__).with_name("stage_worker.py")
 
 
-class Stager:
-    """Creates files in ``folder`` (which exists and is empty): in a helper process when one
-    can be started, else in this process. ``finish`` waits for them all; ``abort`` gives up."""
+class HelperUnavailable(Exception):
+    """The helper process stopped without writing the files, for a reason of its own (an
+    interpreter that cannot run it): stage them in this process instead."""
 
-    def __init__(self, folder: Path) -> None:
+
+class Stager:
+    """Creates files in ``folder`` (which exists and is empty): in a helper process when
+    ``helper`` is true and one can be started, else in this process. ``finish`` waits for
+    them all; ``abort`` gives up."""
+
+    def __init__(self, folder: Path, *, helper: bool = True) -> None:
         self._folder = str(folder)
         self._folders = {self._folder}
-        self._process = _start_worker(self._folder)
+        self._process = _start_worker(self._folder) if helper else None
 
     @property
     def in_helper_process(self) -> bool:
@@ -35,17 +41,21 @@ class Stager:
         try:
             self._process.stdin.write(HEADER.pack(len(encoded), len(content)) + encoded)
             self._process.stdin.write(content)
-        except BrokenPipeError:
-            pass  # the helper stopped on an error, which finish() reports
+            self._process.stdin.flush()
+        except OSError:
+            pass  # the helper has stopped (EPIPE; EINVAL on Windows): finish() says why
 
     def finish(self) -> None:
-        """Wait until every file is written; ``OSError`` with the helper's message if not."""
+        """Wait until every file is written. ``OSError`` with the helper's one-line message
+        when a file could not be; ``HelperUnavailable`` when the helper failed otherwise."""
         if self._process is None:
             return
         _, errors = self._process.communicate()
-        if self._process.returncode != 0:
-            message = errors.decode(errors="replace").strip()
-            raise OSError(message or f"the staging process exited with {self._process.returncode}")
+        status = self._process.returncode
+        if status == FILE_ERROR:
+            raise OSError(errors.decode(errors="replace").strip())
+        if status != 0:
+            raise HelperUnavailable(f"the staging process exited with status {status}")
 
     def abort(self) -> None:
         """Stop the helper process, whatever it has not written yet."""
@@ -62,7 +72,7 @@ def _start_worker(folder: str) -> subprocess.Popen[bytes] | None:
         return None
     try:
         return subprocess.Popen(
-            [sys.executable, "-I", "-S", str(WORKER), folder],
+            [sys.executable, "-I", "-S", "-X", "utf8", str(WORKER), folder],
             stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,

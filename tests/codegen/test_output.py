@@ -5,15 +5,26 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
 
+from surreal_gen.codegen import cli
 from surreal_gen.codegen.emit import render_package
 from surreal_gen.codegen.introspect import SchemaFile
-from surreal_gen.codegen.output import MARKER, OutputError, PackageWriter, write_package
-from surreal_gen.codegen.stager import Stager
+from surreal_gen.codegen.output import (
+    MARKER,
+    Changes,
+    OutputError,
+    PackageWriter,
+    write_package,
+)
+from surreal_gen.codegen.stager import HelperUnavailable, Stager
 from tests.codegen.reference import read_files, reference
+
+SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schema"
+PACKAGE_FILES = {"__init__.py", "py.typed", "schema.json", MARKER}
 
 
 def _snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
@@ -192,3 +203,114 @@ def test_an_unchanged_package_starts_no_helper_and_stages_nothing(tmp_path: Path
         assert not writer.commit(files)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["models"]
     assert os.listdir(out) and sorted(os.listdir(out)) == sorted(files)
+
+
+def test_a_helper_that_stops_early_is_reported_once_finished(tmp_path: Path) -> None:
+    stager = Stager(tmp_path)
+    stager.write("a.py", b"first")
+    stager.write("a.py", b"again")
+    for n in range(20):  # more than a pipe holds, written after the helper has stopped
+        stager.write(f"m{n}.py", bytes(100_000))
+    with pytest.raises(OSError, match="a.py: File exists"):
+        stager.finish()
+
+
+def test_a_helper_that_cannot_run_is_replaced_by_this_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "executable", "/bin/false")  # starts, then exits 1 at once
+    probe = Stager(tmp_path / "probe", helper=True)
+    assert probe.in_helper_process
+    with pytest.raises(HelperUnavailable):
+        probe.finish()
+
+    out = tmp_path / "models"
+    files = render_package(reference("2.x").schema)
+    assert write_package(out, files).created == tuple(sorted(files))
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == files
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["models"]
+
+
+def _replace_failing_at(
+    monkeypatch: pytest.MonkeyPatch, failures: dict[int, BaseException]
+) -> None:
+    """``os.replace`` raises ``failures[n]`` at its n-th call (1-based)."""
+    real_replace = os.replace
+    calls = {"n": 0}
+
+    def replace(src: str | Path, dst: str | Path) -> None:
+        calls["n"] += 1
+        if calls["n"] in failures:
+            raise failures[calls["n"]]
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace)
+
+
+def test_an_interrupt_while_renaming_leaves_the_folder_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "models"
+    write_package(
+        out, render_package(read_files([SchemaFile("s.surql", "DEFINE TABLE a;")]).schema)
+    )
+    before = _snapshot(out)
+    new_files = render_package(reference("2.x").schema)
+    _replace_failing_at(monkeypatch, {6: KeyboardInterrupt()})
+    with pytest.raises(KeyboardInterrupt):
+        write_package(out, new_files)
+    monkeypatch.undo()
+    assert _snapshot(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["models"]
+
+
+def test_when_the_rollback_fails_too_the_replaced_files_are_kept_and_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "models"
+    old_files = render_package(read_files([SchemaFile("s.surql", "DEFINE TABLE a;")]).schema)
+    write_package(out, old_files)
+    # the 4 files of the old package are moved aside (calls 1-4), the 5th rename fails, and
+    # so does the first rename back
+    _replace_failing_at(monkeypatch, {5: OSError("disk full"), 6: OSError("still full")})
+    with pytest.raises(OutputError, match="nor put its files back") as failed:
+        write_package(out, render_package(reference("2.x").schema))
+    monkeypatch.undo()
+    old = Path(str(failed.value).rsplit(" ", 1)[-1])
+    assert old.name == "old" and old.parent.parent == tmp_path
+    assert {p.name: p.read_bytes() for p in old.iterdir()} == {
+        name: content for name, content in old_files.items() if name != "py.typed"
+    }
+
+
+def test_a_failed_commit_into_a_new_folder_leaves_nothing_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _replace_failing_at(monkeypatch, {3: OSError("disk full")})
+    with pytest.raises(OutputError, match="disk full"):
+        write_package(
+            tmp_path / "build" / "gen" / "models", render_package(reference("2.x").schema)
+        )
+    monkeypatch.undo()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_generate_stages_every_module_before_the_commit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    staged_before_commit: list[str] = []
+
+    class Recording(PackageWriter):
+        def add(self, path: str, content: bytes) -> None:
+            staged_before_commit.append(path)
+            super().add(path, content)
+
+        def commit(self, files: Mapping[str, bytes]) -> Changes:
+            modules = [p for p in files if p not in PACKAGE_FILES]
+            assert staged_before_commit == modules
+            return super().commit(files)
+
+    monkeypatch.setattr(cli, "PackageWriter", Recording)
+    settings = cli.resolve_settings({}, {}, {"schema": (SCHEMA_DIR,), "out": tmp_path / "gen"})
+    cli.write_generated(settings, tmp_path / "gen", quiet=True, verbose=False)
+    assert len(staged_before_commit) == len(reference("2.x").schema.tables) + len(PACKAGE_FILES)
