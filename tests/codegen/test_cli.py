@@ -17,6 +17,7 @@ from click.testing import CliRunner, Result
 from surreal_gen.codegen import cli
 from surreal_gen.codegen.cli import main, resolve_settings
 from surreal_gen.runtime.connection import Connection
+from tests.codegen.folders import files_of
 from tests.codegen.reference import SCHEMA_DIR
 from tests.fixtures.server import SurrealDatabase
 
@@ -33,14 +34,6 @@ def project(cli_folder: Path) -> Path:
 
 def run(*args: str) -> Result:
     return CliRunner().invoke(main, list(args))
-
-
-def files_of(folder: Path) -> dict[str, tuple[bytes, int]]:
-    return {
-        str(p.relative_to(folder)): (p.read_bytes(), p.stat().st_mtime_ns)
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
 
 
 def test_default_command_uses_pyproject_settings(project: Path) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.codegen.folders import files_of
 from tests.hardening.test_bad_input import assert_one_line, surreal_gen
 
 SCHEMA_A = (
@@ -16,14 +17,6 @@ SCHEMA_A = (
 )
 SCHEMA_B = "DEFINE TABLE invoice SCHEMAFULL;\nDEFINE FIELD total ON invoice TYPE decimal;\n"
 GENERATE_A = ("--schema", "a.surql", "--out", "gp")
-
-
-def files_of(folder: Path) -> dict[str, tuple[bytes, int]]:
-    return {
-        str(p.relative_to(folder)): (p.read_bytes(), p.stat().st_mtime_ns)
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
 
 
 @pytest.fixture

@@ -21,18 +21,11 @@ from surreal_gen.codegen.output import (
     write_package,
 )
 from surreal_gen.codegen.stager import HelperUnavailable, Stager
+from tests.codegen.folders import files_of
 from tests.codegen.reference import read_files, reference
 
 SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schema"
 PACKAGE_FILES = {"__init__.py", "py.typed", "schema.json", MARKER}
-
-
-def _snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
-    return {
-        str(p.relative_to(folder)): (p.read_bytes(), p.stat().st_mtime_ns)
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
 
 
 def test_unchanged_files_keep_bytes_and_mtime(tmp_path: Path) -> None:
@@ -40,10 +33,10 @@ def test_unchanged_files_keep_bytes_and_mtime(tmp_path: Path) -> None:
     files = render_package(reference("2.x").schema)
     first = write_package(out, files)
     assert set(first.created) == set(files) and not first.updated and not first.deleted
-    before = _snapshot(out)
+    before = files_of(out)
     again = write_package(out, files)
     assert not again
-    assert _snapshot(out) == before
+    assert files_of(out) == before
 
 
 def test_only_changed_files_are_rewritten_and_removed_tables_deleted(tmp_path: Path) -> None:
@@ -51,7 +44,7 @@ def test_only_changed_files_are_rewritten_and_removed_tables_deleted(tmp_path: P
     base = "DEFINE TABLE a SCHEMAFULL; DEFINE FIELD x ON a TYPE int; DEFINE TABLE b SCHEMAFULL;"
     write_package(out, render_package(read_files([SchemaFile("s.surql", base)]).schema))
     (out / "notes.txt").write_text("the user's own file")
-    before = _snapshot(out)
+    before = files_of(out)
 
     changed = "DEFINE TABLE a SCHEMAFULL; DEFINE FIELD x ON a TYPE string;"
     changes = write_package(
@@ -59,7 +52,7 @@ def test_only_changed_files_are_rewritten_and_removed_tables_deleted(tmp_path: P
     )
     assert changes.updated == (MARKER, "__init__.py", "a.py", "schema.json")
     assert changes.deleted == ("b.py",)
-    after = _snapshot(out)
+    after = files_of(out)
     assert not (out / "b.py").exists()
     assert after["py.typed"] == before["py.typed"]
     assert after["notes.txt"] == before["notes.txt"]
@@ -84,33 +77,6 @@ def test_deletes_only_listed_files_inside_the_folder(tmp_path: Path) -> None:
     (out / MARKER).write_text(marker)
     write_package(out, render_package(reference("2.x").schema))
     assert outside.read_text() == "not ours"
-
-
-def test_a_failed_write_leaves_the_folder_as_it_was(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    out = tmp_path / "models"
-    write_package(
-        out, render_package(read_files([SchemaFile("s.surql", "DEFINE TABLE a;")]).schema)
-    )
-    before = _snapshot(out)
-    new_files = render_package(reference("2.x").schema)
-
-    real_replace = os.replace
-    calls = {"n": 0}
-
-    def failing_replace(src: str | Path, dst: str | Path) -> None:
-        calls["n"] += 1
-        if calls["n"] == 5:
-            raise OSError("disk full")
-        real_replace(src, dst)
-
-    monkeypatch.setattr(os, "replace", failing_replace)
-    with pytest.raises(OutputError, match="disk full"):
-        write_package(out, new_files)
-    monkeypatch.undo()
-    assert _snapshot(out) == before
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".models.")]
 
 
 def test_the_helper_process_stages_files_byte_for_byte(tmp_path: Path) -> None:
@@ -174,12 +140,12 @@ def test_an_existing_folder_is_left_as_it_was_without_a_commit(tmp_path: Path) -
     write_package(
         out, render_package(read_files([SchemaFile("s.surql", "DEFINE TABLE a;")]).schema)
     )
-    before = _snapshot(out)
+    before = files_of(out)
     with pytest.raises(RuntimeError), PackageWriter(out) as writer:
         for path, content in render_package(reference("2.x").schema).items():
             writer.add(path, content)
         raise RuntimeError("rendering failed")
-    assert _snapshot(out) == before
+    assert files_of(out) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["models"]
 
 
@@ -247,20 +213,31 @@ def _replace_failing_at(
     monkeypatch.setattr(os, "replace", replace)
 
 
-def test_an_interrupt_while_renaming_leaves_the_folder_as_it_was(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("failure", "raised", "message"),
+    [
+        (OSError("disk full"), OutputError, "disk full"),
+        (KeyboardInterrupt(), KeyboardInterrupt, ""),
+    ],
+)
+def test_a_failed_or_interrupted_write_leaves_the_folder_as_it_was(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    failure: BaseException,
+    raised: type[BaseException],
+    message: str,
 ) -> None:
     out = tmp_path / "models"
     write_package(
         out, render_package(read_files([SchemaFile("s.surql", "DEFINE TABLE a;")]).schema)
     )
-    before = _snapshot(out)
+    before = files_of(out)
     new_files = render_package(reference("2.x").schema)
-    _replace_failing_at(monkeypatch, {6: KeyboardInterrupt()})
-    with pytest.raises(KeyboardInterrupt):
+    _replace_failing_at(monkeypatch, {6: failure})  # after the 4 old files are moved aside
+    with pytest.raises(raised, match=message):
         write_package(out, new_files)
     monkeypatch.undo()
-    assert _snapshot(out) == before
+    assert files_of(out) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["models"]
 
 
