@@ -416,24 +416,37 @@ def test_a_file_is_applied_as_one_transaction(engine: str) -> None:
 def test_a_failed_transaction_applies_nothing_and_the_plain_run_reports_the_error(
     engine: str,
 ) -> None:
-    text = "DEFINE TABLE a;\nDEFINE TABLE b;\n  THROW 'boom';\nDEFINE TABLE c;\n"
+    text = "DEFINE TABLE a;\nDEFINE TABLE b;\n  DEFINE TABLE a;\nDEFINE TABLE c;\n"
     sent, tables, error = _applied(engine, text)
     assert sent == [f"BEGIN TRANSACTION;\n{text}\n;COMMIT TRANSACTION;", text]
-    assert error.startswith("schema/t.surql:3:3: ") and "boom" in error
+    assert error.startswith("schema/t.surql:3:3: ") and "already exists" in error
     assert tables == ["a", "b", "c"]  # what the plain run applied, as before the wrapping
 
 
+@pytest.mark.parametrize("engine", list(ENGINE_URLS))
 @pytest.mark.parametrize(
-    "text",
+    ("text", "tables", "error"),
     [
-        "BEGIN TRANSACTION;\nDEFINE TABLE a;\nCOMMIT TRANSACTION;\n",
-        "DEFINE TABLE a;\nUSE NS test DB test;\nDEFINE TABLE b;\n",
+        ("BEGIN TRANSACTION;\nDEFINE TABLE a;\nCOMMIT TRANSACTION;\n", ["a"], ""),
+        ("DEFINE TABLE a;\nUSE NS test DB test;\nDEFINE TABLE b;\n", ["a", "b"], ""),
+        # in our transaction a RETURN would end it there, silently leaving b out
+        ("DEFINE TABLE a;\nreturn 1;\nDEFINE TABLE b;\n", ["a", "b"], ""),
+        # 3.x would build the index without the records written before it, in the same
+        # transaction, and so miss the duplicate
+        (
+            "CREATE t:1 SET x = 1;\nCREATE t:2 SET x = 1;\nDEFINE INDEX u ON t FIELDS x UNIQUE;\n",
+            ["t"],
+            "schema/t.surql:3:1: ",
+        ),
     ],
 )
-def test_a_file_with_its_own_transaction_or_use_is_sent_as_it_is(text: str) -> None:
-    sent, tables, error = _applied("2.x", text)
+def test_a_file_that_is_not_only_schema_is_sent_as_it_is(
+    engine: str, text: str, tables: list[str], error: str
+) -> None:
+    sent, found_tables, found_error = _applied(engine, text)
     assert sent == [text]
-    assert error == "" and "a" in tables
+    assert found_tables == tables
+    assert found_error.startswith(error) if error else found_error == ""
 
 
 def test_statements_skip_comments_strings_and_blocks() -> None:
