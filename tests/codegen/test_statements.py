@@ -22,6 +22,10 @@ LOCATED = {
     "regex in a call": "DEFINE TABLE a;\n"
     "DEFINE FIELD e ON a TYPE string ASSERT string::matches($value, /[;(]/);\n",
     "regex after a keyword": "DEFINE TABLE a;\nDEFINE FIELD e ON a DEFAULT /x;/;\n",
+    "regex after a keyword and a comment": "DEFINE TABLE a;\n"
+    "DEFINE FIELD e ON a DEFAULT /* c; */ /x;/;\n",
+    "division after a name and a comment": "DEFINE TABLE a;\n"
+    "DEFINE FIELD n ON a TYPE number VALUE $value /* c; */ / 2;\n",
     "division": "DEFINE TABLE a;\n"
     "DEFINE FIELD n ON a TYPE number VALUE $value / 2;\n"
     "DEFINE FIELD m ON a TYPE number VALUE (4) / 2 + $this.value / 2;\n"
