@@ -97,7 +97,7 @@ def _backticked(name: str) -> str:
     return "`" + name.replace("\\", "\\\\").replace("`", "\\`") + "`"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Field:
     """One ``DEFINE FIELD``; ``value`` holds a VALUE or (3.x) COMPUTED expression."""
 
