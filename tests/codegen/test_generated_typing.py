@@ -106,14 +106,6 @@ async def use() -> None:
 """
 
 
-def test_generated_package_passes_mypy_strict(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.chdir(REPO)
-    output, status = _mypy(tmp_path, GOOD_USAGE)
-    assert status == 0, output
-
-
 BAD_USAGE = """
 from generated import ChatMessage, Person, Purchase
 
@@ -182,11 +174,14 @@ async def use(person: Person, room: Room) -> None:
 """
 
 
-def test_specific_ids_and_python_names_pass_mypy_strict(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    "usage", [GOOD_USAGE, ID_AND_ALIAS_USAGE], ids=["filters-and-streams", "ids-and-python-names"]
+)
+def test_generated_package_passes_mypy_strict(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, usage: str
 ) -> None:
     monkeypatch.chdir(REPO)
-    output, status = _mypy(tmp_path, ID_AND_ALIAS_USAGE)
+    output, status = _mypy(tmp_path, usage)
     assert status == 0, output
 
 
