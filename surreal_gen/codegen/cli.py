@@ -9,8 +9,8 @@ environment (``SURREALDB_URL``, ``SURREALDB_NAMESPACE``, ``SURREALDB_DATABASE``,
 The schema source is, in order: ``--schema``, ``--url`` or ``--from-json`` when given (only
 one of them); else the configured ``schema`` files; else the configured ``from-json``
 snapshot; else a live database from the configured or environment URL. Exit codes: 0 ok,
-1 ``--check`` / ``diff`` found differences, 2 usage or schema error. User mistakes get a
-one-line message, never a traceback.
+1 ``--check`` / ``diff`` found differences, 2 usage or schema error, 130 interrupted. User
+mistakes get a one-line message, never a traceback.
 """
 
 from __future__ import annotations
@@ -71,6 +71,8 @@ ENV_KEYS = {
 }
 
 
+DATABASE_FLAGS = {"namespace": "--ns", "database": "--db", "user": "--user", "password": "--pass"}
+
 CONFIG_KEYS: dict[str, str] = {
     "schema": "strings",
     "out": "string",
@@ -119,6 +121,8 @@ class Settings:
     strict: bool = False
     model_type: str = "pydantic"
     explicit_source: str | None = None
+    database_flags: tuple[str, ...] = ()
+    """The --ns, --db, --user and --pass flags given: they only apply to a live database."""
 
 
 def find_pyproject(start: Path) -> Path | None:
@@ -210,11 +214,25 @@ def resolve_settings(
         strict=bool(flags.get("strict") or config.get("strict", False)),
         model_type=str(flags.get("model_type") or config.get("output-model-type") or "pydantic"),
         explicit_source=given[0] if given else None,
+        database_flags=tuple(
+            option for key, option in DATABASE_FLAGS.items() if flags.get(key) not in (None, "")
+        ),
     )
 
 
 def source_of(settings: Settings) -> str:
     """``schema`` (files), ``url`` (live database) or ``from_json`` (snapshot)."""
+    source = _source_of(settings)
+    if source != "url" and settings.database_flags:
+        what = "schema files" if source == "schema" else "a snapshot (from-json)"
+        raise UsageProblem(
+            f"{', '.join(settings.database_flags)}: for a live database only, and the "
+            f"schema comes from {what} (pass --url URL to read a database)"
+        )
+    return source
+
+
+def _source_of(settings: Settings) -> str:
     if settings.explicit_source is not None:
         return settings.explicit_source
     if settings.schema:
@@ -425,11 +443,22 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except click.UsageError as exc:
-            raise _one_line(exc) from None
+            # A command's own parse errors (a missing option value) carry no context.
+            command = " ".join(filter(None, [ctx.command_path, ctx.invoked_subcommand]))
+            raise _one_line(exc, command) from None
+        except KeyboardInterrupt:
+            raise Interrupted("interrupted: nothing was written") from None
 
 
-def _one_line(exc: click.UsageError) -> UsageProblem:
-    where = exc.ctx.command_path if exc.ctx is not None else "surreal-gen"
+class Interrupted(UsageProblem):
+    """Ctrl-C: exit 130 as shells report it, not click's exit 1, which would read as
+    ``--check`` finding a stale package. Writing is all or nothing, so nothing was written."""
+
+    exit_code = 130
+
+
+def _one_line(exc: click.UsageError, command: str = "surreal-gen") -> UsageProblem:
+    where = exc.ctx.command_path if exc.ctx is not None else command
     return UsageProblem(f"{exc.format_message()} (try '{where} --help')")
 
 
@@ -505,6 +534,8 @@ def run_generate(flags: dict[str, Any]) -> None:
     settings = _settings(flags)
     out = output_folder(settings)
     quiet, verbose = bool(flags.get("quiet")), bool(flags.get("verbose"))
+    if quiet and verbose:
+        raise UsageProblem("--quiet and --verbose do not go together")
     if flags.get("watch"):
         if flags.get("check"):
             raise UsageProblem("--watch and --check do not go together")
