@@ -248,9 +248,12 @@ def _source_of(settings: Settings) -> str:
 
 
 def schema_files(paths: Sequence[Path]) -> list[SchemaFile]:
-    """The ``.surql`` files of ``paths`` in order (a folder's files sorted by path)."""
+    """The ``.surql`` files of ``paths`` in order (a folder's files sorted by path). A file
+    reached twice (``--schema schema --schema schema/a.surql``) is refused: applied twice, it
+    fails on its first DEFINE with an "already exists" that does not say why."""
     files: list[SchemaFile] = []
-    for path in paths:
+    given_by: dict[Path, int] = {}
+    for index, path in enumerate(paths):
         if path.is_dir():
             found = sorted(path.rglob("*.surql"))
             if not found:
@@ -260,6 +263,12 @@ def schema_files(paths: Sequence[Path]) -> list[SchemaFile]:
         else:
             raise UsageProblem(f"{_display(path)}: no such file or folder")
         for file in found:
+            first = given_by.setdefault(file.resolve(), index)
+            if first != index:
+                raise UsageProblem(
+                    f"{_display(file)}: in the schema twice (by {_display(paths[first])} and "
+                    f"by {_display(path)}), so it would be applied twice"
+                )
             try:
                 files.append(SchemaFile.read(file, _display(file)))
             except SchemaSourceError as exc:

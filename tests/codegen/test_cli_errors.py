@@ -268,3 +268,20 @@ def test_ctrl_c_exits_130_not_1_and_writes_nothing(project: Path, check: tuple[s
     done = subprocess.CompletedProcess(child.args, child.returncode, stdout, stderr)
     assert_one_line(done, 130, "interrupted: nothing was written")
     assert files_of(project / "gp") == before
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [("schemas", "schemas/a.surql"), ("a.surql", "./a.surql"), ("schemas", "schemas")],
+)
+def test_a_schema_file_given_twice_is_named_not_applied_twice(
+    project: Path, schema: tuple[str, ...]
+) -> None:
+    """Applied twice, the file fails at its own 1:1 with "The table 'user' already exists"."""
+    (project / "schemas").mkdir()
+    (project / "schemas" / "a.surql").write_text(SCHEMA_A)
+    before = files_of(project / "gp")
+    args = [arg for path in schema for arg in ("--schema", path)]
+    result = surreal_gen(*args, "--out", "gp", cwd=project)
+    assert_one_line(result, 2, "a.surql: in the schema twice (by ", "applied twice")
+    assert files_of(project / "gp") == before
