@@ -52,6 +52,10 @@ def _table_settings(table: Table) -> dict[str, object]:
 
 
 def _field_change(old: Field, new: Field) -> str:
+    """``default None -> 'x'``, ``readonly True -> None``: the JSON form leaves unset clauses
+    out, so a clause added or removed is a key on one side only (None on the other)."""
     before, after = field_to_json(old), field_to_json(new)
-    changed = [k for k in before if before[k] != after[k]]
-    return ", ".join(f"{k} {before[k]!r} -> {after[k]!r}" for k in changed)
+    keys = [*before, *(k for k in after if k not in before)]
+    return ", ".join(
+        f"{k} {before.get(k)!r} -> {after.get(k)!r}" for k in keys if before.get(k) != after.get(k)
+    )
