@@ -14,11 +14,13 @@ import contextlib
 import json
 import os
 import shutil
+import signal
 import tempfile
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
+from types import FrameType, TracebackType
 from typing import Any, Literal, Self
 
 from surreal_gen.codegen.stager import HelperUnavailable, Stager
@@ -78,8 +80,10 @@ class PackageWriter:
         self._staging: Path | None = None
         self._stager: Stager | None = None
         self._made_folders: list[Path] = []
+        self._end_on_sigterm = False
 
     def __enter__(self) -> Self:
+        self._end_on_sigterm = _raise_on_sigterm()
         return self
 
     def __exit__(
@@ -95,6 +99,8 @@ class PackageWriter:
         for folder in reversed(self._made_folders):  # for the staging folder: empty again
             with contextlib.suppress(OSError):
                 folder.rmdir()
+        if self._end_on_sigterm:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
     def add(self, path: str, content: bytes) -> None:
         """The package holds ``content`` at ``path`` (relative to the folder)."""
@@ -159,6 +165,26 @@ class PackageWriter:
             for path, change in self._changed.items():
                 if change is not None:
                     self._stager.write(path, files[path])
+
+
+def _raise_on_sigterm() -> bool:
+    """Make SIGTERM (``kill``, a cancelled CI job, a stopped container) raise
+    ``SystemExit(143)``, as Ctrl-C raises KeyboardInterrupt, when it would otherwise end the
+    process on the spot (the default action): that left the staging folder beside the
+    output and, mid-commit, a package half renamed and without its marker, which the next
+    run refuses to write into. Raised, it lets the writer put the previous files back and
+    remove its staging folder. Returns whether it did (not when the program handles SIGTERM
+    itself, nor outside the main thread, where no handler can be set)."""
+
+    def end(signum: int, frame: FrameType | None) -> None:
+        raise SystemExit(128 + signum)
+
+    if threading.current_thread() is not threading.main_thread():
+        return False
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        return False
+    signal.signal(signal.SIGTERM, end)
+    return True
 
 
 def _change_of(out_dir: Path, path: str, content: bytes) -> Change:
@@ -234,8 +260,15 @@ class RollbackFailed(Exception):
 
 def _commit(out_dir: Path, staging: Path, changes: Changes) -> None:
     """Rename staged files into place, keeping the replaced ones until all renames worked;
-    on any failure (an interrupt too) the renames done are undone."""
-    done: list[tuple[str, str]] = []
+    on any failure (an interrupt too) the renames done are undone.
+
+    Each rename is noted before it is made: an interrupt (Ctrl-C) that lands just after
+    ``os.replace`` returned would otherwise leave that one rename out of the undo, and its
+    file missing from the package. A noted rename whose file is not at its destination
+    was not made, and is skipped when undoing (no destination exists beforehand: a replaced
+    file's backup is new, and a written file's target was moved away or never existed).
+    """
+    noted: list[tuple[str, str]] = []
     made: list[Path] = []
     replaced = (*changes.updated, *changes.deleted)
     written = (*changes.created, *changes.updated)
@@ -243,17 +276,18 @@ def _commit(out_dir: Path, staging: Path, changes: Changes) -> None:
         _make_folders(staging / "old", replaced, [])
         for path in replaced:
             current, backup = os.path.join(out_dir, path), os.path.join(staging, "old", path)
+            noted.append((backup, current))
             os.replace(current, backup)
-            done.append((backup, current))
         _make_folders(out_dir, written, made)
         for path in written:
             staged, target = os.path.join(staging, "new", path), os.path.join(out_dir, path)
+            noted.append((target, staged))
             os.replace(staged, target)
-            done.append((target, staged))
     except BaseException:
         try:
-            for moved_to, moved_from in reversed(done):
-                os.replace(moved_to, moved_from)
+            for moved_to, moved_from in reversed(noted):
+                if os.path.lexists(moved_to):
+                    os.replace(moved_to, moved_from)
         except OSError as exc:
             raise RollbackFailed(exc.strerror or str(exc)) from exc
         for folder in reversed(made):

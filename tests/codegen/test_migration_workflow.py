@@ -3,12 +3,19 @@
 
 from __future__ import annotations
 
+import json
+import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 
 from surreal_gen.codegen.cli import main
+from surreal_gen.codegen.output import MARKER, write_package
+from tests.codegen.folders import files_of
 
 ENGINES = ["2", "3"]
 
@@ -45,3 +52,86 @@ def test_diff_and_check_name_a_clause_added_or_removed(engine: str, cli_folder: 
     assert (result.exit_code, result.output) == (1, removed + "\n"), result.exception
     result = run(engine, "generate", "--check")
     assert result.exit_code == 1 and removed in result.stderr, result.exception
+
+
+def _package(version: int, tables: int = 20) -> dict[str, bytes]:
+    """A package's files: a module per table, its content naming ``version``."""
+    files = {f"t{i:03d}.py": f"VERSION = {version}\n".encode() for i in range(tables)}
+    files[MARKER] = json.dumps({"files": sorted(files), "version": version}).encode()
+    return files
+
+
+def test_an_interrupt_just_after_a_rename_puts_that_file_back_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C landing after ``os.replace`` returned but before the commit noted the rename
+    left that file out of the undo: missing from the package, or the marker missing and the
+    folder refused from then on. Every rename of the commit is interrupted in turn."""
+    out = tmp_path / "pkg"
+    write_package(out, _package(1))
+    before = files_of(out)
+    real_replace = os.replace
+    renames = 2 * len(_package(1))  # each file moved out of the way, then the new one in
+    for interrupted in range(1, renames + 1):
+        calls: list[str] = []
+
+        def replace_then_interrupt(
+            source: str, target: str, calls: list[str] = calls, at: int = interrupted
+        ) -> None:
+            real_replace(source, target)
+            calls.append(target)
+            if len(calls) == at:
+                raise KeyboardInterrupt
+
+        monkeypatch.setattr(os, "replace", replace_then_interrupt)
+        with pytest.raises(KeyboardInterrupt):
+            write_package(out, _package(2))
+        monkeypatch.setattr(os, "replace", real_replace)
+        assert files_of(out) == before, f"interrupted after rename {interrupted}"
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["pkg"]
+
+
+WRITE_THEN_TERMINATE = """
+import os, signal, sys
+from pathlib import Path
+from surreal_gen.codegen.output import write_package
+from tests.codegen.test_migration_workflow import _package
+
+out, at_rename = Path(sys.argv[1]), int(sys.argv[2])
+real_replace, calls = os.replace, 0
+
+def replace(source, target):
+    global calls
+    calls += 1
+    if calls == at_rename:
+        os.kill(os.getpid(), signal.SIGTERM)
+    real_replace(source, target)
+
+os.replace = replace
+write_package(out, _package(2))
+"""
+
+
+@pytest.mark.parametrize("at_rename", [1, 5, 21, 30])
+def test_sigterm_while_writing_leaves_the_old_package_and_no_staging_folder(
+    tmp_path: Path, at_rename: int
+) -> None:
+    """SIGTERM (``kill``, a cancelled CI job) ended the process on the spot: the staging
+    folder stayed beside the output and, mid-commit, the package was half renamed and had
+    no marker, so the next run refused to write into it. Now it ends with exit status 143
+    after putting the old files back (signals sent at renames 1 to 30 of 42)."""
+    out = tmp_path / "pkg"
+    write_package(out, _package(1))
+    before = files_of(out)
+    root = Path(__file__).resolve().parents[2]
+    process = subprocess.run(
+        [sys.executable, "-c", WRITE_THEN_TERMINATE, str(out), str(at_rename)],
+        cwd=root,
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert process.returncode == 128 + signal.SIGTERM, process.stderr
+    assert files_of(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pkg"]
