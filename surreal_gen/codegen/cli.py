@@ -55,7 +55,7 @@ from surreal_gen.codegen.output import (
     read_marker,
 )
 from surreal_gen.codegen.schemadiff import describe_changes
-from surreal_gen.runtime.connection import ConnectionConfig
+from surreal_gen.runtime.connection import EMBEDDED_SCHEMES, ConnectionConfig
 from surreal_gen.runtime.errors import SurrealGenError
 from surreal_gen.runtime.gcpause import gc_paused
 from surreal_gen.runtime.transports.embedded import engine_loaded
@@ -337,12 +337,28 @@ def _read(
                 namespace=settings.namespace,
                 database=settings.database,
             )
+            _refuse_half_credentials(config)
             files = []
         return asyncio.run(
             read_schema(config, files=files, strict=settings.strict, tables=tables, sink=sink)
         )
     except (SchemaSourceError, SnapshotError, KindSyntaxError, SurrealGenError) as exc:
         raise UsageProblem(str(exc)) from None
+
+
+def _refuse_half_credentials(config: ConnectionConfig) -> None:
+    """A server needs both a user and a password: with one of them, no signin is sent and
+    the server answers "Anonymous access not allowed", which does not say what is missing.
+    (The embedded engines take no credentials, so they need neither.)"""
+    if config.scheme in EMBEDDED_SCHEMES or (config.user is None) == (config.password is None):
+        return
+    missing = (
+        "a password (--pass or SURREALDB_PASS)"
+        if config.password is None
+        else "a user (--user, SURREALDB_USER or user = ... in [tool.surreal-gen])"
+    )
+    given = "a password" if config.user is None else "a user"
+    raise UsageProblem(f"{config.url}: {given} is given without {missing}")
 
 
 def _from_snapshot(path: Path, tables: TableFilter) -> Introspection:

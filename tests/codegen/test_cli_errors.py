@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.codegen.folders import files_of
+from tests.fixtures.server import SurrealDatabase
 from tests.hardening.test_bad_input import assert_one_line, surreal_gen
 
 SCHEMA_A = (
@@ -285,3 +286,27 @@ def test_a_schema_file_given_twice_is_named_not_applied_twice(
     result = surreal_gen(*args, "--out", "gp", cwd=project)
     assert_one_line(result, 2, "a.surql: in the schema twice (by ", "applied twice")
     assert files_of(project / "gp") == before
+
+
+@pytest.mark.parametrize("transport", ["ws", "http"])
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        ("user", "a user is given without a password (--pass or SURREALDB_PASS)"),
+        ("password", "a password is given without a user (--user, SURREALDB_USER"),
+    ],
+)
+def test_half_credentials_name_the_missing_half(
+    project: Path, surreal_database: SurrealDatabase, transport: str, given: str, message: str
+) -> None:
+    """With only one of user and password no signin is sent, and the server's "Anonymous
+    access not allowed" does not say that a password (say) is missing."""
+    server = surreal_database.server
+    url = server.ws_url if transport == "ws" else server.http_url
+    target = ("--url", url, "--ns", surreal_database.namespace, "--db", surreal_database.database)
+    flag = ("--user", server.user) if given == "user" else ()
+    env = {} if given == "user" else {"SURREALDB_PASS": server.password}
+    result = surreal_gen(*target, *flag, "--out", "pkg", cwd=project, env=env)
+    assert_one_line(result, 2, f"{url}: {message}")
+    assert server.password not in result.stderr
+    assert not (project / "pkg").exists()
