@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from surreal_gen.codegen import naming
 from surreal_gen.codegen.ir import Field, Schema, Table, field_to_json, table_to_json
 from surreal_gen.codegen.kinds import render_kind
 
 
 def describe_changes(old: Schema, new: Schema) -> list[str]:
-    """One line per change: ``+ table t``, ``- t.f``, ``~ t.f: kind int -> string`` ..."""
+    """One line per change: ``+ table t``, ``- t.f``, ``~ t.f: kind int -> string`` ...,
+    and ``~ table t: class 'AB' -> 'AB_2'`` when a table kept in the schema gets another
+    class or module name (a table added or removed beside it whose name gives the same one,
+    ``aB`` beside ``a_b``): code importing the old name gets another table's model."""
     lines: list[str] = []
     old_tables = {t.name: t for t in old.tables}
     new_tables = {t.name: t for t in new.tables}
+    old_classes, new_classes = naming.class_names(old_tables), naming.class_names(new_tables)
+    old_modules, new_modules = naming.module_names(old_tables), naming.module_names(new_tables)
     for name in sorted(old_tables.keys() | new_tables.keys()):
         before, after = old_tables.get(name), new_tables.get(name)
         if before is None:
@@ -18,6 +24,12 @@ def describe_changes(old: Schema, new: Schema) -> list[str]:
         elif after is None:
             lines.append(f"- table {name}")
         else:
+            for key, was, now in (
+                ("class", old_classes[name], new_classes[name]),
+                ("module", old_modules[name], new_modules[name]),
+            ):
+                if was != now:
+                    lines.append(f"~ table {name}: {key} {was!r} -> {now!r}")
             lines.extend(_table_changes(before, after))
     return lines
 

@@ -54,6 +54,30 @@ def test_diff_and_check_name_a_clause_added_or_removed(engine: str, cli_folder: 
     assert result.exit_code == 1 and removed in result.stderr, result.exception
 
 
+@pytest.mark.parametrize("engine", ENGINES)
+def test_diff_and_check_name_a_kept_table_whose_class_goes_to_a_new_one(
+    engine: str, cli_folder: Path
+) -> None:
+    """Adding ``aB`` beside ``a_b`` gives ``aB`` the class ``AB`` and module ``a_b`` that
+    were ``a_b``'s, which moves to ``AB_2`` in ``a_b_2.py``: ``from pkg import AB`` then
+    reads another table. `diff` said only ``+ table aB``."""
+    schema = cli_folder / "s.surql"
+    schema.write_text("DEFINE TABLE a_b SCHEMAFULL;\nDEFINE FIELD x ON a_b TYPE int;\n")
+    assert run(engine, "generate").exit_code == 0
+    schema.write_text(schema.read_text() + "DEFINE TABLE aB SCHEMALESS;\n")
+    expected = (
+        "+ table aB\n~ table a_b: class 'AB' -> 'AB_2'\n~ table a_b: module 'a_b' -> 'a_b_2'\n"
+    )
+    result = run(engine, "diff")
+    assert (result.exit_code, result.output) == (1, expected)
+    result = run(engine, "generate", "--check")
+    assert result.exit_code == 1
+    assert all(f"  {line}\n" in result.stderr for line in expected.splitlines()), result.stderr
+    assert run(engine, "generate").exit_code == 0
+    result = run(engine, "diff")
+    assert result.exit_code == 0, result.output
+
+
 def _package(version: int, tables: int = 20) -> dict[str, bytes]:
     """A package's files: a module per table, its content naming ``version``."""
     files = {f"t{i:03d}.py": f"VERSION = {version}\n".encode() for i in range(tables)}
