@@ -205,6 +205,15 @@ def _changes(
         raise ValueError("the files added are not the package's files")
     created = sorted(path for path, change in changed.items() if change == "created")
     updated = sorted(path for path, change in changed.items() if change == "updated")
+    foreign = [path for path in updated if path not in previous and path != MARKER]
+    if foreign:
+        # The user's own file where a new table's module goes (``helpers.py`` and a table
+        # ``helpers``): overwritten, it would be lost, and deleted with the table later.
+        raise OutputError(
+            f"refusing to overwrite {out_dir / foreign[0]}: surreal-gen did not write it "
+            f"(it is not listed in {MARKER}); move it, or exclude the table that needs "
+            "this file name"
+        )
     deleted = sorted(p for p in previous - set(files) if (out_dir / p).is_file())
     return Changes(tuple(created), tuple(updated), tuple(deleted))
 

@@ -78,6 +78,25 @@ def test_diff_and_check_name_a_kept_table_whose_class_goes_to_a_new_one(
     assert result.exit_code == 0, result.output
 
 
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_new_table_does_not_overwrite_the_users_own_module(engine: str, cli_folder: Path) -> None:
+    """The user's ``pkg/helpers.py`` was overwritten by the module of a new table
+    ``helpers`` (reported as "changed"), and deleted with that table later."""
+    schema = cli_folder / "s.surql"
+    schema.write_text("DEFINE TABLE t SCHEMAFULL;\nDEFINE FIELD a ON t TYPE string;\n")
+    assert run(engine, "generate").exit_code == 0
+    (cli_folder / "pkg" / "helpers.py").write_text("def my_helper() -> int:\n    return 1\n")
+    before = files_of(cli_folder)
+    schema.write_text(schema.read_text() + "DEFINE TABLE helpers SCHEMALESS;\n")
+    after_edit = files_of(cli_folder)
+    refused = "refusing to overwrite pkg/helpers.py: surreal-gen did not write it"
+    for command in (("generate", "--check"), ("generate",)):
+        result = run(engine, *command)
+        assert result.exit_code == 2 and refused in result.stderr, result.output
+        assert files_of(cli_folder) == after_edit
+    assert after_edit["pkg/helpers.py"] == before["pkg/helpers.py"]
+
+
 def _package(version: int, tables: int = 20) -> dict[str, bytes]:
     """A package's files: a module per table, its content naming ``version``."""
     files = {f"t{i:03d}.py": f"VERSION = {version}\n".encode() for i in range(tables)}
