@@ -5,6 +5,7 @@ from __future__ import annotations
 from surreal_gen.codegen import naming
 from surreal_gen.codegen.ir import Field, Schema, Table, field_to_json, table_to_json
 from surreal_gen.codegen.kinds import render_kind
+from surreal_gen.codegen.mapping import ModelPlan, plan_module
 
 
 def describe_changes(old: Schema, new: Schema) -> list[str]:
@@ -30,8 +31,38 @@ def describe_changes(old: Schema, new: Schema) -> list[str]:
             ):
                 if was != now:
                     lines.append(f"~ table {name}: {key} {was!r} -> {now!r}")
-            lines.extend(_table_changes(before, after))
+            changes = _table_changes(before, after)
+            if changes:
+                was_named = _attributes(before, old_classes[name], old_modules[name])
+                now_named = _attributes(after, new_classes[name], new_modules[name])
+                changes += [
+                    f"~ {name}.{path}: attribute {was_named[path]!r} -> {now_named[path]!r}"
+                    for path in sorted(was_named.keys() & now_named.keys())
+                    if was_named[path] != now_named[path]
+                ]
+            lines.extend(changes)
     return lines
+
+
+def _attributes(table: Table, class_name: str, module_name: str) -> dict[str, str]:
+    """The Python attribute name of each field of the generated models, by database path
+    (``items.*.sku``). A field added beside another can take its attribute name: ``class_``
+    beside ``class``, which was ``class_`` and becomes ``class__2``."""
+    plan = plan_module(table, class_name, module_name)
+    nested = {model.class_name: model for model in plan.nested}
+    names: dict[str, str] = {}
+
+    def walk(model: ModelPlan, prefix: str) -> None:
+        for field in model.fields:
+            path = prefix + (field.alias or field.name)
+            names[path] = field.name
+            if field.nested_model in nested:
+                walk(nested[field.nested_model], path + ".")
+            elif field.item_model in nested:
+                walk(nested[field.item_model], path + ".*.")
+
+    walk(plan.model, "")
+    return names
 
 
 def _table_changes(before: Table, after: Table) -> list[str]:

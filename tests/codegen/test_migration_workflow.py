@@ -79,6 +79,38 @@ def test_diff_and_check_name_a_kept_table_whose_class_goes_to_a_new_one(
 
 
 @pytest.mark.parametrize("engine", ENGINES)
+def test_diff_and_check_name_a_kept_field_whose_attribute_goes_to_a_new_one(
+    engine: str, cli_folder: Path
+) -> None:
+    """Adding ``class_`` beside ``class`` gives it the attribute ``class_`` that was
+    ``class``'s (which becomes ``class__2``), at the top level and in nested objects:
+    ``row.class_`` then reads another field. `diff` said only ``+ t.class_: int``."""
+    schema = cli_folder / "s.surql"
+    schema.write_text(
+        "DEFINE TABLE t SCHEMAFULL;\n"
+        "DEFINE FIELD class ON t TYPE string;\n"
+        "DEFINE FIELD items ON t TYPE array<object>;\n"
+        "DEFINE FIELD items.*.in ON t TYPE int;\n"
+    )
+    assert run(engine, "generate").exit_code == 0
+    schema.write_text(
+        schema.read_text()
+        + "DEFINE FIELD class_ ON t TYPE int;\nDEFINE FIELD items.*.in_ ON t TYPE int;\n"
+    )
+    expected = (
+        "+ t.class_: int\n"
+        "+ t.items.*.in_: int\n"
+        "~ t.class: attribute 'class_' -> 'class__2'\n"
+        "~ t.items.*.in: attribute 'in_' -> 'in__2'\n"
+    )
+    result = run(engine, "diff")
+    assert (result.exit_code, result.output) == (1, expected)
+    result = run(engine, "generate", "--check")
+    assert result.exit_code == 1
+    assert all(f"  {line}\n" in result.stderr for line in expected.splitlines()), result.stderr
+
+
+@pytest.mark.parametrize("engine", ENGINES)
 def test_a_new_table_does_not_overwrite_the_users_own_module(engine: str, cli_folder: Path) -> None:
     """The user's ``pkg/helpers.py`` was overwritten by the module of a new table
     ``helpers`` (reported as "changed"), and deleted with that table later."""
