@@ -268,41 +268,65 @@ class RollbackFailed(Exception):
 
 
 def _commit(out_dir: Path, staging: Path, changes: Changes) -> None:
-    """Rename staged files into place, keeping the replaced ones until all renames worked;
-    on any failure (an interrupt too) the renames done are undone.
+    """Move the staged files into place, keeping the replaced ones in ``staging/old`` until
+    all moves worked; on any failure (an interrupt too) the folder is put back as it was.
 
-    Each rename is noted before it is made: an interrupt (Ctrl-C) that lands just after
-    ``os.replace`` returned would otherwise leave that one rename out of the undo, and its
-    file missing from the package. A noted rename whose file is not at its destination
-    was not made, and is skipped when undoing (no destination exists beforehand: a replaced
-    file's backup is new, and a written file's target was moved away or never existed).
+    The order keeps the folder one that a plain re-run repairs, wherever the process is
+    killed outright (SIGKILL, a power cut): the files of tables that are gone leave first,
+    while the old marker still lists them; then the new marker comes in, listing every file
+    that comes after it. A marker is there throughout, and it lists every generated file in
+    the folder, which is all the next run needs to finish the job. A replaced file is kept
+    by a hard link where the file system allows it, so it is never missing either.
     """
-    noted: list[tuple[str, str]] = []
     made: list[Path] = []
-    replaced = (*changes.updated, *changes.deleted)
-    written = (*changes.created, *changes.updated)
+    written = [*changes.created, *changes.updated]
+    if MARKER in written:
+        written.remove(MARKER)
+        written.insert(0, MARKER)
+    updated = set(changes.updated)
     try:
-        _make_folders(staging / "old", replaced, [])
-        for path in replaced:
-            current, backup = os.path.join(out_dir, path), os.path.join(staging, "old", path)
-            noted.append((backup, current))
-            os.replace(current, backup)
+        _make_folders(staging / "old", [*changes.updated, *changes.deleted], [])
+        for path in changes.deleted:
+            os.replace(os.path.join(out_dir, path), os.path.join(staging, "old", path))
         _make_folders(out_dir, written, made)
         for path in written:
-            staged, target = os.path.join(staging, "new", path), os.path.join(out_dir, path)
-            noted.append((target, staged))
-            os.replace(staged, target)
+            target = os.path.join(out_dir, path)
+            if path in updated:
+                _keep(target, os.path.join(staging, "old", path))
+            os.replace(os.path.join(staging, "new", path), target)
     except BaseException:
         try:
-            for moved_to, moved_from in reversed(noted):
-                if os.path.lexists(moved_to):
-                    os.replace(moved_to, moved_from)
+            _undo(out_dir, staging, changes)
         except OSError as exc:
             raise RollbackFailed(exc.strerror or str(exc)) from exc
         for folder in reversed(made):
             with contextlib.suppress(OSError):
                 folder.rmdir()
         raise
+
+
+def _keep(current: str, backup: str) -> None:
+    """Keep a copy of ``current`` at ``backup``: a hard link, so the file stays in place
+    until its replacement lands on it; moved where links are not supported."""
+    try:
+        os.link(current, backup, follow_symlinks=False)
+    except OSError:
+        os.replace(current, backup)
+
+
+def _undo(out_dir: Path, staging: Path, changes: Changes) -> None:
+    """Put the folder back as it was before ``_commit``, from what is on disk rather than
+    from a list of the moves made, which an interrupt landing just after a move returned
+    would leave one short: a staged file no longer staged was moved in, and every file in
+    ``staging/old`` was kept from the folder."""
+    for path in (*changes.created, *changes.updated):
+        staged, target = os.path.join(staging, "new", path), os.path.join(out_dir, path)
+        if not os.path.lexists(staged) and os.path.lexists(target):
+            os.replace(target, staged)
+    for path in (*changes.updated, *changes.deleted):
+        backup = os.path.join(staging, "old", path)
+        if os.path.lexists(backup):
+            os.replace(backup, os.path.join(out_dir, path))
 
 
 def _make_folders(root: Path, paths: Sequence[str], made: list[Path]) -> None:

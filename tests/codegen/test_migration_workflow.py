@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -129,9 +130,9 @@ def test_a_new_table_does_not_overwrite_the_users_own_module(engine: str, cli_fo
     assert after_edit["pkg/helpers.py"] == before["pkg/helpers.py"]
 
 
-def _package(version: int, tables: int = 20) -> dict[str, bytes]:
+def _package(version: int, tables: range = range(20)) -> dict[str, bytes]:
     """A package's files: a module per table, its content naming ``version``."""
-    files = {f"t{i:03d}.py": f"VERSION = {version}\n".encode() for i in range(tables)}
+    files = {f"t{i:03d}.py": f"VERSION = {version}\n".encode() for i in tables}
     files[MARKER] = json.dumps({"files": sorted(files), "version": version}).encode()
     return files
 
@@ -141,72 +142,107 @@ def test_an_interrupt_just_after_a_rename_puts_that_file_back_too(
 ) -> None:
     """Ctrl-C landing after ``os.replace`` returned but before the commit noted the rename
     left that file out of the undo: missing from the package, or the marker missing and the
-    folder refused from then on. Every rename of the commit is interrupted in turn."""
+    folder refused from then on. Every move of the commit is interrupted in turn."""
     out = tmp_path / "pkg"
     write_package(out, _package(1))
     before = files_of(out)
-    real_replace = os.replace
-    renames = 2 * len(_package(1))  # each file moved out of the way, then the new one in
-    for interrupted in range(1, renames + 1):
+    real_replace, real_link = os.replace, os.link
+    moves = 2 * len(_package(1))  # each file kept aside (a hard link), then the new one in
+    for interrupted in range(1, moves + 1):
         calls: list[str] = []
 
-        def replace_then_interrupt(
-            source: str, target: str, calls: list[str] = calls, at: int = interrupted
-        ) -> None:
-            real_replace(source, target)
-            calls.append(target)
-            if len(calls) == at:
-                raise KeyboardInterrupt
+        def move_then_interrupt(
+            real: Callable[..., None], calls: list[str] = calls, at: int = interrupted
+        ) -> Callable[..., None]:
+            def move(source: str, target: str, **options: bool) -> None:
+                real(source, target, **options)
+                calls.append(target)
+                if len(calls) == at:
+                    raise KeyboardInterrupt
 
-        monkeypatch.setattr(os, "replace", replace_then_interrupt)
+            return move
+
+        monkeypatch.setattr(os, "replace", move_then_interrupt(real_replace))
+        monkeypatch.setattr(os, "link", move_then_interrupt(real_link))
         with pytest.raises(KeyboardInterrupt):
             write_package(out, _package(2))
-        monkeypatch.setattr(os, "replace", real_replace)
-        assert files_of(out) == before, f"interrupted after rename {interrupted}"
+        monkeypatch.undo()
+        assert files_of(out) == before, f"interrupted after move {interrupted}"
         assert sorted(p.name for p in tmp_path.iterdir()) == ["pkg"]
 
 
-WRITE_THEN_TERMINATE = """
+WRITE_THEN_STOP = """
 import os, signal, sys
 from pathlib import Path
 from surreal_gen.codegen.output import write_package
 from tests.codegen.test_migration_workflow import _package
 
-out, at_rename = Path(sys.argv[1]), int(sys.argv[2])
-real_replace, calls = os.replace, 0
+out, how, at_move = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+calls = 0
 
-def replace(source, target):
-    global calls
-    calls += 1
-    if calls == at_rename:
-        os.kill(os.getpid(), signal.SIGTERM)
-    real_replace(source, target)
+def stopping(real):
+    def move(source, target, **options):
+        global calls
+        calls += 1
+        if calls == at_move:
+            if how == "kill":
+                os._exit(137)  # as SIGKILL: no handler, no undo, no cleanup
+            os.kill(os.getpid(), signal.SIGTERM)
+        real(source, target, **options)
+    return move
 
-os.replace = replace
-write_package(out, _package(2))
+os.replace, os.link = stopping(os.replace), stopping(os.link)
+write_package(out, _package(2, range(5, 25)))
 """
 
 
-@pytest.mark.parametrize("at_rename", [1, 5, 21, 30])
-def test_sigterm_while_writing_leaves_the_old_package_and_no_staging_folder(
-    tmp_path: Path, at_rename: int
-) -> None:
-    """SIGTERM (``kill``, a cancelled CI job) ended the process on the spot: the staging
-    folder stayed beside the output and, mid-commit, the package was half renamed and had
-    no marker, so the next run refused to write into it. Now it ends with exit status 143
-    after putting the old files back (signals sent at renames 1 to 30 of 42)."""
-    out = tmp_path / "pkg"
-    write_package(out, _package(1))
-    before = files_of(out)
-    root = Path(__file__).resolve().parents[2]
-    process = subprocess.run(
-        [sys.executable, "-c", WRITE_THEN_TERMINATE, str(out), str(at_rename)],
-        cwd=root,
+def _write_then_stop(out: Path, how: str, at_move: int) -> subprocess.CompletedProcess[str]:
+    """Write version 2 over ``out`` in a new process, stopped (``kill`` or ``term``) at its
+    ``at_move``-th rename or hard link."""
+    return subprocess.run(
+        [sys.executable, "-c", WRITE_THEN_STOP, str(out), how, str(at_move)],
+        cwd=Path(__file__).resolve().parents[2],
         check=False,
         capture_output=True,
         text=True,
         timeout=60,
     )
+
+
+@pytest.mark.parametrize("at_move", [1, 5, 21, 30])
+def test_sigterm_while_writing_leaves_the_old_package_and_no_staging_folder(
+    tmp_path: Path, at_move: int
+) -> None:
+    """SIGTERM (``kill``, a cancelled CI job) ended the process on the spot: the staging
+    folder stayed beside the output and, mid-commit, the package was half renamed and had
+    no marker, so the next run refused to write into it. Now it ends with exit status 143
+    after putting the old files back (signals sent at moves 1 to 30 of 42)."""
+    out = tmp_path / "pkg"
+    write_package(out, _package(1))
+    before = files_of(out)
+    process = _write_then_stop(out, "term", at_move)
     assert process.returncode == 128 + signal.SIGTERM, process.stderr
     assert files_of(out) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pkg"]
+
+
+def test_a_write_killed_at_any_point_is_finished_by_the_next_run(tmp_path: Path) -> None:
+    """Killed outright (SIGKILL, a power cut) there is no undo. Wherever it happens the
+    folder keeps a marker listing every generated file in it, so a plain re-run writes the
+    new package whole, as into a clean folder. Before, the old marker was moved aside first:
+    killed then, the folder had no marker and every later run refused it."""
+    clean = tmp_path / "clean"
+    write_package(clean, _package(2, range(5, 25)))
+    # 5 modules deleted, 15 updated (a hard link and a rename each), 5 created, the marker
+    moves = 5 + 2 * 15 + 5 + 2
+    for at_move in range(1, moves + 1):
+        out = tmp_path / f"pkg{at_move}"
+        write_package(out, _package(1))
+        process = _write_then_stop(out, "kill", at_move)
+        assert process.returncode == 137, process.stderr
+        write_package(out, _package(2, range(5, 25)))
+        assert _contents(out) == _contents(clean), f"killed at move {at_move}"
+
+
+def _contents(folder: Path) -> dict[str, bytes]:
+    return {path: content for path, (content, _) in files_of(folder).items()}

@@ -18,6 +18,7 @@ from surreal_gen.codegen.output import (
     Changes,
     OutputError,
     PackageWriter,
+    compute_changes,
     write_package,
 )
 from surreal_gen.codegen.stager import HelperUnavailable, Stager
@@ -233,7 +234,7 @@ def test_a_failed_or_interrupted_write_leaves_the_folder_as_it_was(
     )
     before = files_of(out)
     new_files = render_package(reference("2.x").schema)
-    _replace_failing_at(monkeypatch, {6: failure})  # after the 4 old files are moved aside
+    _replace_failing_at(monkeypatch, {6: failure})  # the old files are half replaced
     with pytest.raises(raised, match=message):
         write_package(out, new_files)
     monkeypatch.undo()
@@ -247,11 +248,14 @@ def test_when_the_rollback_fails_too_the_replaced_files_are_kept_and_named(
     out = tmp_path / "models"
     old_files = render_package(read_files([SchemaFile("s.surql", "DEFINE TABLE a;")]).schema)
     write_package(out, old_files)
-    # the 4 files of the old package are moved aside (calls 1-4), the 5th rename fails, and
-    # so does the first rename back
-    _replace_failing_at(monkeypatch, {5: OSError("disk full"), 6: OSError("still full")})
+    new_files = render_package(reference("2.x").schema)
+    changes = compute_changes(out, new_files)
+    # one rename per file written or deleted (replaced files are kept by hard links): the
+    # last one fails, when every old file has been kept aside, and so does the first undo
+    last = len(changes.created) + len(changes.updated) + len(changes.deleted)
+    _replace_failing_at(monkeypatch, {last: OSError("disk full"), last + 1: OSError("again")})
     with pytest.raises(OutputError, match="nor put its files back") as failed:
-        write_package(out, render_package(reference("2.x").schema))
+        write_package(out, new_files)
     monkeypatch.undo()
     old = Path(str(failed.value).rsplit(" ", 1)[-1])
     assert old.name == "old" and old.parent.parent == tmp_path
