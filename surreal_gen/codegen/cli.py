@@ -211,7 +211,9 @@ def resolve_settings(
         from_json=flags.get("from_json") or config.get("from-json"),
         out=Path(out) if out else None,
         tables=TableFilter(include, exclude),
-        strict=bool(flags.get("strict") or config.get("strict", False)),
+        strict=bool(
+            config.get("strict", False) if flags.get("strict") is None else flags["strict"]
+        ),
         model_type=str(flags.get("model_type") or config.get("output-model-type") or "pydantic"),
         explicit_source=given[0] if given else None,
         database_flags=tuple(
@@ -414,7 +416,12 @@ def _source_options(func: F) -> F:
         ),
         click.option("--include", multiple=True, help="Only tables matching this glob."),
         click.option("--exclude", multiple=True, help="Leave out tables matching this glob."),
-        click.option("--strict", is_flag=True, help="An unreadable kind is an error."),
+        click.option(
+            "--strict/--no-strict",
+            default=None,
+            help="An unreadable kind is an error (--no-strict: a warning, as the config's "
+            "strict = false).",
+        ),
     ]
     for option in reversed(options):
         func = option(func)

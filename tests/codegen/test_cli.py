@@ -151,6 +151,18 @@ def test_settings_precedence_config_then_env_then_flags(tmp_path: Path) -> None:
     assert cli.source_of(from_flags) == "url"
 
 
+@pytest.mark.parametrize(
+    ("configured", "flag", "strict"),
+    [(None, None, False), (True, None, True), (True, False, False), (False, True, True)],
+)
+def test_strict_from_the_config_and_the_flags_that_override_it(
+    configured: bool | None, flag: bool | None, strict: bool
+) -> None:
+    """``strict = true`` in pyproject.toml can be turned off for one run (``--no-strict``)."""
+    config = {} if configured is None else {"strict": configured}
+    assert resolve_settings(config, {}, {"strict": flag}).strict is strict
+
+
 def test_live_database_via_url_flags(project: Path, surreal_database: SurrealDatabase) -> None:
     server = surreal_database.server
     target = (
