@@ -21,7 +21,7 @@ from surreal_gen.codegen.output import (
     compute_changes,
     write_package,
 )
-from surreal_gen.codegen.stager import HelperUnavailable, Stager
+from surreal_gen.codegen.stager import PIPE_SIZE, HelperUnavailable, Stager
 from tests.codegen.folders import files_of
 from tests.codegen.reference import read_files, reference
 
@@ -91,6 +91,18 @@ def test_the_helper_process_stages_files_byte_for_byte(tmp_path: Path) -> None:
         str(p.relative_to(tmp_path)): p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()
     }
     assert written == files
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="pipes are sized on Linux only")
+def test_the_helpers_pipe_holds_many_modules(tmp_path: Path) -> None:
+    """So that rendering does not wait whenever the helper is held up (stager.PIPE_SIZE)."""
+    import fcntl
+
+    stager = Stager(tmp_path)
+    assert stager._process is not None and stager._process.stdin is not None
+    pipe = stager._process.stdin.fileno()
+    assert fcntl.fcntl(pipe, fcntl.F_GETPIPE_SZ) == PIPE_SIZE
+    stager.finish()
 
 
 def test_a_file_the_helper_cannot_create_is_reported_by_name(tmp_path: Path) -> None:
