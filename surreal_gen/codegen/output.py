@@ -307,10 +307,11 @@ def _commit(out_dir: Path, staging: Path, changes: Changes) -> None:
 
 def _keep(current: str, backup: str) -> None:
     """Keep a copy of ``current`` at ``backup``: a hard link, so the file stays in place
-    until its replacement lands on it; moved where links are not supported."""
+    until its replacement lands on it; moved where there are no hard links (FAT, some
+    network file systems) or no way to link a symlink itself (Windows)."""
     try:
         os.link(current, backup, follow_symlinks=False)
-    except OSError:
+    except (OSError, NotImplementedError):
         os.replace(current, backup)
 
 

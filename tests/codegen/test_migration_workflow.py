@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import signal
@@ -137,17 +138,23 @@ def _package(version: int, tables: range = range(20)) -> dict[str, bytes]:
     return files
 
 
+def _no_hard_links(source: str, target: str, **options: bool) -> None:
+    raise OSError(errno.EPERM, "no hard links on this file system")
+
+
+@pytest.mark.parametrize("hard_links", [True, False])
 def test_an_interrupt_just_after_a_rename_puts_that_file_back_too(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hard_links: bool
 ) -> None:
     """Ctrl-C landing after ``os.replace`` returned but before the commit noted the rename
     left that file out of the undo: missing from the package, or the marker missing and the
-    folder refused from then on. Every move of the commit is interrupted in turn."""
+    folder refused from then on. Every move of the commit is interrupted in turn, with the
+    replaced files kept aside by hard links and, where there are none, by renames."""
     out = tmp_path / "pkg"
     write_package(out, _package(1))
     before = files_of(out)
-    real_replace, real_link = os.replace, os.link
-    moves = 2 * len(_package(1))  # each file kept aside (a hard link), then the new one in
+    real_replace, real_link = os.replace, os.link if hard_links else _no_hard_links
+    moves = 2 * len(_package(1))  # each file kept aside, then the new one in
     for interrupted in range(1, moves + 1):
         calls: list[str] = []
 
@@ -169,6 +176,10 @@ def test_an_interrupt_just_after_a_rename_puts_that_file_back_too(
         monkeypatch.undo()
         assert files_of(out) == before, f"interrupted after move {interrupted}"
         assert sorted(p.name for p in tmp_path.iterdir()) == ["pkg"]
+    monkeypatch.setattr(os, "link", real_link)
+    write_package(out, _package(2))
+    assert files_of(out).keys() == _package(2).keys()
+    assert all(content == _package(2)[path] for path, (content, _) in files_of(out).items())
 
 
 WRITE_THEN_STOP = """
