@@ -106,6 +106,10 @@ class _Failure:
         return fresh
 
 
+class _Closed:
+    """Queued by ``aclose()``: wakes a consumer waiting in another task, whose loop then ends."""
+
+
 class LiveModelStream(Generic[ModelT]):
     """An async context manager and async iterator of ``ModelChangeEvent[T]``.
 
@@ -148,7 +152,9 @@ class LiveModelStream(Generic[ModelT]):
         self._where, self._variables = query._where_clause()
         self._connection: Connection | None = None
         self._subscription: LiveNotifications | None = None
-        self._buffer: asyncio.Queue[Mapping[str, Any] | _GapMarker | _Failure] = asyncio.Queue()
+        self._buffer: asyncio.Queue[Mapping[str, Any] | _GapMarker | _Failure | _Closed] = (
+            asyncio.Queue()
+        )
         self._ready: deque[ModelChangeEvent[ModelT]] = deque()
         self._states: dict[RecordID[str], dict[str, Any] | None] = {}
         self._delivered: dict[RecordID[str], deque[dict[str, Any] | None]] = {}
@@ -224,6 +230,7 @@ class LiveModelStream(Generic[ModelT]):
         if self._closed:
             return
         self._closed = True
+        self._buffer.put_nowait(_Closed())
         if self._remove_listener is not None:
             self._remove_listener()
         subscription, connection = self._subscription, self._connection
@@ -326,6 +333,9 @@ class LiveModelStream(Generic[ModelT]):
         await self._start()
         while not self._ready:
             item = await self._buffer.get()
+            if self._closed:
+                raise StopAsyncIteration
+            assert not isinstance(item, _Closed)
             if isinstance(item, _Failure):
                 await self._shutdown(kill=False)
                 raise item.fresh_error()
@@ -461,6 +471,11 @@ class LiveModelStream(Generic[ModelT]):
             self._report_gap(marker, recovered=False, backfilled=0, detail="no change feed")
             return
         try:
+            if not marker.checkpoint:
+                # The feed may be gone: the table redefined without one, or a server back
+                # without its data and schema. Reading an absent feed finds nothing, which
+                # would pass for a gap recovered with nothing missed.
+                self._feed_info = await self._feed.describe()
             change_sets, head = await self._feed.read_to_head(
                 self._feed_since, retention=self._feed_info.retention
             )
@@ -469,6 +484,10 @@ class LiveModelStream(Generic[ModelT]):
             with contextlib.suppress(SurrealGenError):
                 self._feed_since = await self._feed.head()
             self._report_gap(marker, recovered=False, backfilled=0, detail=str(exc))
+            return
+        except ChangeFeedError as exc:
+            # Keep the position: should the feed come back, the next gap reads from it.
+            self._report_gap(marker, recovered=False, backfilled=0, detail=f"no change feed: {exc}")
             return
         except SurrealGenError as exc:
             # Keep the position: the next gap's recovery reads this one's changes too.
@@ -486,23 +505,27 @@ class LiveModelStream(Generic[ModelT]):
         documents = [classify_change(change, original=False)[1] for change in changes]
         passing = await passing_filter(self._connection, self._where, self._variables, documents)
         history: dict[RecordID[str], list[tuple[Mapping[str, Any], dict[str, Any] | None]]] = {}
+        in_feed_order: list[tuple[RecordID[str], Mapping[str, Any], dict[str, Any] | None]] = []
         for change, document, keep in zip(changes, documents, passing, strict=True):
             record_id = change_record_id(change)
             if record_id is not None and (keep or "delete" in change):
                 state = None if "delete" in change else dict(document or {})
                 history.setdefault(record_id, []).append((change, state))
+                in_feed_order.append((record_id, change, state))
         self._recent = {
             record_id: (self._states.get(record_id), [state for _, state in steps])
             for record_id, steps in history.items()
         }
         missed = {
-            record_id: _undelivered(steps, self._delivered.get(record_id))
+            id(change)
             for record_id, steps in history.items()
+            for change, _ in _undelivered(steps, self._delivered.get(record_id))
         }
         self._delivered.clear()
+        # Handed out in the feed's order (commit order), not grouped by record.
         events: list[ModelChangeEvent[ModelT]] = []
-        for record_id, steps in missed.items():
-            for change, state in steps:
+        for record_id, change, state in in_feed_order:
+            if id(change) in missed:
                 event = self._backfilled_event(record_id, change, state)
                 if event is not None:
                     events.append(event)

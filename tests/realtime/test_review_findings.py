@@ -1,0 +1,158 @@
+"""Defects found by using the real-time API as a user would, each against a real server."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from surreal_gen.runtime.connection import ConnectionEvent
+from surreal_gen.runtime.events import StreamGap
+from tests.fixtures.server import (
+    ServerProcess,
+    SurrealDatabase,
+    SurrealServer,
+    _ensure_npm_packages,
+    _loopback_server,
+)
+from tests.realtime.models import Item, connection
+from tests.realtime.test_live import GUARD_S, take
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    async def poll() -> None:
+        while not condition():
+            await asyncio.sleep(0.01)
+
+    await asyncio.wait_for(poll(), GUARD_S)
+
+
+@pytest.fixture
+def memory_server() -> Iterator[SurrealServer]:
+    """A private loopback server on mem://: a restart brings it back empty, schema and all."""
+    _ensure_npm_packages()
+    process = ServerProcess("mem://", "root", "root")
+    process.start()
+    try:
+        yield _loopback_server(process)
+    finally:
+        process.stop()
+
+
+async def test_a_server_back_without_the_feed_is_an_unrecovered_gap(
+    memory_server: SurrealServer,
+) -> None:
+    """The server restarts empty: a change made in the gap is in no feed and is lost.
+
+    Before, the stream still read the (now absent) feed, found nothing and reported the gap
+    as recovered with 0 events backfilled, so the lost change went unnoticed.
+    """
+    server = memory_server
+    assert server.process is not None
+    options = {"user": server.user, "password": server.password, "namespace": "ns"}
+    async with (
+        connection(server.http_url, database="db", **options) as (_, writer),
+        connection(server.ws_url, database="db", **options) as (name, conn),
+    ):
+        await conn.query("DEFINE TABLE item CHANGEFEED 1h INCLUDE ORIGINAL")
+
+        async def write_in_the_gap(event: ConnectionEvent) -> None:
+            # Runs before the stream's own listener re-issues its live query.
+            if event.kind == "reconnected":
+                await writer.query("CREATE item:lost SET n = 2")
+
+        conn.add_listener(write_in_the_gap)
+        gaps: list[StreamGap] = []
+        async with Item.objects().using(name).live(on_gap=gaps.append) as stream:
+            assert stream.gap_free
+            await writer.query("CREATE item:first SET n = 1")
+            (first,) = await take(stream, 1)
+            first_id = stream.live_id
+            await asyncio.to_thread(server.process.restart)
+            await until(lambda: stream.live_id != first_id)
+            await writer.query("CREATE item:after SET n = 3")
+            (after,) = await take(stream, 1)
+    assert (str(first.record_id), str(after.record_id)) == ("item:first", "item:after")
+    assert [(gap.recovered, gap.backfilled) for gap in gaps] == [(False, 0)]
+    assert "no change feed" in gaps[0].reason
+
+
+async def test_closing_from_another_task_ends_the_waiting_loop(
+    surreal_database: SurrealDatabase,
+) -> None:
+    """`aclose()` from another task (a shutdown handler) ends a consumer waiting for events.
+
+    Before, the consumer stayed blocked on the stream's buffer forever.
+    """
+    server = surreal_database.server
+    async with connection(
+        server.ws_url,
+        user=server.user,
+        password=server.password,
+        namespace=surreal_database.namespace,
+        database=surreal_database.database,
+    ) as (name, conn):
+        await conn.query("DEFINE TABLE item")
+        stream = Item.objects().using(name).live()
+        await stream.__aenter__()
+        received: list[int] = []
+
+        async def consume() -> str:
+            async for event in stream:
+                received.append(event.instance.n)
+            return "ended"
+
+        consumer = asyncio.create_task(consume())
+        await conn.query("CREATE item SET n = 1")
+        await until(lambda: bool(received))
+        await stream.aclose()
+        assert await asyncio.wait_for(consumer, GUARD_S) == "ended"
+        assert received == [1]
+
+
+async def test_a_gap_is_backfilled_in_the_order_of_the_writes(
+    surreal_database: SurrealDatabase,
+) -> None:
+    """Changes to several records during a gap come out in the feed's (commit) order.
+
+    Before, backfilled events were grouped by record: item:a's two updates came before the
+    creation of item:b that was written between them.
+    """
+    server = surreal_database.server
+    options = {
+        "user": server.user,
+        "password": server.password,
+        "namespace": surreal_database.namespace,
+        "database": surreal_database.database,
+    }
+    async with (
+        connection(server.http_url, **options) as (_, writer),
+        connection(server.ws_url, **options) as (name, conn),
+    ):
+        await conn.query("DEFINE TABLE item CHANGEFEED 1h INCLUDE ORIGINAL")
+
+        async def write_in_the_gap(event: ConnectionEvent) -> None:
+            if event.kind == "reconnected":
+                for statement in (
+                    "UPDATE item:a SET n = 2",
+                    "CREATE item:b SET n = 3",
+                    "DELETE item:c",
+                    "UPDATE item:a SET n = 4",
+                ):
+                    await writer.query(statement)
+
+        conn.add_listener(write_in_the_gap)
+        async with Item.objects().using(name).live() as stream:
+            await writer.query("CREATE item:a SET n = 1")
+            await writer.query("CREATE item:c SET n = 0")
+            await take(stream, 2)
+            await asyncio.to_thread(server.drop_sockets)
+            events = await take(stream, 4)
+    assert [(event.action.value, str(event.record_id), event.instance.n) for event in events] == [
+        ("UPDATE", "item:a", 2),
+        ("CREATE", "item:b", 3),
+        ("DELETE", "item:c", 0),
+        ("UPDATE", "item:a", 4),
+    ]
+    assert all(event.backfilled for event in events)
