@@ -10,7 +10,9 @@ this stream then re-issues its live query and follows the new id. The server for
 socket's live queries, so changes made while the socket was down never arrive as
 notifications. When the table has a CHANGEFEED, the stream reads what happened during the
 gap from the feed and hands it out as ``backfilled`` events, with duplicates of what was
-already delivered removed: no change is lost. Without a feed the gap is reported. Either
+already delivered removed: no change is lost. (One exception: a record deleted in the gap
+that the stream never saw, when the feed holds only its id, cannot be checked against a
+filter; a filtered stream leaves that DELETE out.) Without a feed the gap is reported. Either
 way every gap is counted in ``gaps`` and passed to ``on_gap``. When the connection gives up
 (its retry budget is spent) the error is raised out of ``async for``; it never hangs.
 
@@ -107,7 +109,8 @@ class _Failure:
 
 
 class _Closed:
-    """Queued by ``aclose()``: wakes a consumer waiting in another task, whose loop then ends."""
+    """Queued when the stream ends: by ``aclose()``, to wake a consumer waiting in another
+    task, or when the connection is closed (its live notifications end); the loop ends."""
 
 
 class LiveModelStream(Generic[ModelT]):
@@ -290,6 +293,8 @@ class LiveModelStream(Generic[ModelT]):
                     self._buffer.put_nowait(marker)
         except SurrealConnectionError as exc:
             self._buffer.put_nowait(_Failure(exc))
+        else:
+            self._buffer.put_nowait(_Closed())
 
     async def _on_connection_event(self, event: ConnectionEvent) -> None:
         if self._closed:
@@ -335,7 +340,9 @@ class LiveModelStream(Generic[ModelT]):
             item = await self._buffer.get()
             if self._closed:
                 raise StopAsyncIteration
-            assert not isinstance(item, _Closed)
+            if isinstance(item, _Closed):
+                await self._shutdown(kill=False)
+                raise StopAsyncIteration
             if isinstance(item, _Failure):
                 await self._shutdown(kill=False)
                 raise item.fresh_error()
@@ -538,7 +545,8 @@ class LiveModelStream(Generic[ModelT]):
         action, _ = classify_change(change, original=self._feed_info.original)
         if action == LiveAction.DELETE:
             before = self._states.get(record_id)
-            if before is None:
+            if before is None and self._where:
+                # Never seen whole: whether it matched the filter cannot be told.
                 return None
             return self._record_event(
                 action, record_id, before, change, changed_fields=None, backfilled=True
