@@ -3,9 +3,10 @@
 Writing follows the NONE semantics of docs/internals.md: an unset optional field is left out,
 `None` goes out as NONE (NULL only for `Nullable` fields), `Computed` fields are never
 written, `ReadOnly` fields only when the record is created, and a field still holding
-`DB_DEFAULT` is left for the database to fill in. Updates use MERGE, so fields the object does
-not mention keep their database values (and DEFAULTs). The record the database returns is
-taken back into the object, so defaults and computed values appear after `save()`.
+`DB_DEFAULT` is left for the database to fill in. Updates SET the fields written, so fields
+the object does not mention keep their database values (and DEFAULTs). The record the
+database returns is taken back into the object, so defaults and computed values appear after
+`save()`.
 """
 
 from __future__ import annotations
@@ -197,6 +198,22 @@ def write_data(model: BaseModel, *, creating: bool) -> dict[str, Any]:
     return data
 
 
+def set_clause(data: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+    """` SET a = $set0, b = $set1` for a document's keys, with those values bound ("" for none).
+
+    SET, not MERGE: MERGE merges objects key by key, so a dict or nested object written
+    without a key it had before kept that key. SET replaces each named field's value whole
+    and leaves the fields not named alone.
+    """
+    if not data:
+        return "", {}
+    names = [f"set{index}" for index in range(len(data))]
+    text = ", ".join(
+        f"{escape_ident(key)} = ${name}" for key, name in zip(data, names, strict=True)
+    )
+    return f" SET {text}", dict(zip(names, data.values(), strict=True))
+
+
 def refuse_writes_to_a_view(model: type[BaseSurrealModel], action: str) -> None:
     """Raise `ReadOnlyModelError` for ``action`` when ``model``'s table is a view. (A function,
     not a method: every attribute of the base class is a name generated fields must avoid.)"""
@@ -342,10 +359,10 @@ class BaseSurrealModel(BaseModel):
     # -- persistence --------------------------------------------------------------------------
 
     async def save(self, *, using: str | None = None) -> Self:
-        """Write this object: create the record, or MERGE into it when it exists.
+        """Write this object: create the record, or SET its fields when it exists.
 
         Without an id the record is created and gets one. With an id the record is updated
-        if it exists (MERGE: fields the object leaves out keep their database values, and
+        if it exists (SET: fields the object leaves out keep their database values, and
         `ReadOnly` fields are not sent) and created otherwise (a second statement, the
         `ReadOnly` fields included). A relation table (a model with `in` and `out` fields)
         is written with INSERT RELATION. The record the database returns is taken back into
@@ -359,8 +376,9 @@ class BaseSurrealModel(BaseModel):
             created = True
         else:
             rid = cls.to_record_id(self.id)
-            update = {"id": rid, "data": write_data(self, creating=False)}
-            rows = await self._query_rows("UPDATE $id MERGE $data", update, using)
+            assignments, update = set_clause(write_data(self, creating=False))
+            update["id"] = rid
+            rows = await self._query_rows(f"UPDATE $id{assignments}", update, using)
             created = not rows
             if created:
                 rows = await self._create(rid, using)

@@ -46,6 +46,7 @@ from surreal_gen.runtime.model import (
     query_rows,
     refuse_writes_to_a_view,
     sent_as_is,
+    set_clause,
     write_data,
     write_plan,
 )
@@ -263,16 +264,16 @@ class QuerySet(Generic[T]):
     # -- writing -----------------------------------------------------------------------------
 
     async def update(self, **values: Any) -> int:
-        """Set these fields on every matching record (MERGE); return how many were updated.
+        """Set these fields on every matching record; return how many were updated.
 
         Signals are not sent for bulk updates.
         """
         refuse_writes_to_a_view(self._model, "objects().update()")
         self._refuse_window("update")
-        data = self._update_data(values)
+        assignments, data = set_clause(self._update_data(values))
         where, variables = self._where_clause()
-        sql = f"UPDATE {self._table()} MERGE $data{_prefixed(where)} RETURN VALUE id"
-        return len(await self._rows(sql, {**variables, "data": data}))
+        sql = f"UPDATE {self._table()}{assignments}{_prefixed(where)} RETURN VALUE id"
+        return len(await self._rows(sql, {**variables, **data}))
 
     async def delete(self) -> int:
         """Delete every matching record; return how many were deleted.
