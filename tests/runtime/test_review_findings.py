@@ -6,10 +6,12 @@ HTTP against the loopback test server.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from generated import Person
 from generated.person import PersonAddress, PersonAddressCountry
+from surreal_gen.runtime.model import BaseSurrealModel, SurrealConfigDict
+from surreal_gen.runtime.types import RecordID
 from tests.runtime.orm_connections import OrmTarget
 from tests.runtime.test_model import apply_reference_schema, raw_record
 
@@ -59,3 +61,31 @@ async def test_bulk_update_replaces_object_values(orm: OrmTarget) -> None:
     assert updated == 1
     raw: dict[str, Any] | None = await raw_record(orm, person.id)
     assert raw is not None and raw["preferences"] == {"lang": "fr"}
+
+
+class Log(BaseSurrealModel):
+    model_config = SurrealConfigDict(table_name="review_log", extra="allow")
+
+    id: RecordID[Literal["review_log"]] | None = None
+    action: str
+
+
+HOSTILE_KEYS = ["a`b", "a\\b", "x`; DELETE review_log; --", "$v", "a.b", "⟩x⟨", "tab\t\n", "select"]
+
+
+async def test_written_keys_are_escaped_in_the_set_clause(orm: OrmTarget) -> None:
+    """save() and update() now name each written key in the query text (SET): the hostile
+    keys of a schemaless record are written and read back verbatim, nothing else runs."""
+    log = Log(action="a")
+    await log.save()
+    assert log.model_extra is not None
+    log.model_extra.update({key: f"saved {key}" for key in HOSTILE_KEYS})
+    await log.save()
+    raw = await raw_record(orm, log.id)
+    assert raw is not None
+    assert {key: raw.get(key) for key in HOSTILE_KEYS} == {k: f"saved {k}" for k in HOSTILE_KEYS}
+
+    assert await Log.objects().update(**{key: f"updated {key}" for key in HOSTILE_KEYS}) == 1
+    raw = await raw_record(orm, log.id)
+    assert raw is not None
+    assert {key: raw.get(key) for key in HOSTILE_KEYS} == {k: f"updated {k}" for k in HOSTILE_KEYS}
