@@ -171,6 +171,8 @@ class LiveModelStream(Generic[ModelT]):
         self._remove_listener: Callable[[], None] | None = None
         self._started = False
         self._closed = False
+        self._socket_lost = False
+        """The live query's socket dropped and no new one is up: the server forgot the query."""
 
     @property
     def live_id(self) -> uuid.UUID | None:
@@ -229,7 +231,8 @@ class LiveModelStream(Generic[ModelT]):
         await self._shutdown(kill=True)
 
     async def _shutdown(self, *, kill: bool) -> None:
-        """Stop; ``kill=False`` when the connection is gone (a KILL would only wait)."""
+        """Stop; ``kill=False`` when the connection is gone (a KILL would only wait). No KILL
+        either while the socket is down: the server forgot the query with the socket."""
         if self._closed:
             return
         self._closed = True
@@ -243,7 +246,7 @@ class LiveModelStream(Generic[ModelT]):
             self._pump.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._pump
-        if kill and subscription is not None and connection is not None:
+        if kill and not self._socket_lost and subscription is not None and connection is not None:
             with contextlib.suppress(SurrealGenError):
                 await connection.query("KILL $id", {"id": subscription.live_id})
 
@@ -299,6 +302,8 @@ class LiveModelStream(Generic[ModelT]):
     async def _on_connection_event(self, event: ConnectionEvent) -> None:
         if self._closed:
             return
+        # A KILL while the socket is down would wait for the reconnect budget to run out.
+        self._socket_lost = event.kind != "reconnected"
         if event.kind == "gave_up":
             error = event.error
             if not isinstance(error, SurrealConnectionError):

@@ -9,6 +9,7 @@ import pytest
 
 from surreal_gen.runtime.connection import ConnectionEvent
 from surreal_gen.runtime.events import StreamGap
+from surreal_gen.runtime.live import LiveModelStream
 from tests.fixtures.server import (
     ServerProcess,
     SurrealDatabase,
@@ -215,18 +216,42 @@ async def test_closing_the_connection_ends_the_waiting_loop(
         await conn.query("DEFINE TABLE item")
         received: list[int] = []
 
-        async def consume() -> str:
-            async with Item.objects().using(name).live() as stream:
+        async def consume(stream: LiveModelStream[Item]) -> str:
+            async with stream:
                 async for event in stream:
                     received.append(event.instance.n)
             return "ended"
 
-        consumer = asyncio.create_task(consume())
-        async def write_until_received() -> None:
-            while not received:
-                await conn.query("CREATE item SET n = 1")
-                await asyncio.sleep(0.05)
-
-        await asyncio.wait_for(write_until_received(), GUARD_S)
+        stream = Item.objects().using(name).live()
+        await stream.__aenter__()
+        consumer = asyncio.create_task(consume(stream))
+        await conn.query("CREATE item SET n = 1")
+        await until(lambda: bool(received))
         await conn.close()
         assert await asyncio.wait_for(consumer, GUARD_S) == "ended"
+
+
+async def test_leaving_the_loop_while_the_server_is_down_does_not_wait(
+    memory_server: SurrealServer,
+) -> None:
+    """`break` (or any exit from `async with`) during an outage returns at once.
+
+    The server forgot the live query with the socket, so there is nothing to KILL. Before,
+    the KILL waited for the connection's whole reconnect budget (8.5 s here) to run out.
+    """
+    server = memory_server
+    assert server.process is not None
+    kinds: list[str] = []
+    async with connection(
+        server.ws_url, user=server.user, password=server.password, namespace="ns", database="db"
+    ) as (name, conn):
+        await conn.query("DEFINE TABLE item")
+        async with Item.objects().using(name).live():
+
+            async def record(event: ConnectionEvent) -> None:
+                kinds.append(event.kind)
+
+            conn.add_listener(record)  # after the stream's own listener: it runs later
+            await asyncio.to_thread(server.process.stop)
+            await until(lambda: "disconnected" in kinds)
+        assert "gave_up" not in kinds  # left before the connection stopped retrying
