@@ -186,7 +186,9 @@ def py_str(value: str) -> str:
 
 
 def union(types: list[PyType]) -> PyType:
-    """``A | B`` with duplicates dropped, in order; a single member stands alone."""
+    """``A | B`` with duplicates dropped, in order, members that are unions themselves
+    included (``option<int | null>`` is ``int | None``, not ``int | None | None``); a single
+    member stands alone."""
     unique: list[PyType] = []
     for t in types:
         if t.text not in {u.text for u in unique}:
@@ -195,8 +197,9 @@ def union(types: list[PyType]) -> PyType:
         return unique[0]
     values = [u for u in unique if u.text != "None"]
     lookups = {u.lookups for u in values}
+    members = [m for u in unique for m in _split_top_level_union(u.text)]
     return PyType(
-        " | ".join(u.text for u in unique),
+        " | ".join(dict.fromkeys(members)),
         frozenset().union(*(u.imports for u in unique)),
         all(u.hashable for u in unique),
         lookups.pop() if len(lookups) == 1 else "plain",

@@ -13,6 +13,7 @@ DEFINE TABLE t SCHEMAFULL;
 DEFINE FIELD s ON t TYPE string;
 DEFINE FIELD opt ON t TYPE option<string>;
 DEFINE FIELD nullable ON t TYPE string | null;
+DEFINE FIELD optnull ON t TYPE option<int | null>;
 DEFINE FIELD num ON t TYPE number;
 DEFINE FIELD dec ON t TYPE decimal;
 DEFINE FIELD dur ON t TYPE duration;
@@ -59,6 +60,7 @@ def field(plan: ModulePlan, name: str) -> FieldPlan:
         ("s", "str", None),
         ("opt", "str | None", "None"),
         ("nullable", "Annotated[str | None, Nullable]", None),
+        ("optnull", "Annotated[int | None, Nullable]", "None"),
         ("num", "int | float | Decimal", None),
         ("dec", "Decimal", None),
         ("dur", "Duration", None),
