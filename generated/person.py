@@ -33,6 +33,7 @@ class PersonAddressCountry(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
         defer_build=True,
+        validate_assignment=True,
         extra="ignore",
     )
 
@@ -46,6 +47,7 @@ class PersonAddress(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
         defer_build=True,
+        validate_assignment=True,
         extra="ignore",
     )
 

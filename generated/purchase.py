@@ -32,6 +32,7 @@ class PurchaseItemsItem(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
         defer_build=True,
+        validate_assignment=True,
         extra="ignore",
     )
 

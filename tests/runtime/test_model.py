@@ -458,6 +458,11 @@ def test_assignments_are_validated() -> None:
     assert person.id == RecordID("person", 9)
     with pytest.raises(ValidationError, match="must point to table person"):
         person.id = "user:9"  # type: ignore[assignment]
+    address = PersonAddress(
+        street="1 Main St", city="Oslo", country=PersonAddressCountry(code="NO")
+    )
+    with pytest.raises(ValidationError, match="city"):
+        address.city = 5  # type: ignore[assignment]
 
 
 def test_unsaved_objects_dump_without_their_pending_database_defaults() -> None:
