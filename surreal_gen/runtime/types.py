@@ -60,7 +60,7 @@ class NoneType:
 
 
 NONE = NoneType()
-"""Send this to write SurrealDB NONE (CBOR tag 6), e.g. to unset a field in a MERGE."""
+"""Send this to write SurrealDB NONE (CBOR tag 6), e.g. to unset a field (`SET f = NONE`)."""
 
 
 # ---------------------------------------------------------------------------------------------
