@@ -10,13 +10,7 @@ import pytest
 from surreal_gen.runtime.connection import ConnectionEvent
 from surreal_gen.runtime.events import StreamGap
 from surreal_gen.runtime.live import LiveModelStream
-from tests.fixtures.server import (
-    ServerProcess,
-    SurrealDatabase,
-    SurrealServer,
-    _ensure_npm_packages,
-    _loopback_server,
-)
+from tests.fixtures.server import SurrealDatabase, SurrealServer, private_server
 from tests.realtime.models import Item, connection
 from tests.realtime.test_live import GUARD_S, take
 
@@ -32,13 +26,8 @@ async def until(condition: Callable[[], bool]) -> None:
 @pytest.fixture
 def memory_server() -> Iterator[SurrealServer]:
     """A private loopback server on mem://: a restart brings it back empty, schema and all."""
-    _ensure_npm_packages()
-    process = ServerProcess("mem://", "root", "root")
-    process.start()
-    try:
-        yield _loopback_server(process)
-    finally:
-        process.stop()
+    with private_server("mem://") as server:
+        yield server
 
 
 async def test_a_server_back_without_the_feed_is_an_unrecovered_gap(
