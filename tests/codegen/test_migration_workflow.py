@@ -30,6 +30,16 @@ def run(engine: str, *args: str) -> Result:
     )
 
 
+def assert_drift_reported(engine: str, expected: str) -> None:
+    """`diff` prints exactly ``expected`` (lines) and `--check` lists each of them; both
+    exit 1."""
+    result = run(engine, "diff")
+    assert (result.exit_code, result.output) == (1, expected), result.exception
+    result = run(engine, "generate", "--check")
+    assert result.exit_code == 1
+    assert all(f"  {line}\n" in result.stderr for line in expected.splitlines()), result.stderr
+
+
 @pytest.mark.parametrize("engine", ENGINES)
 def test_diff_and_check_name_a_clause_added_or_removed(engine: str, cli_folder: Path) -> None:
     """A DEFAULT, READONLY or COMMENT that appears or goes away is one side of the JSON form
@@ -42,18 +52,12 @@ def test_diff_and_check_name_a_clause_added_or_removed(engine: str, cli_folder: 
         "DEFINE FIELD a ON t TYPE string DEFAULT 'q' READONLY COMMENT 'c';\n"
     )
     added = "~ t.a: default None -> \"'q'\", readonly None -> True, comment None -> 'c'"
-    result = run(engine, "diff")
-    assert (result.exit_code, result.output) == (1, added + "\n")
-    result = run(engine, "generate", "--check")
-    assert result.exit_code == 1 and added in result.stderr
+    assert_drift_reported(engine, added + "\n")
 
     assert run(engine, "generate").exit_code == 0
     schema.write_text("DEFINE TABLE t SCHEMAFULL;\nDEFINE FIELD a ON t TYPE string;\n")
     removed = "~ t.a: default \"'q'\" -> None, readonly True -> None, comment 'c' -> None"
-    result = run(engine, "diff")
-    assert (result.exit_code, result.output) == (1, removed + "\n"), result.exception
-    result = run(engine, "generate", "--check")
-    assert result.exit_code == 1 and removed in result.stderr, result.exception
+    assert_drift_reported(engine, removed + "\n")
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -70,11 +74,7 @@ def test_diff_and_check_name_a_kept_table_whose_class_goes_to_a_new_one(
     expected = (
         "+ table aB\n~ table a_b: class 'AB' -> 'AB_2'\n~ table a_b: module 'a_b' -> 'a_b_2'\n"
     )
-    result = run(engine, "diff")
-    assert (result.exit_code, result.output) == (1, expected)
-    result = run(engine, "generate", "--check")
-    assert result.exit_code == 1
-    assert all(f"  {line}\n" in result.stderr for line in expected.splitlines()), result.stderr
+    assert_drift_reported(engine, expected)
     assert run(engine, "generate").exit_code == 0
     result = run(engine, "diff")
     assert result.exit_code == 0, result.output
@@ -105,11 +105,7 @@ def test_diff_and_check_name_a_kept_field_whose_attribute_goes_to_a_new_one(
         "~ t.class: attribute 'class_' -> 'class__2'\n"
         "~ t.items.*.in: attribute 'in_' -> 'in__2'\n"
     )
-    result = run(engine, "diff")
-    assert (result.exit_code, result.output) == (1, expected)
-    result = run(engine, "generate", "--check")
-    assert result.exit_code == 1
-    assert all(f"  {line}\n" in result.stderr for line in expected.splitlines()), result.stderr
+    assert_drift_reported(engine, expected)
 
 
 @pytest.mark.parametrize("engine", ENGINES)
