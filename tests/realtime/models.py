@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Any, Literal
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field
 
 from surreal_gen.runtime import BaseSurrealModel, SurrealConfigDict, SurrealDBConnectionManager
 from surreal_gen.runtime.connection import Connection
 from surreal_gen.runtime.types import RecordID
+
+if TYPE_CHECKING:
+    from tests.fixtures.server import SurrealDatabase
 
 
 class Item(BaseSurrealModel):
@@ -39,6 +42,20 @@ async def connection(url: str, **options: Any) -> AsyncIterator[tuple[str, Conne
         yield name, conn
     finally:
         await SurrealDBConnectionManager.close_connection(name)
+
+
+def database_connection(
+    database: SurrealDatabase, transport: Literal["ws", "http"]
+) -> AbstractAsyncContextManager[tuple[str, Connection]]:
+    """``connection`` to the test database over WebSocket or HTTP, signed in."""
+    server = database.server
+    return connection(
+        server.ws_url if transport == "ws" else server.http_url,
+        user=server.user,
+        password=server.password,
+        namespace=database.namespace,
+        database=database.database,
+    )
 
 
 class Note(BaseSurrealModel):

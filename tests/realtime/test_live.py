@@ -23,7 +23,7 @@ from surreal_gen.runtime.connection import Connection
 from surreal_gen.runtime.events import StreamGap
 from surreal_gen.runtime.types import RecordID
 from tests.fixtures.server import SurrealDatabase, SurrealServer
-from tests.realtime.models import Item, Note, connection
+from tests.realtime.models import Item, Note, connection, database_connection
 
 T = TypeVar("T", Item, Note)
 GUARD_S = 60.0
@@ -32,14 +32,7 @@ GUARD_S = 60.0
 
 @pytest.fixture
 async def ws(surreal_database: SurrealDatabase) -> AsyncIterator[tuple[str, Connection]]:
-    server = surreal_database.server
-    async with connection(
-        server.ws_url,
-        user=server.user,
-        password=server.password,
-        namespace=surreal_database.namespace,
-        database=surreal_database.database,
-    ) as named:
+    async with database_connection(surreal_database, "ws") as named:
         await named[1].query(
             "DEFINE TABLE item CHANGEFEED 1h INCLUDE ORIGINAL; DEFINE TABLE note CHANGEFEED 1h"
         )
@@ -49,14 +42,7 @@ async def ws(surreal_database: SurrealDatabase) -> AsyncIterator[tuple[str, Conn
 @pytest.fixture
 async def writer(surreal_database: SurrealDatabase) -> AsyncIterator[Connection]:
     """A second connection, over HTTP, so dropping WebSockets does not touch the writes."""
-    server = surreal_database.server
-    async with connection(
-        server.http_url,
-        user=server.user,
-        password=server.password,
-        namespace=surreal_database.namespace,
-        database=surreal_database.database,
-    ) as (_, conn):
+    async with database_connection(surreal_database, "http") as (_, conn):
         yield conn
 
 
@@ -320,13 +306,7 @@ async def test_a_gap_without_change_feed_is_reported(
     gaps: list[StreamGap] = []
     await writer.query("DEFINE TABLE item")
     async with (
-        connection(
-            server.ws_url,
-            user=server.user,
-            password=server.password,
-            namespace=surreal_database.namespace,
-            database=surreal_database.database,
-        ) as (name, _),
+        database_connection(surreal_database, "ws") as (name, _),
         Item.objects().using(name).live(on_gap=gaps.append) as stream,
     ):
         first_id = stream.live_id

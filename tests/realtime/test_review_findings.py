@@ -11,7 +11,7 @@ from surreal_gen.runtime.connection import ConnectionEvent
 from surreal_gen.runtime.events import StreamGap
 from surreal_gen.runtime.live import LiveModelStream
 from tests.fixtures.server import SurrealDatabase, SurrealServer, private_server
-from tests.realtime.models import Item, connection
+from tests.realtime.models import Item, connection, database_connection
 from tests.realtime.test_live import GUARD_S, take
 
 
@@ -75,14 +75,7 @@ async def test_closing_from_another_task_ends_the_waiting_loop(
 
     Before, the consumer stayed blocked on the stream's buffer forever.
     """
-    server = surreal_database.server
-    async with connection(
-        server.ws_url,
-        user=server.user,
-        password=server.password,
-        namespace=surreal_database.namespace,
-        database=surreal_database.database,
-    ) as (name, conn):
+    async with database_connection(surreal_database, "ws") as (name, conn):
         await conn.query("DEFINE TABLE item")
         stream = Item.objects().using(name).live()
         await stream.__aenter__()
@@ -110,15 +103,9 @@ async def test_a_gap_is_backfilled_in_the_order_of_the_writes(
     creation of item:b that was written between them.
     """
     server = surreal_database.server
-    options = {
-        "user": server.user,
-        "password": server.password,
-        "namespace": surreal_database.namespace,
-        "database": surreal_database.database,
-    }
     async with (
-        connection(server.http_url, **options) as (_, writer),
-        connection(server.ws_url, **options) as (name, conn),
+        database_connection(surreal_database, "http") as (_, writer),
+        database_connection(surreal_database, "ws") as (name, conn),
     ):
         await conn.query("DEFINE TABLE item CHANGEFEED 1h INCLUDE ORIGINAL")
 
@@ -159,15 +146,9 @@ async def test_a_record_deleted_in_a_gap_is_not_lost_when_the_stream_never_saw_i
     on, carrying the id (the feed of this engine holds no original for a delete).
     """
     server = surreal_database.server
-    options = {
-        "user": server.user,
-        "password": server.password,
-        "namespace": surreal_database.namespace,
-        "database": surreal_database.database,
-    }
     async with (
-        connection(server.http_url, **options) as (_, writer),
-        connection(server.ws_url, **options) as (name, conn),
+        database_connection(surreal_database, "http") as (_, writer),
+        database_connection(surreal_database, "ws") as (name, conn),
     ):
         await conn.query("DEFINE TABLE item CHANGEFEED 1h INCLUDE ORIGINAL")
         await writer.query("CREATE item:old SET n = 1")
@@ -194,14 +175,7 @@ async def test_closing_the_connection_ends_the_waiting_loop(
 ) -> None:
     """Closing the connection (an application shutting down) ends its live streams' loops,
     as `Connection.close` promises for live iterators. Before, the consumer hung."""
-    server = surreal_database.server
-    async with connection(
-        server.ws_url,
-        user=server.user,
-        password=server.password,
-        namespace=surreal_database.namespace,
-        database=surreal_database.database,
-    ) as (name, conn):
+    async with database_connection(surreal_database, "ws") as (name, conn):
         await conn.query("DEFINE TABLE item")
         received: list[int] = []
 
