@@ -274,9 +274,10 @@ def _commit(out_dir: Path, staging: Path, changes: Changes) -> None:
     The order keeps the folder one that a plain re-run repairs, wherever the process is
     killed outright (SIGKILL, a power cut): the files of tables that are gone leave first,
     while the old marker still lists them; then the new marker comes in, listing every file
-    that comes after it. A marker is there throughout, and it lists every generated file in
-    the folder, which is all the next run needs to finish the job. A replaced file is kept
-    by a hard link where the file system allows it, so it is never missing either.
+    that comes after it. So the folder always has a marker listing every generated file in
+    it, which is all the next run needs to finish the job. Replaced files (the marker too)
+    are kept aside by hard links, so none is ever missing; where the file system has no
+    hard links they are moved aside, and each is missing until its replacement lands.
     """
     made: list[Path] = []
     written = [*changes.created, *changes.updated]
