@@ -9,6 +9,7 @@ paused while a message is decoded (runtime/gcpause.py says why).
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, timedelta
@@ -29,6 +30,7 @@ from surreal_gen.runtime.types import (
     GeometryMultiPolygon,
     GeometryPoint,
     GeometryPolygon,
+    NanoDatetime,
     NoneType,
     Range,
     RecordID,
@@ -105,7 +107,8 @@ def _encode_datetime(encoder: _Encoder, value: datetime) -> None:
         raise ValueError(f"naive datetime {value.isoformat()} has no timezone; use an aware one")
     delta = value - _EPOCH
     seconds = delta.days * 86_400 + delta.seconds
-    encoder.encode_semantic(TAG_DATETIME, [seconds, delta.microseconds * 1_000])
+    below = value.nanosecond if isinstance(value, NanoDatetime) else 0
+    encoder.encode_semantic(TAG_DATETIME, [seconds, delta.microseconds * 1_000 + below])
 
 
 def _encode_date(encoder: _Encoder, value: date) -> None:
@@ -242,16 +245,24 @@ def _decode_decimal(value: Any, immutable: bool) -> Decimal:
 
 
 def _decode_datetime(value: Any, immutable: bool) -> datetime:
-    if len(value) == 2:
-        return _EPOCH + timedelta(seconds=value[0], microseconds=value[1] // 1_000)
-    return _EPOCH + timedelta(seconds=value[0] if value else 0)
+    seconds, nanos = (value[0], value[1]) if len(value) == 2 else (value[0] if value else 0, 0)
+    microseconds, below = divmod(nanos, 1_000)
+    return _with_nanoseconds(_EPOCH + timedelta(seconds=seconds, microseconds=microseconds), below)
+
+
+_FRACTION = re.compile(r"\.\d{6}(\d{1,3})")
 
 
 def _decode_datetime_text(value: Any, immutable: bool) -> datetime:
-    parsed = datetime.fromisoformat(value)
-    if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    parsed = datetime.fromisoformat(value)  # keeps six digits of the fraction
+    parsed = parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    beyond = _FRACTION.search(value)
+    return _with_nanoseconds(parsed, int(beyond.group(1).ljust(3, "0")) if beyond else 0)
+
+
+def _with_nanoseconds(value: datetime, below: int) -> datetime:
+    """``value``, as a ``NanoDatetime`` when it has nanoseconds below its microseconds."""
+    return NanoDatetime.from_datetime(value, below) if below else value
 
 
 def _decode_duration(value: Any, immutable: bool) -> Duration:

@@ -13,8 +13,21 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from datetime import tzinfo as tzinfo_type
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, Union, get_args, get_origin
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    ClassVar,
+    Generic,
+    Literal,
+    Self,
+    SupportsIndex,
+    Union,
+    get_args,
+    get_origin,
+    overload,
+)
 
 from typing_extensions import TypeVar
 
@@ -35,6 +48,7 @@ __all__ = [
     "GeometryMultiPolygon",
     "GeometryPoint",
     "GeometryPolygon",
+    "NanoDatetime",
     "NoneType",
     "Range",
     "RecordID",
@@ -424,6 +438,158 @@ def _parse_record_key(key: str, text: str) -> RecordKey:
         f"invalid record id {text!r}: escape the key with backticks, e.g. "
         f"{_record_part(text.partition(':')[0])}:{_backticks(key)}"
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Datetimes
+
+
+class NanoDatetime(datetime):
+    """A `datetime` that keeps SurrealDB's nanoseconds: `nanosecond` (0 to 999) is the part
+    below `microsecond`.
+
+    SurrealDB stores datetimes to the nanosecond, and `time::now()` fills all nine digits;
+    `datetime` stops at the microsecond. A value read with a part below the microsecond
+    comes back as this subclass, so that writing it back or filtering by it names the same
+    instant: truncated, it would match no record, and would count as a change to a
+    READONLY field. It compares, hashes, prints (`isoformat`), copies and shifts
+    (`+ timedelta`, `astimezone`, `replace`) with its nanoseconds; a difference of two
+    datetimes is a `timedelta`, to the microsecond. pydantic's datetime fields keep it as is.
+    """
+
+    __slots__ = ("_nanosecond",)
+    _nanosecond: int
+
+    def __new__(
+        cls,
+        year: int,
+        month: int,
+        day: int,
+        hour: int = 0,
+        minute: int = 0,
+        second: int = 0,
+        microsecond: int = 0,
+        tzinfo: tzinfo_type | None = None,
+        *,
+        fold: int = 0,
+        nanosecond: int = 0,
+    ) -> Self:
+        if not 0 <= nanosecond <= 999:
+            raise ValueError(f"nanosecond must be in 0..999, got {nanosecond}")
+        value = super().__new__(
+            cls, year, month, day, hour, minute, second, microsecond, tzinfo, fold=fold
+        )
+        value._nanosecond = nanosecond
+        return value
+
+    @classmethod
+    def from_datetime(cls, value: datetime, nanosecond: int = 0) -> Self:
+        """``value`` with ``nanosecond`` below its microseconds."""
+        return cls(
+            value.year,
+            value.month,
+            value.day,
+            value.hour,
+            value.minute,
+            value.second,
+            value.microsecond,
+            value.tzinfo,
+            fold=value.fold,
+            nanosecond=nanosecond,
+        )
+
+    @property
+    def nanosecond(self) -> int:
+        return self._nanosecond
+
+    def replace(self, *args: Any, nanosecond: int | None = None, **changes: Any) -> Self:
+        changed = super().replace(*args, **changes)
+        return self.from_datetime(changed, self._nanosecond if nanosecond is None else nanosecond)
+
+    def astimezone(self, tz: tzinfo_type | None = None) -> Self:
+        return self.from_datetime(super().astimezone(tz), self._nanosecond)
+
+    def __add__(self, other: timedelta) -> Self:
+        shifted = super().__add__(other)
+        if not isinstance(shifted, datetime):
+            return NotImplemented
+        return self.from_datetime(shifted, self._nanosecond)
+
+    __radd__ = __add__
+
+    @overload  # type: ignore[override]
+    def __sub__(self, other: timedelta) -> Self: ...
+
+    @overload
+    def __sub__(self, other: datetime) -> timedelta: ...
+
+    def __sub__(self, other: timedelta | datetime) -> Self | timedelta:
+        result = super().__sub__(other)  # type: ignore[operator]
+        if isinstance(result, datetime):
+            return self.from_datetime(result, self._nanosecond)
+        return result
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, datetime):
+            return NotImplemented
+        return super().__eq__(other) and self._nanosecond == _nanosecond_of(other)
+
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    def __lt__(self, other: datetime) -> bool:  # type: ignore[override]
+        if super().__eq__(other):
+            return self._nanosecond < _nanosecond_of(other)
+        return super().__lt__(other)
+
+    def __le__(self, other: datetime) -> bool:  # type: ignore[override]
+        return self.__lt__(other) or self.__eq__(other)
+
+    def __gt__(self, other: datetime) -> bool:  # type: ignore[override]
+        if super().__eq__(other):
+            return self._nanosecond > _nanosecond_of(other)
+        return super().__gt__(other)
+
+    def __ge__(self, other: datetime) -> bool:  # type: ignore[override]
+        return self.__gt__(other) or self.__eq__(other)
+
+    def __hash__(self) -> int:
+        # equal to a plain datetime's hash when there are no nanoseconds, as the values are
+        whole = super().__hash__()
+        return hash((whole, self._nanosecond)) if self._nanosecond else whole
+
+    def isoformat(self, sep: str = "T", timespec: str = "auto") -> str:
+        if timespec != "auto" or not self._nanosecond:
+            return super().isoformat(sep, timespec)
+        text = super().isoformat(sep, "microseconds")
+        end = len("YYYY-MM-DD") + len(sep) + len("HH:MM:SS.ffffff")
+        return f"{text[:end]}{self._nanosecond:03d}{text[end:]}"
+
+    def __str__(self) -> str:
+        return self.isoformat(" ")
+
+    def __repr__(self) -> str:
+        text = super().__repr__()
+        return f"{text[:-1]}, nanosecond={self._nanosecond})" if self._nanosecond else text
+
+    def __reduce_ex__(self, protocol: SupportsIndex) -> tuple[Any, ...]:
+        whole = datetime(
+            self.year,
+            self.month,
+            self.day,
+            self.hour,
+            self.minute,
+            self.second,
+            self.microsecond,
+            self.tzinfo,
+            fold=self.fold,
+        )
+        return (type(self).from_datetime, (whole, self._nanosecond))
+
+
+def _nanosecond_of(value: datetime) -> int:
+    return value.nanosecond if isinstance(value, NanoDatetime) else 0
 
 
 # ---------------------------------------------------------------------------------------------
