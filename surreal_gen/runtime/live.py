@@ -41,7 +41,7 @@ import itertools
 import logging
 import uuid
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
@@ -170,6 +170,7 @@ class LiveModelStream(Generic[ModelT]):
         self._pump: asyncio.Task[None] | None = None
         self._remove_listener: Callable[[], None] | None = None
         self._started = False
+        self._entered = False
         self._closed = False
         self._socket_lost = False
         """The live query's socket dropped and no new one is up: the server forgot the query."""
@@ -187,6 +188,7 @@ class LiveModelStream(Generic[ModelT]):
     # -- lifecycle -----------------------------------------------------------------------------
 
     async def __aenter__(self) -> Self:
+        self._entered = True
         await self._start()
         return self
 
@@ -198,8 +200,22 @@ class LiveModelStream(Generic[ModelT]):
     ) -> None:
         await self.aclose()
 
-    def __aiter__(self) -> Self:
-        return self
+    def __aiter__(self) -> AsyncIterator[ModelChangeEvent[ModelT]]:
+        """Inside ``async with`` the block owns the stream: a loop may stop and start again.
+        Without it the loop does: leaving it (``break``, ``return``, an error) ends the stream
+        and kills the live query, as leaving a loop over an async generator closes it."""
+        return self if self._entered else self._owned_by_loop()
+
+    async def _owned_by_loop(self) -> AsyncIterator[ModelChangeEvent[ModelT]]:
+        try:
+            while True:
+                try:
+                    event = await self.__anext__()
+                except StopAsyncIteration:
+                    return
+                yield event
+        finally:
+            await self.aclose()
 
     async def _start(self) -> None:
         if self._started:

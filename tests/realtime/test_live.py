@@ -436,3 +436,55 @@ async def test_checkpoints_bound_memory_without_duplicates(
     assert sorted(received) == list(range(30))
     assert stream.gaps == []
     assert checkpoints >= 1
+
+
+async def live_queries_on(conn: Connection, table: str) -> int:
+    [info] = await conn.query(f"INFO FOR TABLE {table} STRUCTURE")
+    return len(info["lives"])
+
+
+async def test_a_loop_without_async_with_kills_its_live_query_when_left(
+    ws: tuple[str, Connection], writer: Connection
+) -> None:
+    """No `async with`: the loop owns the stream, and leaving it (here by `return`) ends the
+    stream, KILL included, as leaving an async generator's loop closes the generator."""
+    name, conn = ws
+
+    async def first_event() -> ModelChangeEvent[Item]:
+        async for event in Item.objects().using(name).live():
+            return event
+        raise AssertionError("the stream ended without an event")
+
+    async def keep_writing() -> None:  # until the LIVE SELECT is in place and sees one
+        while True:
+            await writer.query("CREATE item SET n = 1")
+            await asyncio.sleep(0.05)
+
+    writes = asyncio.create_task(keep_writing())
+    try:
+        event = await asyncio.wait_for(first_event(), GUARD_S)
+    finally:
+        writes.cancel()
+    assert event.action == LiveAction.CREATE
+
+    async def killed() -> None:
+        while await live_queries_on(conn, "item"):
+            await asyncio.sleep(0.05)
+
+    await asyncio.wait_for(killed(), GUARD_S)
+
+
+async def test_inside_async_with_a_loop_may_stop_and_start_again(
+    ws: tuple[str, Connection], writer: Connection
+) -> None:
+    name, conn = ws
+    seen: list[str] = []
+    async with Item.objects().using(name).live() as stream:
+        for key in ("a", "b"):
+            await writer.query(f"CREATE item:{key} SET n = 1")
+            async for event in stream:
+                seen.append(str(event.record_id))
+                break
+        assert await live_queries_on(conn, "item") == 1
+    assert seen == ["item:a", "item:b"]
+    assert await live_queries_on(conn, "item") == 0
