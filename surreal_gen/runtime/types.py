@@ -454,7 +454,8 @@ class NanoDatetime(datetime):
     instant: truncated, it would match no record, and would count as a change to a
     READONLY field. It compares, hashes, prints (`isoformat`), copies and shifts
     (`+ timedelta`, `astimezone`, `replace`) with its nanoseconds; a difference of two
-    datetimes is a `timedelta`, to the microsecond. pydantic's datetime fields keep it as is.
+    datetimes is a `timedelta`, to the microsecond. pydantic's datetime fields keep it as is
+    (its JSON output, `model_dump_json`, prints every datetime to the microsecond).
     """
 
     __slots__ = ("_nanosecond",)
