@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Final, Self, cast, get_args, get_origin
+from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
@@ -301,10 +302,17 @@ class BaseSurrealModel(BaseModel):
                 rid = RecordID.parse(value)
             except ValueError as exc:
                 raise ValueError(f"{cls.__name__}: {value!r} is not a record id: {exc}") from None
-        elif value is None or isinstance(value, bool | float):
-            raise ValueError(f"{cls.__name__}: {value!r} is not a record id or key")
-        else:
+        elif isinstance(value, tuple):
+            rid = RecordID(table, list(value))  # an array key, as the database returns it
+        elif isinstance(value, str | int | UUID | list | dict) and not isinstance(value, bool):
             rid = RecordID(table, value)
+        else:
+            # Anything else (a model instance, a Decimal, a datetime...) would go out as a key
+            # and fail in the transport or the server, far from the call that passed it.
+            raise ValueError(
+                f"{cls.__name__}: {_short(value)} is not a record id or key (keys are "
+                "str, int, UUID, list or dict)"
+            )
         if rid.table != table:
             raise ValueError(f"{cls.__name__}: record {rid} is not in table {table!r}")
         return rid

@@ -1,0 +1,51 @@
+"""Query and model API edge cases found by review, against the real engines.
+
+Tests that take `orm` run on the embedded 2.x and 3.x engines and over WebSocket and HTTP
+against the loopback test server.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+import pytest
+
+from surreal_gen.runtime.errors import InvalidQueryError
+from surreal_gen.runtime.model import BaseSurrealModel, SurrealConfigDict
+from surreal_gen.runtime.types import RecordID
+from tests.runtime.orm_connections import OrmTarget
+
+
+class Card(BaseSurrealModel):
+    model_config = SurrealConfigDict(table_name="card")
+
+    id: RecordID[Literal["card"]] | None = None
+    title: str
+    amount: Decimal | None = None
+
+
+NOT_KEYS: list[Any] = [
+    Decimal(1),
+    datetime(2020, 1, 1, tzinfo=UTC),
+    {1, 2},
+    b"raw",
+    Card(id=RecordID("card", "a"), title="an instance, not its id"),
+]
+
+
+@pytest.mark.parametrize("value", NOT_KEYS, ids=lambda value: type(value).__name__)
+async def test_values_that_cannot_be_record_keys_are_refused_before_sending(
+    orm: OrmTarget, value: Any
+) -> None:
+    """Only str, int, UUID, array and object keys exist: anything else was sent as a key and
+    failed in the transport or the server ("Failed to decode CBOR request", "Invalid request",
+    "cannot send a Card to SurrealDB")."""
+    await Card(id=RecordID("card", "a"), title="x").save()
+    with pytest.raises(ValueError, match="is not a record id or key"):
+        await Card.get(value)
+    with pytest.raises(InvalidQueryError, match=r"filter\(id=...\): .*is not a record id or key"):
+        Card.objects().filter(id=value)
+    with pytest.raises(InvalidQueryError, match="is not a record id or key"):
+        Card.objects().filter(id__in=[value])
