@@ -95,9 +95,16 @@ def _encode_record_id(encoder: _Encoder, value: RecordID[Any]) -> None:
     encoder.encode_semantic(TAG_RECORD_ID, [value.table, value.id])
 
 
+_DECIMAL_MAX = Decimal(2**96 - 1)
+"""The largest magnitude a SurrealDB decimal holds (a 96-bit integer and a scale)."""
+
+
 def _encode_decimal(encoder: _Encoder, value: Decimal) -> None:
     if not value.is_finite():
         raise ValueError(f"{value!r} cannot be sent: SurrealDB decimals are finite")
+    # Beyond it the engines refuse the whole request without naming the value.
+    if value.copy_abs() > _DECIMAL_MAX:  # copy_abs: abs() rounds to 28 digits
+        raise ValueError(f"{value} is outside SurrealDB's decimal range (±{_DECIMAL_MAX})")
     # Positional notation: str() gives "1E-7", which 2.x and the 3.0 server refuse.
     encoder.encode_semantic(TAG_DECIMAL, format(value, "f"))
 

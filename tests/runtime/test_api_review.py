@@ -49,3 +49,22 @@ async def test_values_that_cannot_be_record_keys_are_refused_before_sending(
         Card.objects().filter(id=value)
     with pytest.raises(InvalidQueryError, match="is not a record id or key"):
         Card.objects().filter(id__in=[value])
+
+
+async def test_decimals_outside_the_engines_range_are_refused_before_sending(
+    orm: OrmTarget,
+) -> None:
+    """SurrealDB decimals hold at most 2**96 - 1 in magnitude. Beyond that the engines refused
+    the whole request ("Failed to decode CBOR request", over a network "Invalid request"),
+    naming neither the value nor the parameter; integers beyond 64 bits were already refused
+    here, before sending."""
+    biggest = Decimal(2**96 - 1)
+    card = await Card(title="max", amount=biggest).save()
+    assert card.amount == biggest
+    assert await Card.objects().filter(amount=biggest.copy_negate()).count() == 0
+    for value in (Decimal(2**96), Decimal(-(2**96)), Decimal("1e30")):
+        with pytest.raises(InvalidQueryError, match="outside SurrealDB's decimal range"):
+            await Card.objects().filter(amount__gte=value).count()
+        with pytest.raises(InvalidQueryError, match="outside SurrealDB's decimal range"):
+            await Card(title="too big", amount=value).save()
+    assert await Card.objects().filter(amount=biggest).count() == 1
