@@ -19,9 +19,11 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from surreal_gen.runtime.errors import (
+    AlreadyExistsError,
     ConfigurationError,
     DoesNotExist,
     NotFoundError,
+    PermissionDeniedError,
     ReadOnlyModelError,
     ValidationFailed,
 )
@@ -374,7 +376,8 @@ class BaseSurrealModel(BaseModel):
         `ReadOnly` fields are not sent) and created otherwise (a second statement, the
         `ReadOnly` fields included). A relation table (a model with `in` and `out` fields)
         is written with INSERT RELATION. The record the database returns is taken back into
-        the object.
+        the object. A record that exists but that the user may not update is a
+        PermissionDeniedError.
         """
         cls = type(self)
         refuse_writes_to_a_view(cls, "save()")
@@ -389,7 +392,16 @@ class BaseSurrealModel(BaseModel):
             rows = await self._query_rows(f"UPDATE $id{assignments}", update, using)
             created = not rows
             if created:
-                rows = await self._create(rid, using)
+                try:
+                    rows = await self._create(rid, using)
+                except AlreadyExistsError as exc:
+                    # SurrealDB skips a record the user may not update, without an error.
+                    raise PermissionDeniedError(
+                        f"{cls.__name__}.save(): {rid} exists, but UPDATE matched nothing: the "
+                        "table's permissions do not let this user update it (or another "
+                        "client created it meanwhile)",
+                        kind="NotAllowed",
+                    ) from exc
         record = rows[0]
         self._absorb(record)
         await post_save.send(cls, instance=self, created=created)

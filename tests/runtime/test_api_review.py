@@ -12,7 +12,8 @@ from typing import Any, Literal
 
 import pytest
 
-from surreal_gen.runtime.errors import InvalidQueryError
+from surreal_gen.runtime.connection import Connection, ConnectionConfig, SurrealDBConnectionManager
+from surreal_gen.runtime.errors import InvalidQueryError, PermissionDeniedError
 from surreal_gen.runtime.model import BaseSurrealModel, SurrealConfigDict
 from surreal_gen.runtime.types import RecordID
 from tests.runtime.orm_connections import OrmTarget
@@ -68,3 +69,40 @@ async def test_decimals_outside_the_engines_range_are_refused_before_sending(
         with pytest.raises(InvalidQueryError, match="outside SurrealDB's decimal range"):
             await Card(title="too big", amount=value).save()
     assert await Card.objects().filter(amount=biggest).count() == 1
+
+
+RECORD_USERS = """
+DEFINE ACCESS member ON DATABASE TYPE RECORD
+    SIGNUP (CREATE member SET name = $name) SIGNIN (SELECT * FROM member WHERE name = $name)
+    DURATION FOR SESSION 1h;
+DEFINE TABLE card SCHEMALESS PERMISSIONS FOR select, create FULL, FOR update, delete NONE;
+"""
+
+
+async def test_saving_a_record_the_user_may_not_update_says_so(orm: OrmTarget) -> None:
+    """SurrealDB skips records a user may not update without an error, so `save()`'s UPDATE
+    returned nothing and its CREATE fallback failed with "Database record `card:a` already
+    exists": an error about the wrong thing, for a record the user had just read."""
+    if orm.server is None:
+        pytest.skip("embedded engines run as root: no record users")
+    await orm.connection.query(RECORD_USERS)
+    anonymous = Connection(
+        ConnectionConfig(orm.url, namespace=orm.namespace, database=orm.database)
+    )
+    try:
+        token = await anonymous.rpc(
+            "signup", [{"NS": orm.namespace, "DB": orm.database, "AC": "member", "name": "m"}]
+        )
+    finally:
+        await anonymous.close()
+    SurrealDBConnectionManager.set_connection(
+        orm.url, namespace=orm.namespace, database=orm.database, token=token, name="member"
+    )
+    try:
+        card = await Card(id=RecordID("card", "a"), title="one").save(using="member")
+        card.title = "two"
+        with pytest.raises(PermissionDeniedError, match="card:a exists, but UPDATE matched"):
+            await card.save(using="member")
+        assert (await Card.get("a")).title == "one"
+    finally:
+        await SurrealDBConnectionManager.close_connection("member")
