@@ -140,10 +140,15 @@ class ChangeFeedReader:
         return FeedInfo(match.group(2) is not None, Duration.parse(match.group(1)))
 
     async def read(self, since: int | datetime, limit: int) -> tuple[list[ChangeSet], int | None]:
-        """The change sets from ``since`` (at most ``limit`` raw entries), and the oldest
+        """The change sets from ``since`` (about ``limit`` raw entries), and the oldest
         ``SINCE`` value the feed still holds (None when the feed is empty).
 
         The oldest entry is read in the same request, to check a cursor against retention.
+        ``LIMIT`` counts one entry per table per versionstamp, so on 3.x (one versionstamp
+        per transaction) it can end a page inside a change set, before this table's part.
+        Each entry holds at least one change, so a page with fewer changes than ``limit``
+        is whole; otherwise its last set is left to the next read, and a page of that one
+        set alone is read again with a larger limit (at ``MAX_PAGE`` it is taken as is).
         """
         sql = (
             "SHOW CHANGES FOR DATABASE SINCE 0 LIMIT 1; "
@@ -151,6 +156,11 @@ class ChangeFeedReader:
         )
         oldest, page = await self.connection.query(sql)
         oldest_since = self.since_at(oldest[0]["versionstamp"]) if oldest else None
+        if sum(len(entry.get("changes", [])) for entry in page) >= limit:
+            if len(page) > 1:
+                page = page[:-1]
+            elif limit < MAX_PAGE:
+                return await self.read(since, min(2 * limit, MAX_PAGE))
         return [self._change_set(entry) for entry in page], oldest_since
 
     async def read_to_head(

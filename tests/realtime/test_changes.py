@@ -19,7 +19,7 @@ from surreal_gen.runtime import (
 from surreal_gen.runtime.connection import Connection
 from surreal_gen.runtime.types import RecordID
 from tests.fixtures.server import SurrealDatabase
-from tests.realtime.models import Item, connection
+from tests.realtime.models import Item, Other, connection
 
 
 @pytest.fixture(params=["engine2", "engine3", "server"])
@@ -288,3 +288,18 @@ async def test_connection_errors_are_retried_then_raised() -> None:
         stream = ChangeFeedStream(Item.objects().using(name), retries=2)
         with pytest.raises(ChangeFeedError, match="gave up after 3 attempts"):
             await anext(stream)
+
+
+@pytest.mark.parametrize("batch_size", [1, 2, 3])
+async def test_a_page_cut_inside_a_transaction_loses_nothing(
+    feed: tuple[str, Connection], batch_size: int
+) -> None:
+    """3.x gives a transaction one versionstamp, and LIMIT counts one entry per table of it,
+    so a page can end inside the set: `item`'s part is on the page, `other`'s is not."""
+    name, conn = feed
+    await conn.query(
+        "BEGIN; CREATE item:1 SET n = 1; CREATE other:1 SET n = 1; CREATE other:2 SET n = 2; "
+        "COMMIT; CREATE other:3 SET n = 3"
+    )
+    stream = Other.objects().using(name).changes(batch_size=batch_size, until_caught_up=True)
+    assert [str(e.record_id) async for e in stream] == ["other:1", "other:2", "other:3"]
