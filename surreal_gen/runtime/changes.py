@@ -422,7 +422,7 @@ class ChangeFeedStream(Generic[ModelT]):
         info = await self._retrying(reader.describe)
         since: int | datetime = self._start
         if isinstance(since, datetime) and reader.engine_major >= 3:
-            since = int(since.timestamp() * 1000) << 16
+            since = max(int(since.timestamp() * 1000), 0) << 16  # before 1970: from 0
             self._cursor = since
         check_expiry = isinstance(self._start, int)
         ahead: asyncio.Task[_Page] | None = None

@@ -303,3 +303,11 @@ async def test_a_page_cut_inside_a_transaction_loses_nothing(
     )
     stream = Other.objects().using(name).changes(batch_size=batch_size, until_caught_up=True)
     assert [str(e.record_id) async for e in stream] == ["other:1", "other:2", "other:3"]
+
+
+async def test_since_a_datetime_before_1970_reads_everything(feed: tuple[str, Connection]) -> None:
+    """3.x turns a datetime into `unix_ms << 16`: one before the epoch must start at 0."""
+    name, conn = feed
+    await conn.query("CREATE item:1 SET n = 1")
+    events = await drain(name, since=datetime(1960, 1, 1, tzinfo=UTC))
+    assert [e.instance.n for e in events] == [1]
