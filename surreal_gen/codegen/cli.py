@@ -257,7 +257,7 @@ def schema_files(paths: Sequence[Path]) -> list[SchemaFile]:
     given_by: dict[Path, int] = {}
     for index, path in enumerate(paths):
         if path.is_dir():
-            found = sorted(path.rglob("*.surql"))
+            found = _surql_files(path)
             if not found:
                 raise UsageProblem(f"{_display(path)}: no .surql files in this folder")
         elif path.is_file():
@@ -276,6 +276,13 @@ def schema_files(paths: Sequence[Path]) -> list[SchemaFile]:
             except SchemaSourceError as exc:
                 raise UsageProblem(str(exc)) from None
     return files
+
+
+def _surql_files(folder: Path) -> list[Path]:
+    """The ``.surql`` files under ``folder``, sorted. A folder so named is no schema, nor a
+    dangling symlink: Emacs locks a modified buffer with one, ``.#chat.surql``, which cannot
+    be read. (A FIFO is kept: it is read like a file.)"""
+    return sorted(p for p in folder.rglob("*.surql") if p.exists() and not p.is_dir())
 
 
 def _display(path: Path) -> str:
@@ -727,7 +734,7 @@ def watch(
 def _snapshot_of_files(paths: Sequence[Path]) -> tuple[tuple[str, int, int], ...]:
     entries: list[tuple[str, int, int]] = []
     for path in paths:
-        candidates = sorted(path.rglob("*.surql")) if path.is_dir() else [path]
+        candidates = _surql_files(path) if path.is_dir() else [path]
         for file in candidates:
             try:
                 stat = file.stat()

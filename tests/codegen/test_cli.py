@@ -277,3 +277,16 @@ def test_the_console_script_skips_teardown_once_an_engine_is_loaded(
     )
     assert result.returncode == (2 if "--include" in args else 0), result.stderr
     assert result.stdout.rstrip().endswith("teardown") is torn_down
+
+
+def test_a_folder_s_entries_named_surql_that_are_not_files_are_skipped(project: Path) -> None:
+    """Emacs locks a modified buffer with a dangling symlink ``.#chat.surql`` beside the
+    file: it is no schema file, and reading it failed the run (and each --watch rebuild)
+    with "cannot read: No such file or directory", as did a folder named ``notes.surql``."""
+    assert run().exit_code == 0
+    before = files_of(project / "generated")
+    (project / "schema" / ".#chat.surql").symlink_to("user@host.4242:1700000000")
+    (project / "schema" / "notes.surql").mkdir()
+    result = run()
+    assert result.exit_code == 0, result.output
+    assert files_of(project / "generated") == before
