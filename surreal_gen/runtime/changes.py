@@ -178,9 +178,10 @@ class ChangeFeedReader:
             change_sets.extend(page)
             since = page[-1].next_since
 
-    async def head(self) -> int:
-        """The ``SINCE`` just after the last entry of the feed now."""
-        since = await self._head_hint()
+    async def head(self, start: int = 0) -> int:
+        """The ``SINCE`` just after the last entry of the feed now, scanning from ``start``
+        (or a later point that is cheap to find)."""
+        since = max(await self._head_hint(), start)
         while True:
             page, _ = await self.read(since, MAX_PAGE)
             if not page:
@@ -329,8 +330,10 @@ class ChangeFeedStream(Generic[ModelT]):
       the database) raises CursorExpiredError rather than silently skipping changes.
     - Pages (``batch_size``, at most 1000 raw entries) are read back to back until one is
       empty (a short page is not the end); then the stream sleeps ``poll_interval``
-      seconds, or stops when ``until_caught_up`` is True. The next page is requested as
-      soon as a page arrives, so the server reads it while you handle this one.
+      seconds. With ``until_caught_up`` the stream stops instead, at the latest once it
+      has passed the end the feed had when the stream started (changes arriving while it
+      reads do not keep it going). The next page is requested as soon as a page arrives,
+      so the server reads it while you handle this one.
     - Connection errors are retried ``retries`` times with exponential backoff, then raised
       as ChangeFeedError.
     - Filters on the QuerySet are evaluated by the database against each changed record.
@@ -425,6 +428,12 @@ class ChangeFeedStream(Generic[ModelT]):
             since = max(int(since.timestamp() * 1000), 0) << 16  # before 1970: from 0
             self._cursor = since
         check_expiry = isinstance(self._start, int)
+        # "Caught up" is the end of the feed when the stream starts: writes that keep coming
+        # must not keep the stream going.
+        stop_at: int | None = None
+        if self.until_caught_up:
+            start = since if isinstance(since, int) else 0
+            stop_at = await self._retrying(reader.head, start)
         ahead: asyncio.Task[_Page] | None = None
         try:
             while True:
@@ -449,7 +458,9 @@ class ChangeFeedStream(Generic[ModelT]):
                     continue
                 check_expiry = True
                 since = page.change_sets[-1].next_since
-                ahead = asyncio.ensure_future(self._read_page(reader, since))
+                caught_up = stop_at is not None and since >= stop_at
+                if not caught_up:
+                    ahead = asyncio.ensure_future(self._read_page(reader, since))
                 pending = deque(await self._retrying(self._kept, connection, page.change_sets))
                 del page  # from here on a change set lives only until its batch is handed out
                 while pending:
@@ -458,6 +469,8 @@ class ChangeFeedStream(Generic[ModelT]):
                     batch = self._batch(_take(pending, _BATCH_CHANGES), info.original)
                     if batch[0]:
                         yield batch
+                if caught_up:
+                    return
         finally:
             if ahead is not None:
                 await _discard(ahead)

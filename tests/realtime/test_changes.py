@@ -311,3 +311,33 @@ async def test_since_a_datetime_before_1970_reads_everything(feed: tuple[str, Co
     await conn.query("CREATE item:1 SET n = 1")
     events = await drain(name, since=datetime(1960, 1, 1, tzinfo=UTC))
     assert [e.instance.n for e in events] == [1]
+
+
+async def test_until_caught_up_ends_while_writes_keep_arriving(
+    feed: tuple[str, Connection],
+) -> None:
+    """It reads to the end of the feed as it was when the stream started, not until the
+    reader happens to outrun the writers (with batch_size=1 it never did)."""
+    name, conn = feed
+    for n in range(20):
+        await conn.query("CREATE item SET n = $n", {"n": n})
+    writing = True
+
+    async def write() -> None:
+        n = 20
+        while writing:
+            await conn.query("CREATE item SET n = $n", {"n": n})
+            n += 1
+
+    writer = asyncio.create_task(write())
+    try:
+        stream = Item.objects().using(name).changes(batch_size=1, until_caught_up=True)
+        seen = await asyncio.wait_for(_values(stream), timeout=20)
+    finally:
+        writing = False
+        await writer
+    assert sorted(seen)[:20] == list(range(20))
+
+
+async def _values(stream: ChangeFeedStream[Item]) -> list[int]:
+    return [event.instance.n async for event in stream]
