@@ -89,6 +89,8 @@ CONFIG_KEYS: dict[str, str] = {
 """Settings ``[tool.surreal-gen]`` may hold, with the TOML type each takes ("strings": a
 string or a list of strings). Passwords belong in SURREALDB_PASS, not here."""
 
+OUTPUT_MODEL_TYPES = ("pydantic", *MODEL_TYPES)
+
 TYPE_NAMES = {
     "string": "a string",
     "strings": "a string or a list of strings",
@@ -159,6 +161,12 @@ def load_config(pyproject: Path | None) -> dict[str, Any]:
                 f"{pyproject}: [tool.surreal-gen] {key} must be "
                 f"{TYPE_NAMES[CONFIG_KEYS[key]]}, not {value!r}"
             )
+    model_type = section.get("output-model-type", "pydantic")
+    if model_type not in OUTPUT_MODEL_TYPES:
+        raise UsageProblem(
+            f"{pyproject}: [tool.surreal-gen] output-model-type must be one of "
+            f"{', '.join(OUTPUT_MODEL_TYPES)}, not {model_type!r}"
+        )
     config = dict(section)
     base = pyproject.parent
     for key in ("schema", "include", "exclude"):
@@ -445,7 +453,7 @@ def _generate_options(func: F) -> F:
         click.option(
             "--output-model-type",
             "model_type",
-            type=click.Choice(["pydantic", *MODEL_TYPES]),
+            type=click.Choice(OUTPUT_MODEL_TYPES),
             help="pydantic (default: models with typed queries) or plain models made by "
             "datamodel-code-generator from schema.json.",
         ),

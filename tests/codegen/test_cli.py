@@ -290,3 +290,28 @@ def test_a_folder_s_entries_named_surql_that_are_not_files_are_skipped(project: 
     result = run()
     assert result.exit_code == 0, result.output
     assert files_of(project / "generated") == before
+
+
+@pytest.mark.parametrize("command", [(), ("--watch",), ("diff",)])
+def test_an_unknown_output_model_type_in_pyproject_is_named(
+    project: Path, command: tuple[str, ...], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bad value is refused like a bad type, naming the file and the key, by every command:
+    it was reported as "unknown output-model-type" by a run (and by --watch after every
+    change) with no word of where it came from, and ignored by diff."""
+    (project / "pyproject.toml").write_text(
+        '[tool.surreal-gen]\nschema = "schema"\nout = "generated"\noutput-model-type = "Pydantic"\n'
+    )
+
+    def stop_watching(seconds: float) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli.time, "sleep", stop_watching)
+    result = run(*command)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"surreal-gen: error: {project / 'pyproject.toml'}: [tool.surreal-gen] "
+        "output-model-type must be one of pydantic, dataclasses, typeddict, msgspec, "
+        "not 'Pydantic'\n"
+    )
+    assert not (project / "generated").exists()
