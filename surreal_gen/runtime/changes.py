@@ -82,13 +82,16 @@ class ChangeSet:
     """One versionstamp's changes to the table (possibly none: the set is another table's).
 
     ``next_since`` is the ``SINCE`` value that resumes strictly after this set;
-    ``record_ids[i]`` is the record ``changes[i]`` is about.
+    ``record_ids[i]`` is the record ``changes[i]`` is about. ``original`` is the table's
+    INCLUDE ORIGINAL setting when the set (re)defines the table's feed (3.x writes DEFINE
+    TABLE into the feed with its settings; 2.x only the name), else None.
     """
 
     versionstamp: int
     next_since: int
     changes: tuple[Mapping[str, Any], ...]
     record_ids: tuple[RecordID[str], ...]
+    original: bool | None = None
 
 
 class ChangeFeedReader:
@@ -211,13 +214,23 @@ class ChangeFeedReader:
         versionstamp = int(entry["versionstamp"])
         changes = []
         record_ids = []
+        original: bool | None = None
         for change in entry.get("changes", []):
+            definition = change.get("define_table")
+            if isinstance(definition, _MAPPINGS) and definition.get("name") == self.table:
+                feed = definition.get("changefeed")
+                if isinstance(feed, _MAPPINGS):
+                    original = bool(feed.get("original"))
             record_id = change_record_id(change)
             if record_id is not None and record_id.table == self.table:
                 changes.append(change)
                 record_ids.append(record_id)
         return ChangeSet(
-            versionstamp, self.since_after(versionstamp), tuple(changes), tuple(record_ids)
+            versionstamp,
+            self.since_after(versionstamp),
+            tuple(changes),
+            tuple(record_ids),
+            original,
         )
 
 
@@ -369,6 +382,8 @@ class ChangeFeedStream(Generic[ModelT]):
         self._ready: deque[ModelChangeEvent[ModelT]] = deque()
         self._cursors: deque[int | None] = deque()
         """The cursor after each ready event: None where it does not move."""
+        self._original = False
+        """The feed's INCLUDE ORIGINAL setting for the changes being read."""
 
     @property
     def cursor(self) -> int | None:
@@ -423,6 +438,7 @@ class ChangeFeedStream(Generic[ModelT]):
         reader = ChangeFeedReader(connection, self.model.get_table_name())
         await self._retrying(connection.connect)
         info = await self._retrying(reader.describe)
+        self._original = info.original
         since: int | datetime = self._start
         if isinstance(since, datetime) and reader.engine_major >= 3:
             since = max(int(since.timestamp() * 1000), 0) << 16  # before 1970: from 0
@@ -466,7 +482,7 @@ class ChangeFeedStream(Generic[ModelT]):
                 while pending:
                     # The consumer may never wait on anything: give the read ahead a turn.
                     await asyncio.sleep(0)
-                    batch = self._batch(_take(pending, _BATCH_CHANGES), info.original)
+                    batch = self._batch(_take(pending, _BATCH_CHANGES))
                     if batch[0]:
                         yield batch
                 if caught_up:
@@ -479,11 +495,13 @@ class ChangeFeedStream(Generic[ModelT]):
         change_sets, oldest = await self._retrying(reader.read, since, self.batch_size)
         return _Page(change_sets, oldest, time.monotonic())
 
-    def _batch(self, change_sets: Sequence[ChangeSet], original: bool) -> _Batch[ModelT]:
+    def _batch(self, change_sets: Sequence[ChangeSet]) -> _Batch[ModelT]:
         """Typed events of change sets, each with the cursor that counts it (None: unchanged).
 
         The cursor moves past a change set with its last event; sets with no event of
         this table move it with the event before them, or at once when none came before.
+        Changes are classified by the feed's INCLUDE ORIGINAL setting of their time: the
+        table's description when the stream started, then each redefinition in the feed.
         """
         actions: list[LiveAction] = []
         record_ids: list[RecordID[str]] = []
@@ -493,8 +511,10 @@ class ChangeFeedStream(Generic[ModelT]):
         cursors: list[int | None] = []
         for change_set in change_sets:
             versionstamp = change_set.versionstamp
+            if change_set.original is not None:
+                self._original = change_set.original
             for record_id, change in zip(change_set.record_ids, change_set.changes, strict=True):
-                action, data = classify_change(change, original=original)
+                action, data = classify_change(change, original=self._original)
                 actions.append(action)
                 record_ids.append(record_id)
                 documents.append(data)
@@ -530,6 +550,7 @@ class ChangeFeedStream(Generic[ModelT]):
                     change_set.next_since,
                     tuple(change for _, change in pairs),
                     tuple(record_id for record_id, _ in pairs),
+                    change_set.original,
                 )
             )
         return kept
