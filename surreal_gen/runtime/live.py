@@ -48,6 +48,7 @@ from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 
 from surreal_gen.runtime.changes import (
     ChangeFeedReader,
+    ChangeSet,
     FeedInfo,
     change_record_id,
     classify_change,
@@ -164,6 +165,9 @@ class LiveModelStream(Generic[ModelT]):
         self._recent: dict[RecordID[str], tuple[dict[str, Any] | None, list[Any]]] = {}
         self._feed: ChangeFeedReader | None = None
         self._feed_info: FeedInfo | None = None
+        self._original = False
+        """The feed's INCLUDE ORIGINAL setting at ``_feed_since``: as described when the
+        stream started, then as each DEFINE TABLE in the feed (3.x) sets it."""
         self._feed_since: int | None = None
         self._overflowing = False
         self._checkpoint_queued = False
@@ -282,6 +286,7 @@ class LiveModelStream(Generic[ModelT]):
         reader = ChangeFeedReader(self._connection.http_companion(), self.table)
         try:
             self._feed_info = await reader.describe()
+            self._original = self._feed_info.original
             self._feed = reader
             self._feed_since = await reader.head()
         except ChangeFeedError:
@@ -526,20 +531,26 @@ class LiveModelStream(Generic[ModelT]):
         self._ready.extend(events)
         self._report_gap(marker, recovered=True, backfilled=len(events), detail="")
 
-    async def _backfill(self, change_sets: Sequence[Any]) -> list[ModelChangeEvent[ModelT]]:
+    async def _backfill(self, change_sets: Sequence[ChangeSet]) -> list[ModelChangeEvent[ModelT]]:
         """Events for the feed's changes that this stream has not delivered yet."""
-        assert self._connection is not None and self._feed_info is not None
-        changes = [change for change_set in change_sets for change in change_set.changes]
-        documents = [classify_change(change, original=False)[1] for change in changes]
+        assert self._connection is not None
+        changes: list[tuple[Mapping[str, Any], bool]] = []  # with the setting of their time
+        for change_set in change_sets:
+            if change_set.original is not None:
+                self._original = change_set.original
+            changes += [(change, self._original) for change in change_set.changes]
+        documents = [classify_change(change, original=False)[1] for change, _ in changes]
         passing = await passing_filter(self._connection, self._where, self._variables, documents)
         history: dict[RecordID[str], list[tuple[Mapping[str, Any], dict[str, Any] | None]]] = {}
-        in_feed_order: list[tuple[RecordID[str], Mapping[str, Any], dict[str, Any] | None]] = []
-        for change, document, keep in zip(changes, documents, passing, strict=True):
+        in_feed_order: list[
+            tuple[RecordID[str], Mapping[str, Any], dict[str, Any] | None, bool]
+        ] = []
+        for (change, original), document, keep in zip(changes, documents, passing, strict=True):
             record_id = change_record_id(change)
             if record_id is not None and (keep or "delete" in change):
                 state = None if "delete" in change else dict(document or {})
                 history.setdefault(record_id, []).append((change, state))
-                in_feed_order.append((record_id, change, state))
+                in_feed_order.append((record_id, change, state, original))
         self._recent = {
             record_id: (self._states.get(record_id), [state for _, state in steps])
             for record_id, steps in history.items()
@@ -552,18 +563,21 @@ class LiveModelStream(Generic[ModelT]):
         self._delivered.clear()
         # Handed out in the feed's order (commit order), not grouped by record.
         events: list[ModelChangeEvent[ModelT]] = []
-        for record_id, change, state in in_feed_order:
+        for record_id, change, state, original in in_feed_order:
             if id(change) in missed:
-                event = self._backfilled_event(record_id, change, state)
+                event = self._backfilled_event(record_id, change, state, original)
                 if event is not None:
                     events.append(event)
         return events
 
     def _backfilled_event(
-        self, record_id: RecordID[str], change: Mapping[str, Any], state: dict[str, Any] | None
+        self,
+        record_id: RecordID[str],
+        change: Mapping[str, Any],
+        state: dict[str, Any] | None,
+        original: bool,
     ) -> ModelChangeEvent[ModelT] | None:
-        assert self._feed_info is not None
-        action, _ = classify_change(change, original=self._feed_info.original)
+        action, _ = classify_change(change, original=original)
         if action == LiveAction.DELETE:
             before = self._states.get(record_id)
             if before is None and self._where:

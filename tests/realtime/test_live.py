@@ -488,3 +488,26 @@ async def test_inside_async_with_a_loop_may_stop_and_start_again(
         assert await live_queries_on(conn, "item") == 1
     assert seen == ["item:a", "item:b"]
     assert await live_queries_on(conn, "item") == 0
+
+
+async def test_a_backfill_tells_updates_by_the_feed_setting_of_their_time(
+    ws: tuple[str, Connection], writer: Connection
+) -> None:
+    """`note` has no INCLUDE ORIGINAL when the stream starts, and gets it during a gap: the
+    feed's changes from before are plain `{update}` entries, which are updates then (with
+    the setting they would be creates); 3.x writes the DEFINE TABLE into the feed."""
+    name, _ = ws
+    async with Note.objects().using(name).live(max_buffer=1) as stream:
+        await writer.query("CREATE note:1 SET text = 'a'")
+        await writer.query("UPDATE note:1 SET text = 'b'")
+        await writer.query("UPDATE note:1 SET text = 'c'")  # the buffer is full: a gap
+        await writer.query("DEFINE TABLE OVERWRITE note CHANGEFEED 1h INCLUDE ORIGINAL")
+        await writer.query("UPDATE note:1 SET text = 'd'")
+        events = await take(stream, 4)
+    assert [(e.action, e.instance.text) for e in events] == [
+        (LiveAction.CREATE, "a"),
+        (LiveAction.UPDATE, "b"),
+        (LiveAction.UPDATE, "c"),
+        (LiveAction.UPDATE, "d"),
+    ]
+    assert [gap.recovered for gap in stream.gaps] == [True]
