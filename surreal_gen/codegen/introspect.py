@@ -352,10 +352,13 @@ def engine_error_location(message: str) -> tuple[int, int] | None:
 
 
 def engine_error_summary(message: str) -> str:
-    """The first line of an engine error, without the 2.x wrapper text."""
-    text = message.strip()
-    text = text.removeprefix(_ENGINE_PREFIX)
-    return text.splitlines()[0].strip() if text else "unknown error"
+    """The first line of an engine error, without the 2.x wrapper text.
+
+    Only a newline ends it: ``splitlines`` also splits at a line separator the engine
+    quotes (``Invalid token `\\u2028```). Characters a terminal would not show are escaped."""
+    first = message.strip().removeprefix(_ENGINE_PREFIX).split("\n", 1)[0].strip()
+    shown = "".join(c if c.isprintable() else ascii(c)[1:-1] for c in first)
+    return shown or "unknown error"
 
 
 class Statement(NamedTuple):
@@ -417,7 +420,8 @@ def statements(text: str) -> list[Statement]:
             continue
         char = text[i]
         if char in "-/#" and (char == "#" or text.startswith(("--", "//"), i)):
-            i = _skip_until(text, i, "\n")
+            end = _LINE_END.search(text, i)
+            i = len(text) if end is None else end.end()
             continue
         if text.startswith("/*", i):
             i = _skip_until(text, i + 2, "*/") + 1
@@ -454,6 +458,8 @@ def statements(text: str) -> list[Statement]:
 _PLAIN_RUN = re.compile(r"[^;'\"`⟨/\-#()\[\]{}]+")
 """A run of text with nothing the scanner must look at one character at a time."""
 _NOT_SPACE = re.compile(r"\S")
+_LINE_END = re.compile("[\n\r\x85\u2028\u2029]")
+"""What ends a line comment in both engines: a file with CR line endings is not one comment."""
 _LAST_TOKEN = re.compile(r"(?:(\$?\w+)|[^\w\s$]|\$)\s*\Z")
 """The last token of a plain run: a word (group 1), or one other character."""
 

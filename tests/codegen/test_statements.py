@@ -94,3 +94,32 @@ def test_a_file_that_cannot_be_read_is_named(tmp_path: Path) -> None:
     with pytest.raises(SchemaSourceError) as raised:
         SchemaFile.read(tmp_path / "missing.surql", "missing.surql")
     assert str(raised.value) == "missing.surql: cannot read: No such file or directory"
+
+
+# Both engines end a line comment at any of these, not only at "\n".
+LINE_ENDS = {"CR": "\r", "NEL": "\x85", "LS": "\u2028", "PS": "\u2029"}
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("comment", ["--", "//", "#"])
+@pytest.mark.parametrize("end", LINE_ENDS.values(), ids=LINE_ENDS.keys())
+def test_a_line_comment_ends_where_the_engine_ends_it(engine: str, comment: str, end: str) -> None:
+    """A file whose lines end in "\\r" (old Mac editors) and that starts with a comment was
+    taken for a comment alone, and not applied: no tables, exit 0."""
+    newline = "\r" if end == "\r" else "\n"  # the others are no whitespace between statements
+    text = f"{comment} tables{end}DEFINE TABLE a;{newline}DEFINE TABLE b;{newline}"
+    assert [s.keyword for s in statements(text)] == ["DEFINE", "DEFINE"]
+    schema = read_files([SchemaFile("s.surql", text)], engine)
+    assert [t.name for t in schema.schema.tables] == ["a", "b"]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize(
+    ("char", "shown"), [("\u2028", "\\u2028"), ("\x85", "\\x85"), ("\x00", "\\x00")]
+)
+def test_an_invisible_token_is_shown_escaped(engine: str, char: str, shown: str) -> None:
+    """The engine quotes the token it refuses; a line separator in it cut the message at
+    "Invalid token `", and a NUL was printed as it is, invisible on a terminal."""
+    with pytest.raises(SchemaSourceError) as raised:
+        read_files([SchemaFile("s.surql", f"DEFINE TABLE a;{char}DEFINE TABLE b;\n")], engine)
+    assert str(raised.value) == f"s.surql:1:16: Parse error: Invalid token `{shown}`"
