@@ -362,11 +362,13 @@ def engine_error_summary(message: str) -> str:
 
 
 class Statement(NamedTuple):
-    """Where a top-level statement starts (1-based) and its first word, upper-cased."""
+    """Where a top-level statement starts (1-based, and ``offset`` in the text) and its
+    first word, upper-cased."""
 
     line: int
     column: int
     keyword: str
+    offset: int
 
 
 _KEYWORD = re.compile(r"[A-Za-z_]+")
@@ -480,7 +482,7 @@ def _operand_after(text: str, start: int, end: int) -> bool:
 def _statement_at(text: str, start: int, line_starts: list[int]) -> Statement:
     keyword = _KEYWORD.match(text, start)
     line, column = _line_column(line_starts, start)
-    return Statement(line, column, keyword.group().upper() if keyword else "")
+    return Statement(line, column, keyword.group().upper() if keyword else "", start)
 
 
 def _skip_until(text: str, start: int, terminator: str) -> int:
@@ -521,7 +523,9 @@ def located_error(file: SchemaFile, message: str, statement: Statement | None) -
     return SchemaSourceError(f"{where}: {engine_error_summary(message)}")
 
 
-async def apply_files(runner: QueryRunner, files: Iterable[SchemaFile]) -> None:
+async def apply_files(
+    runner: QueryRunner, files: Iterable[SchemaFile], *, database: tuple[str, str] | None = None
+) -> None:
     """Run each file as one query, in order; the first failure raises ``SchemaSourceError``.
 
     A file of DEFINE, REMOVE and ALTER statements only (a schema) is first sent as one
@@ -535,11 +539,16 @@ async def apply_files(runner: QueryRunner, files: Iterable[SchemaFile]) -> None:
 
     The raw ``query`` result is read so that the statement that really failed is reported,
     not one that a failed transaction merely skipped.
+
+    With ``database`` (the namespace and database that are read afterwards), a ``USE`` of
+    another one is refused: the statements after it would be applied where nothing reads them.
     """
     for file in files:
         found = statements(file.text)
         if not found:
             continue  # an empty query is an engine error, and there is nothing to apply
+        if database is not None:
+            await _refuse_use_elsewhere(runner, file, found, database)
         schema_only = all(s.keyword in _SCHEMA_KEYWORDS for s in found)
         if schema_only and await _applied_in_one_transaction(runner, file.text):
             continue
@@ -552,6 +561,37 @@ async def apply_files(runner: QueryRunner, files: Iterable[SchemaFile]) -> None:
             index, result = next(((i, r) for i, r in failed if not _skipped(r)), failed[0])
             statement = _statement_for_result(found, index, len(results))
             raise located_error(file, str(result.get("result")), statement)
+
+
+_SESSION = "RETURN [session::ns(), session::db()];"
+
+
+async def _refuse_use_elsewhere(
+    runner: QueryRunner, file: SchemaFile, found: list[Statement], database: tuple[str, str]
+) -> None:
+    """Raise ``SchemaSourceError`` at the first ``USE`` in ``found`` that leaves ``database``.
+
+    The engine reads the names: the file's ``USE`` statements are run alone, in order, each
+    followed by a look at the session (a ``USE`` lasts for the query it is in)."""
+    ends = [s.offset for s in found[1:]] + [len(file.text)]
+    uses = [(s, end) for s, end in zip(found, ends, strict=True) if s.keyword == "USE"]
+    if not uses:
+        return
+    query = "".join(f"{file.text[s.offset : end]}\n;{_SESSION}\n" for s, end in uses)
+    try:
+        results = await runner.rpc("query", [query, {}])
+    except RpcError:
+        return  # a USE the engine cannot read: running the file reports it, where it is
+    for (use, _), result in zip(uses, results[1::2], strict=False):
+        if result.get("status") != "OK":
+            return
+        namespace, name = result.get("result")
+        if (namespace, name) != database:
+            raise SchemaSourceError(
+                f"{file.display}:{use.line}:{use.column}: USE switches to namespace "
+                f"{namespace}, database {name}, which is not read: leave USE out of schema "
+                "files (they are applied to one database)"
+            )
 
 
 async def _applied_in_one_transaction(runner: QueryRunner, text: str) -> bool:
@@ -615,7 +655,10 @@ async def read_schema(
             assert config.namespace is not None and config.database is not None
             await check_target_exists(connection, config.namespace, config.database)
             await connection.use(config.namespace, config.database)
-        await apply_files(connection, files)
+        read = None
+        if config.namespace is not None and config.database is not None:
+            read = (config.namespace, config.database)
+        await apply_files(connection, files, database=read)
         return await introspect(connection, strict=strict, tables=tables, sink=sink)
     except SurrealGenError as exc:
         raise SchemaSourceError(f"{config.url}: {exc}") from None

@@ -123,3 +123,35 @@ def test_an_invisible_token_is_shown_escaped(engine: str, char: str, shown: str)
     with pytest.raises(SchemaSourceError) as raised:
         read_files([SchemaFile("s.surql", f"DEFINE TABLE a;{char}DEFINE TABLE b;\n")], engine)
     assert str(raised.value) == f"s.surql:1:16: Parse error: Invalid token `{shown}`"
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize(
+    ("use", "where"),
+    [
+        ("USE NS app DB app;", "namespace app, database app"),
+        ("use db `x-y`; -- comment; here", "namespace test, database x-y"),
+        ("USE NS test;\nUSE DB other;", "namespace test, database other"),
+    ],
+)
+def test_a_use_of_another_database_is_refused_where_it_is(
+    engine: str, use: str, where: str
+) -> None:
+    """The statements after such a USE went to a database that is never read: the schema
+    came out empty or short, with exit 0."""
+    text = f"DEFINE TABLE a;\n  {use}\nDEFINE TABLE b;\n"
+    with pytest.raises(SchemaSourceError) as raised:
+        read_files([SchemaFile("s.surql", text)], engine)
+    line = 3 if "\n" in use else 2
+    column = 1 if "\n" in use else 3
+    assert str(raised.value) == (
+        f"s.surql:{line}:{column}: USE switches to {where}, which is not read: leave USE out "
+        "of schema files (they are applied to one database)"
+    )
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_use_of_the_database_read_is_allowed(engine: str) -> None:
+    text = "USE NS test DB test;\nDEFINE TABLE a;\nUSE DB test;\nDEFINE TABLE b;\n"
+    schema = read_files([SchemaFile("s.surql", text)], engine)
+    assert [t.name for t in schema.schema.tables] == ["a", "b"]
