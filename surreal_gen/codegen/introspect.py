@@ -336,8 +336,7 @@ class SchemaFile:
             return cls(display, data.decode())
         except UnicodeDecodeError as exc:
             before = data[: exc.start].decode().removeprefix(BOM)
-            line = before.count("\n") + 1
-            column = len(before) - (before.rfind("\n") + 1) + 1
+            line, column = _line_column(_line_starts(before, _EDITOR_LINE_BREAK), len(before))
             raise SchemaSourceError(f"{display}:{line}:{column}: not valid UTF-8") from None
 
 
@@ -400,7 +399,7 @@ def statements(text: str) -> list[Statement]:
     string or a closing bracket make it division.
     """
     found: list[Statement] = []
-    line_starts = [0, *(match.end() for match in re.finditer("\n", text))]
+    line_starts = _line_starts(text, _EDITOR_LINE_BREAK)
     depth = 0
     inside = False
     operand = True  # an operand may start here: a `/` opens a regex
@@ -508,6 +507,25 @@ def _skip_regex(text: str, start: int) -> int:
     return i + 1
 
 
+_EDITOR_LINE_BREAK = re.compile("\r\n?|\n")
+"""Where editors break lines: a lone CR too (a file saved with old Mac line endings)."""
+_ENGINE_LINE_BREAK = re.compile("\n")
+"""Where both engines break lines when they say where an error is."""
+
+
+def _line_starts(text: str, line_break: re.Pattern[str]) -> list[int]:
+    return [0, *(match.end() for match in line_break.finditer(text))]
+
+
+def _editor_position(text: str, line: int, column: int) -> tuple[int, int]:
+    """The engine's ``line:column`` of ``text`` as an editor counts it."""
+    if "\r" not in text:
+        return line, column
+    engine_starts = _line_starts(text, _ENGINE_LINE_BREAK)
+    offset = engine_starts[min(line, len(engine_starts)) - 1] + column - 1
+    return _line_column(_line_starts(text, _EDITOR_LINE_BREAK), offset)
+
+
 def _line_column(line_starts: list[int], offset: int) -> tuple[int, int]:
     """1-based line and column of ``offset``, given the offsets where lines start."""
     line = bisect.bisect_right(line_starts, offset)
@@ -517,7 +535,9 @@ def _line_column(line_starts: list[int], offset: int) -> tuple[int, int]:
 def located_error(file: SchemaFile, message: str, statement: Statement | None) -> SchemaSourceError:
     """``schema/chat.surql:12:5: <engine message>`` for a parse error or a failing statement."""
     position = engine_error_location(message)
-    if position is None and statement is not None:
+    if position is not None:
+        position = _editor_position(file.text, *position)
+    elif statement is not None:
         position = (statement.line, statement.column)
     where = file.display if position is None else f"{file.display}:{position[0]}:{position[1]}"
     return SchemaSourceError(f"{where}: {engine_error_summary(message)}")

@@ -80,6 +80,7 @@ def test_reading_a_file_drops_the_byte_order_mark(tmp_path: Path) -> None:
         (b"DEFINE TABLE \xff\xfe x;\n", "1:14"),
         (b"\xef\xbb\xbfDEFINE TABLE a;\r\n-- caf\xc3\xa9 \xe9\n", "2:9"),
         (b"\xff", "1:1"),
+        (b"DEFINE TABLE a;\r-- caf\xe9\r", "2:7"),
     ],
 )
 def test_bytes_that_are_not_utf8_are_located(tmp_path: Path, data: bytes, where: str) -> None:
@@ -155,3 +156,20 @@ def test_a_use_of_the_database_read_is_allowed(engine: str) -> None:
     text = "USE NS test DB test;\nDEFINE TABLE a;\nUSE DB test;\nDEFINE TABLE b;\n"
     schema = read_files([SchemaFile("s.surql", text)], engine)
     assert [t.name for t in schema.schema.tables] == ["a", "b"]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ("-- header\rDEFINE TABLE a;\rDEFINE TABLE b bogus;\r", "3:16"),  # a parse error
+        ("DEFINE TABLE a;\rDEFINE TABLE b;\r  DEFINE TABLE a;\r", "3:3"),  # a failing statement
+        ("DEFINE TABLE a;\r\n-- x\rDEFINE TABLE a;\n", "3:1"),  # mixed
+    ],
+)
+def test_a_lone_cr_ends_a_line_as_in_editors(engine: str, text: str, where: str) -> None:
+    """The engines count lines by "\\n" alone: a file saved with CR line endings had every
+    error on line 1, at a column past the end of any line an editor shows."""
+    with pytest.raises(SchemaSourceError) as raised:
+        read_files([SchemaFile("s.surql", text)], engine)
+    assert str(raised.value).startswith(f"s.surql:{where}: "), str(raised.value)
