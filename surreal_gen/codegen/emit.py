@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import keyword
 from collections.abc import Callable, Sequence
@@ -22,37 +23,52 @@ from surreal_gen.runtime.gcpause import gc_paused
 
 def docstring(text: str, indent: int) -> str:
     """A triple-quoted literal holding ``text``: quotes, backslashes and control characters
-    are escaped, so no schema text can end the string early or run as code."""
+    are escaped, so no schema text can end the string early or run as code.
+
+    Laid out as ruff formats it, which re-indents a docstring's lines and strips their
+    trailing spaces: the lines after the first lose the indentation they share (as
+    ``inspect.cleandoc`` drops it, so the text reads back the same), and a line's last
+    trailing space is written ``\\x20`` so that no text is lost."""
     text = text.strip()
     if text.isprintable() and '"' not in text and "\\" not in text:
         return f'"""{text}"""'  # nothing to escape: the usual case, kept off the loop below
+    first, *rest = text.split("\n")
+    margin = min((len(line) - len(line.lstrip(" ")) for line in rest if line.strip(" ")), default=0)
+    pad = " " * indent
+    lines = [_docstring_line(first)]
+    lines += [pad + _docstring_line(line[margin:]) if line[margin:] else "" for line in rest]
+    body = "\n".join(lines)
+    if rest:
+        return f'"""{body}\n{pad}"""'
+    return f'"""{body}"""'
+
+
+def _docstring_line(line: str) -> str:
     pieces: list[str] = []
-    for char in text:
+    for char in line:
         if char == "\\":
             pieces.append("\\\\")
         elif char == '"':
             pieces.append('\\"')
-        elif char == "\n":
-            pieces.append("\n" + " " * indent)
         elif char.isprintable():
             pieces.append(char)
         else:
             pieces.append(repr(char)[1:-1])
-    body = "".join(pieces).replace(" " * indent + "\n", "\n")
-    if "\n" in body:
-        return f'"""{body}\n{" " * indent}"""'
-    return f'"""{body}"""'
+    if line.endswith(" "):
+        pieces[-1] = "\\x20"
+    return "".join(pieces)
 
 
 def typed_dict_items(filters: Sequence[FilterField], indent: int) -> str:
-    """The lines of a filters TypedDict, one per key and lookup (``price__gt: Decimal``).
+    """The lines of a filters TypedDict, one per key and lookup (``price__gt: Decimal``), laid
+    out as ruff formats them.
 
     Written here rather than as a template loop, which made rendering a module 40% slower:
     a 30-field table has some 250 of these lines.
     """
     pad = " " * indent
     return "\n".join(
-        f"{pad}{key}{suffix}: {type_text}"
+        annotation_statement(f"{pad}{key}{suffix}", type_text)
         for key, lookups in filters
         for suffix, type_text in lookups
     )
@@ -62,18 +78,103 @@ LINE_LENGTH = 100
 """The generated code's line length (ruff's setting in this project)."""
 
 
-def call_statement(arguments: Sequence[str], head: str) -> str:
-    """``head(arguments)`` as ruff formats it, ``head`` holding the line's indentation and
-    what precedes the arguments' opening parenthesis: on one line when it fits, else the
-    arguments on one line of their own, else one per line with a trailing comma."""
+def annotation_statement(target: str, annotation: str, default: str | None = None) -> str:
+    """``target: annotation = default`` as ruff formats it, ``target`` holding the line's
+    indentation. On one line when it fits; else the default in parentheses when that makes
+    it fit; else the annotation broken: a subscript inside its brackets, a union in
+    parentheses with a member a line, as far down as needed (``_lines``).
+
+    Annotations of geometry fields, of records of several long table names or of deeply
+    nested fields run past the line length, and ``ruff format --check`` failed on them."""
+    assignment = "" if default is None else f" = {default}"
+    line = f"{target}: {annotation}{assignment}"
+    if len(line) <= LINE_LENGTH:
+        return line
+    indent = " " * (len(target) - len(target.lstrip()))
+    if default is not None and len(f"{target}: {annotation} = (") <= LINE_LENGTH:
+        return f"{target}: {annotation} = (\n{indent}    {default}\n{indent})"
+    expression = ast.parse(annotation, mode="eval").body
+    opened = f"{target}: ("
+    if isinstance(expression, ast.Subscript):
+        head = f"{target}: {_source(annotation, expression.value)}["
+        if len(head) <= LINE_LENGTH or len(opened) > LINE_LENGTH:
+            body = _slice_lines(annotation, expression.slice, indent + "    ")
+            return "\n".join([head, *body, f"{indent}]{assignment}"])
+    if isinstance(expression, ast.BinOp) or len(opened) <= LINE_LENGTH:
+        body = _lines(annotation, expression, indent + "    ")
+        return "\n".join([opened, *body, f"{indent}){assignment}"])
+    return line  # nothing fits: as ruff leaves it
+
+
+def _source(text: str, node: ast.expr) -> str:
+    segment = ast.get_source_segment(text, node)
+    assert segment is not None
+    return segment
+
+
+def _lines(text: str, node: ast.expr, indent: str, prefix: str = "", suffix: str = "") -> list[str]:
+    """``node`` laid out inside brackets at ``indent``: ``prefix`` before its first line
+    (``"| "``), ``suffix`` after its last (``","``)."""
+    line = f"{indent}{prefix}{_source(text, node)}{suffix}"
+    if len(line) <= LINE_LENGTH:
+        return [line]
+    if isinstance(node, ast.Subscript):
+        head = f"{indent}{prefix}{_source(text, node.value)}["
+        body = _slice_lines(text, node.slice, indent + "    ")
+        return [head, *body, f"{indent}]{suffix}"]
+    if isinstance(node, ast.BinOp):
+        members = _union_members(node)
+        lines: list[str] = []
+        for index, member in enumerate(members):
+            last = index == len(members) - 1
+            lines += _lines(
+                text, member, indent, prefix if index == 0 else "| ", suffix if last else ""
+            )
+        return lines
+    return [line]
+
+
+def _slice_lines(text: str, node: ast.expr, indent: str) -> list[str]:
+    """The lines between a subscript's brackets: a tuple on one line when it fits, else an
+    item a line with a trailing comma."""
+    if not isinstance(node, ast.Tuple) or not node.elts:
+        return _lines(text, node, indent)
+    joined = indent + ", ".join(_source(text, item) for item in node.elts)
+    if len(joined) <= LINE_LENGTH:
+        return [joined]
+    return [line for item in node.elts for line in _lines(text, item, indent, suffix=",")]
+
+
+def _union_members(node: ast.expr) -> list[ast.expr]:
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+        return [*_union_members(node.left), *_union_members(node.right)]
+    return [node]
+
+
+def call_statement(arguments: Sequence[str], head: str, tail: str = "") -> str:
+    """``head(arguments)tail`` as ruff formats it, ``head`` holding the line's indentation
+    and what precedes the arguments' opening parenthesis (``tail``: the ``:`` of a class
+    statement): on one line when it fits, else the arguments on one line of their own, else
+    one per line with a trailing comma."""
     joined = ", ".join(arguments)
-    if len(head) + len(joined) + 2 <= LINE_LENGTH:
-        return f"{head}({joined})"
+    if len(head) + len(joined) + 2 + len(tail) <= LINE_LENGTH:
+        return f"{head}({joined}){tail}"
     indent = " " * (len(head) - len(head.lstrip()))
     inner = indent + "    "
     if len(inner) + len(joined) <= LINE_LENGTH:
-        return f"{head}(\n{inner}{joined}\n{indent})"
-    return f"{head}(\n" + "".join(f"{inner}{a},\n" for a in arguments) + f"{indent})"
+        return f"{head}(\n{inner}{joined}\n{indent}){tail}"
+    return f"{head}(\n" + "".join(f"{inner}{a},\n" for a in arguments) + f"{indent}){tail}"
+
+
+def reexport(name: str, module: str, indent: int) -> str:
+    """``from .module import name as name`` (identifiers checked) as ruff formats it: on one
+    line when it fits, else the name on a line of its own in parentheses."""
+    pad = " " * indent
+    head = f"{pad}from .{identifier(module)} import "
+    alias = f"{identifier(name)} as {name}"
+    if len(head) + len(alias) <= LINE_LENGTH:
+        return head + alias
+    return f"{head}(\n{pad}    {alias},\n{pad})"
 
 
 def identifier(name: str) -> str:
@@ -97,6 +198,8 @@ def _environment() -> jinja2.Environment:
     env.filters["ident"] = identifier
     env.filters["typed_dict_items"] = typed_dict_items
     env.filters["call_statement"] = call_statement
+    env.filters["reexport"] = reexport
+    env.filters["annotation_statement"] = annotation_statement
     return env
 
 

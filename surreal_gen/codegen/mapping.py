@@ -178,11 +178,21 @@ LOOKUPS: dict[LookupGroup, tuple[str, ...]] = {
 
 
 def py_str(value: str) -> str:
-    """A Python string literal for ``value``, double-quoted where possible; always safe."""
-    text = repr(value)
-    if text.startswith("'") and '"' not in value:
-        text = '"' + text[1:-1].replace("\\'", "'") + '"'
-    return text
+    """A Python string literal for ``value``; always safe. Quoted as ruff formats it: in
+    double quotes unless ``value`` holds more double than single quotes (``repr`` picks
+    single quotes whenever both occur, which ruff then rewrites)."""
+    quote = "'" if value.count('"') > value.count("'") else '"'
+    if value.isprintable() and quote not in value and "\\" not in value:
+        return f"{quote}{value}{quote}"
+    pieces = []
+    for char in value:
+        if char in (quote, "\\"):
+            pieces.append("\\" + char)
+        elif char.isprintable():
+            pieces.append(char)
+        else:
+            pieces.append(repr(char)[1:-1])
+    return quote + "".join(pieces) + quote
 
 
 def union(types: list[PyType]) -> PyType:

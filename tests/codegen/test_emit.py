@@ -10,15 +10,19 @@ import sys
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from surreal_gen.codegen import emit
 from surreal_gen.codegen.emit import PackageRenderer, docstring, render_package
 from surreal_gen.codegen.introspect import SchemaFile
+from surreal_gen.codegen.ir import Field, Schema, Table
+from surreal_gen.codegen.kinds import Kind, render_kind
+from surreal_gen.codegen.mapping import py_str
 from surreal_gen.codegen.output import MARKER, write_package
 from surreal_gen.runtime.model import BaseSurrealModel
 from tests.codegen.reference import read_files, reference
+from tests.codegen.strategies import kinds
 
 
 def test_output_is_deterministic_and_the_same_from_both_engines() -> None:
@@ -169,3 +173,107 @@ def test_an_empty_schema_gives_a_valid_package(tmp_path: Path) -> None:
     files = render_package(read_files([SchemaFile("empty.surql", "-- nothing yet\n")]).schema)
     assert sorted(files) == [MARKER, "__init__.py", "py.typed", "schema.json"]
     compile(files["__init__.py"], "__init__.py", "exec")
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["plain", "it's", 'say "hi"', 'it\'s "x"', "''x\"\"", "x \"a\" 'b' 'c'", "\\'", "\u2028\x00\r"],
+)
+def test_a_string_literal_is_quoted_as_ruff_formats_it(value: str) -> None:
+    source = f"x = {py_str(value)}\n"
+    assert _ruff_formatted(source) == source
+
+
+@given(st.text())
+def test_a_string_literal_reads_back_as_its_text(text: str) -> None:
+    assert ast.literal_eval(py_str(text)) == text
+
+
+LONG_NAMES_SCHEMA = """
+DEFINE TABLE customer_subscription_invoice_line SCHEMAFULL;
+DEFINE FIELD note ON customer_subscription_invoice_line TYPE string
+    DEFAULT 'the "quoted" word isn\\'t \\'single\\'';
+DEFINE FIELD place ON customer_subscription_invoice_line TYPE geometry;
+DEFINE FIELD spots ON customer_subscription_invoice_line TYPE option<array<geometry, 3>>;
+DEFINE FIELD shipping_address ON customer_subscription_invoice_line TYPE object;
+DEFINE FIELD shipping_address.delivery_instructions_for_the_courier ON
+    customer_subscription_invoice_line TYPE option<array<record<customer_subscription_invoice_line>>>;
+DEFINE TABLE warehouse_stock_movement_event TYPE RELATION
+    IN customer_subscription_invoice_line OUT customer_subscription_invoice_line
+    | warehouse_stock_movement_event SCHEMAFULL;
+DEFINE TABLE customer_subscription_invoice_line_item_adjustment SCHEMAFULL COMMENT 'Adjustments.
+    One row per change to a line item,
+    written by the billing job.  ';
+DEFINE FIELD amount ON customer_subscription_invoice_line_item_adjustment TYPE decimal;
+"""
+
+
+@pytest.mark.parametrize("engine", ["2.x", "3.x"])
+def test_a_package_of_long_names_quotes_and_comments_is_as_ruff_formats_it(
+    tmp_path: Path, engine: str
+) -> None:
+    schema = read_files([SchemaFile("long.surql", LONG_NAMES_SCHEMA)], engine).schema
+    files = render_package(schema)
+    write_package(tmp_path / "pkg", files)
+    done = subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "--check", "--line-length", "100", "pkg"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+ascii_kinds = kinds.filter(lambda kind: render_kind(kind).isascii())
+"""Kinds whose names and literals are ASCII: ruff measures a line by its characters' display
+width, which the layout counts as one per character."""
+
+
+@given(
+    st.lists(
+        st.tuples(st.from_regex(r"[a-z][a-z_]{0,39}", fullmatch=True), ascii_kinds),
+        min_size=1,
+        max_size=5,
+        unique_by=lambda pair: pair[0],
+    )
+)
+@settings(deadline=None, max_examples=40, suppress_health_check=[HealthCheck.filter_too_much])
+def test_any_field_is_laid_out_as_ruff_formats_it(named_kinds: list[tuple[str, Kind]]) -> None:
+    fields = tuple(Field(name, kind) for name, kind in named_kinds)
+    [module] = [
+        content
+        for path, content in render_package(Schema((Table("t", fields=fields),))).items()
+        if path == "t.py"
+    ]
+    source = module.decode("utf-8")
+    assert _ruff_formatted(source) == source
+
+
+MULTI_LINE_COMMENTS = [
+    "Orders.\n    Each row is one order,\n    placed by a person.",
+    "first\n  two\n    three",
+    "trailing spaces   \nnext line \nlast",
+    "a\n    \n b",
+    "a\n\n\n  b \\ \n  c",
+]
+
+
+def _docstrings_as_ruff_formats_them(texts: list[str]) -> None:
+    source = "\n\n".join(f"class C:\n    {docstring(text, 4)}\n" for text in texts)
+    assert _ruff_formatted(source) == source
+    classes = ast.parse(source).body
+    assert [ast.get_docstring(c) for c in classes if isinstance(c, ast.ClassDef)] == [
+        inspect.cleandoc(text.strip()) for text in texts
+    ]
+
+
+@pytest.mark.parametrize("text", MULTI_LINE_COMMENTS)
+def test_a_multi_line_docstring_is_as_ruff_formats_it(text: str) -> None:
+    _docstrings_as_ruff_formats_them([text])
+
+
+@given(st.lists(st.text(alphabet=' \n\r\\"ab\u3000\x0c', min_size=1), min_size=1))
+@settings(deadline=None, max_examples=50)
+def test_any_docstring_is_as_ruff_formats_it(texts: list[str]) -> None:
+    _docstrings_as_ruff_formats_them([text for text in texts if text.strip()] or ["x"])
