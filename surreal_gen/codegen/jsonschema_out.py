@@ -282,7 +282,7 @@ class _TableBuilder:
             case ArrayLiteral(items):
                 return {
                     "type": "array",
-                    "prefixItems": [self.kind_schema(item, segments) for item in items],
+                    "prefixItems": [self.element_schema(item, segments) for item in items],
                     "items": False,
                     "minItems": len(items),
                     "maxItems": len(items),
@@ -298,12 +298,20 @@ class _TableBuilder:
         ]
         return schemas[0] if len(schemas) == 1 else {"anyOf": schemas}
 
+    def element_schema(self, kind: Kind, segments: tuple[str, ...]) -> JsonSchema:
+        """The schema of an array's element: NONE in an array of ``option<T>`` stays there
+        (it is no absent key), and JSON writes it as null."""
+        schema = self.kind_schema(kind, segments)
+        if isinstance(kind, Option) and schema:
+            return {"anyOf": [schema, {"type": "null"}]}
+        return schema
+
     def collection_schema(
         self, kind: Array | Set, item: Kind, max_len: int | None, segments: tuple[str, ...]
     ) -> JsonSchema:
         element = (*segments, ELEMENT)
         declared = self.fields.get(element)
-        items = self.kind_schema(declared.kind if declared else item, element)
+        items = self.element_schema(declared.kind if declared else item, element)
         schema: JsonSchema = {"type": "array"}
         if items:
             schema["items"] = items

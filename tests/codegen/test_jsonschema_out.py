@@ -13,11 +13,11 @@ from jsonschema import Draft202012Validator, ValidationError
 
 from surreal_gen.codegen import naming
 from surreal_gen.codegen.emit import render_package
-from surreal_gen.codegen.introspect import introspect
+from surreal_gen.codegen.introspect import EMBEDDED_URL, SchemaFile, apply_files, introspect
 from surreal_gen.codegen.ir import Field, Schema, Table
 from surreal_gen.codegen.jsonschema_out import DIALECT, SCHEMA_FILE, json_schema
 from surreal_gen.codegen.kinds import Kind, parse_kind
-from surreal_gen.runtime.connection import Connection
+from surreal_gen.runtime.connection import Connection, ConnectionConfig
 from surreal_gen.runtime.errors import QueryError
 from surreal_gen.runtime.types import RecordID
 from tests.codegen.records import all_records, as_json, reference_database
@@ -181,3 +181,35 @@ async def test_what_the_database_refuses_the_schema_refuses(
             )
     with pytest.raises(ValidationError):
         validator_for(document, "Person").validate(as_json({**record, name: value}))
+
+
+NONE_ELEMENTS_SCHEMA = """
+DEFINE TABLE a SCHEMAFULL;
+DEFINE FIELD refs ON a TYPE option<array<option<record<a | b>>>>;
+DEFINE FIELD pair ON a TYPE option<[int, option<string>]>;
+DEFINE FIELD counts ON a TYPE option<set<option<int>>>;
+DEFINE TABLE b SCHEMAFULL;
+"""
+
+
+@pytest.mark.parametrize("engine", ["2", "3"], ids=["2.x", "3.x"])
+async def test_none_inside_an_array_is_null_in_the_schema(engine: str) -> None:
+    """NONE stays in an array of ``option<T>`` and JSON writes it as null."""
+    config = ConnectionConfig(url=f"{EMBEDDED_URL}?engine={engine}", namespace="t", database="t")
+    connection = Connection(config)
+    try:
+        await apply_files(connection, [SchemaFile("none.surql", NONE_ELEMENTS_SCHEMA)])
+        [[record]] = await connection.query(
+            "CREATE a:1 SET refs = [NONE, a:1, b:2], pair = [1, NONE]"
+        )
+        schema = (await introspect(connection)).schema
+    finally:
+        await connection.close()
+    assert record["refs"] == [None, RecordID("a", 1), RecordID("b", 2)]
+    assert record["pair"] == [1, None]
+    document = document_for(schema)
+    check = validator_for(document, "A")
+    check.validate(as_json(record))
+    check.validate({"counts": [None, 1]})
+    with pytest.raises(ValidationError):
+        check.validate({"refs": ["c:1"]})
