@@ -351,12 +351,17 @@ def engine_error_location(message: str) -> tuple[int, int] | None:
 
 
 def engine_error_summary(message: str) -> str:
-    """The first line of an engine error, without the 2.x wrapper text.
+    """An engine error on one line, without the 2.x wrapper text.
 
-    Only a newline ends it: ``splitlines`` also splits at a line separator the engine
-    quotes (``Invalid token `\\u2028```). Characters a terminal would not show are escaped."""
-    first = message.strip().removeprefix(_ENGINE_PREFIX).split("\n", 1)[0].strip()
-    shown = "".join(c if c.isprintable() else ascii(c)[1:-1] for c in first)
+    A parse error (one with a position) is its first line: a copy of the line and a caret
+    follow. Only a newline ends that line: ``splitlines`` also splits at a line separator
+    the engine quotes (``Invalid token `\\u2028```). Other errors are shown whole (``THROW``
+    text may hold newlines). Characters a terminal would not show, newlines too, are
+    escaped."""
+    text = message.strip().removeprefix(_ENGINE_PREFIX)
+    if _ENGINE_POSITION.search(text):
+        text = text.split("\n", 1)[0].strip()
+    shown = "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
     return shown or "unknown error"
 
 

@@ -173,3 +173,13 @@ def test_a_lone_cr_ends_a_line_as_in_editors(engine: str, text: str, where: str)
     with pytest.raises(SchemaSourceError) as raised:
         read_files([SchemaFile("s.surql", text)], engine)
     assert str(raised.value).startswith(f"s.surql:{where}: "), str(raised.value)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_failing_statement_is_reported_whole_on_one_line(engine: str) -> None:
+    """Only a parse error's first line is its message (a copy of the line and a caret
+    follow); a failing statement's message was cut at its first newline."""
+    text = "DEFINE TABLE a;\nTHROW 'no:\nname\tmissing';\n"
+    with pytest.raises(SchemaSourceError) as raised:
+        read_files([SchemaFile("s.surql", text)], engine)
+    assert str(raised.value) == "s.surql:2:1: An error occurred: no:\\nname\\tmissing"
