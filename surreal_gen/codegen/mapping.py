@@ -447,7 +447,7 @@ class _ModuleBuilder:
         self.nested.append(
             ModelPlan(
                 class_name=class_name,
-                doc=owner.comment if owner is not None else None,
+                doc=_doc(owner.comment) if owner is not None else None,
                 fields=plans,
                 extra_allow=(owner is not None and owner.flexible) or not self.table.schemafull,
             )
@@ -489,15 +489,16 @@ class _ModuleBuilder:
         default = self.default_expression(f, value_type, computed)
         nested = self.nested_by_path.get(segments)
         item = self.nested_by_path.get((*segments, ELEMENT))
+        doc = _doc(f.comment)
         if nested is None and item is None:
             filter_type = _filter_type(value_type, nullable)
-            return FieldPlan(python_name, alias, annotation, default, f.comment, filter_type, None)
+            return FieldPlan(python_name, alias, annotation, default, doc, filter_type, None)
         return FieldPlan(
             python_name,
             alias,
             annotation,
             default,
-            f.comment,
+            doc,
             None,
             nested if value_type.text in (nested, f"{nested} | None") else None,
             item if value_type.text in (f"list[{item}]", f"list[{item}] | None") else None,
@@ -667,6 +668,12 @@ def _string_literal(text: str) -> str | None:
     return "".join(out)
 
 
+def _doc(comment: str | None) -> str | None:
+    """A COMMENT as a docstring's text; None when it is blank (no empty docstring, and the
+    class keeps its fallback text)."""
+    return comment if comment and comment.strip() else None
+
+
 def simple_default(text: str, value_type: PyType) -> str | None:
     """The Python literal for a DEFAULT that is a plain NONE/NULL, bool, int or string that the
     field's type holds; None when the database must fill it in."""
@@ -724,7 +731,7 @@ def plan_module(table: Table, class_name: str, module_name: str) -> ModulePlan:
     plans = (id_plan, *builder.field_plans((), names, frozenset({"id"})))
     model = ModelPlan(
         class_name=class_name,
-        doc=table.comment,
+        doc=_doc(table.comment),
         fields=plans,
         extra_allow=not table.schemafull,
     )

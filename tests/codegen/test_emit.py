@@ -277,3 +277,19 @@ def test_a_multi_line_docstring_is_as_ruff_formats_it(text: str) -> None:
 @settings(deadline=None, max_examples=50)
 def test_any_docstring_is_as_ruff_formats_it(texts: list[str]) -> None:
     _docstrings_as_ruff_formats_them([text for text in texts if text.strip()] or ["x"])
+
+
+def test_a_blank_comment_gives_no_empty_docstring() -> None:
+    schema = read_files(
+        [
+            SchemaFile(
+                "blank.surql",
+                "DEFINE TABLE w SCHEMAFULL COMMENT '   ';\n"
+                "DEFINE FIELD o ON w TYPE object COMMENT '\n  ';\n"
+                "DEFINE FIELD o.x ON w TYPE int COMMENT ' ';\n",
+            )
+        ]
+    ).schema
+    source = render_package(schema)["w.py"].decode("utf-8")
+    assert '""""""' not in source
+    assert '"""Table w."""' in source and '"""A nested object of W."""' in source
