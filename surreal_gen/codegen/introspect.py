@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import codecs
 import dataclasses
 import fnmatch
 import re
@@ -332,6 +333,10 @@ class SchemaFile:
             data = path.read_bytes()
         except OSError as exc:
             raise SchemaSourceError(f"{display}: cannot read: {exc.strerror or exc}") from None
+        if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            raise SchemaSourceError(
+                f"{display}: UTF-16 text (it starts with a UTF-16 byte-order mark): save it as UTF-8"
+            )
         try:
             return cls(display, data.decode())
         except UnicodeDecodeError as exc:

@@ -183,3 +183,16 @@ def test_a_failing_statement_is_reported_whole_on_one_line(engine: str) -> None:
     with pytest.raises(SchemaSourceError) as raised:
         read_files([SchemaFile("s.surql", text)], engine)
     assert str(raised.value) == "s.surql:2:1: An error occurred: no:\\nname\\tmissing"
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_a_utf16_file_is_called_utf16(tmp_path: Path, encoding: str) -> None:
+    """PowerShell 5 writes UTF-16 with `>`: 'not valid UTF-8' at 1:1 did not say what to do."""
+    path = tmp_path / "s.surql"
+    path.write_text("\ufeffDEFINE TABLE a;\n", encoding)  # one byte-order mark either way
+    with pytest.raises(SchemaSourceError) as raised:
+        SchemaFile.read(path, "s.surql")
+    assert (
+        str(raised.value)
+        == "s.surql: UTF-16 text (it starts with a UTF-16 byte-order mark): save it as UTF-8"
+    )
