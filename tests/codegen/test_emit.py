@@ -293,3 +293,18 @@ def test_a_blank_comment_gives_no_empty_docstring() -> None:
     source = render_package(schema)["w.py"].decode("utf-8")
     assert '""""""' not in source
     assert '"""Table w."""' in source and '"""A nested object of W."""' in source
+
+
+def test_the_package_imports_are_sorted_as_ruff_isort_sorts_them(tmp_path: Path) -> None:
+    tables = ["user", "user_address", "t_2", "t_10", "t1", "ta", "t", "b_x", "b"]
+    source = "".join(f"DEFINE TABLE {name} SCHEMAFULL;\n" for name in tables)
+    files = render_package(read_files([SchemaFile("names.surql", source)]).schema)
+    write_package(tmp_path / "pkg", files)
+    done = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "--isolated", "--select", "I", "pkg/__init__.py"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
