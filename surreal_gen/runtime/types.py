@@ -296,10 +296,7 @@ class RecordID(Generic[TableT_co]):
         return self.table == other.table and type(self.id) is type(other.id) and self.id == other.id
 
     def __hash__(self) -> int:
-        try:
-            return hash((self.table, self.id))
-        except TypeError:
-            return hash((self.table, repr(self.id)))
+        return hash((self.table, _hashable(self.id)))
 
     @classmethod
     def __get_pydantic_core_schema__(
@@ -336,6 +333,19 @@ class RecordID(Generic[TableT_co]):
         cls, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
     ) -> JsonSchemaValue:
         return {**handler(schema), "format": "surrealdb-record-id"}
+
+
+def _hashable(key: Any) -> Any:
+    """`key` with lists as tuples and objects as frozensets of items, hashing as it compares:
+    equal keys (objects in any key order, 1 and 1.0 in an array) hash alike."""
+    if isinstance(key, list | tuple):
+        return tuple(_hashable(item) for item in key)
+    if isinstance(key, Mapping):
+        return frozenset((name, _hashable(value)) for name, value in key.items())
+    if isinstance(key, Range):
+        ends = (key.begin, key.end)
+        return tuple(None if end is None else (_hashable(end.value), end.inclusive) for end in ends)
+    return key
 
 
 _new_object = object.__new__
@@ -683,16 +693,25 @@ class Duration:
             return self.total_nanoseconds == other.total_nanoseconds
         return NotImplemented
 
+    # NotImplemented for other types, so that Python raises TypeError (as for timedelta)
     def __lt__(self, other: Duration) -> bool:
+        if not isinstance(other, Duration):
+            return NotImplemented
         return self.total_nanoseconds < other.total_nanoseconds
 
     def __le__(self, other: Duration) -> bool:
+        if not isinstance(other, Duration):
+            return NotImplemented
         return self.total_nanoseconds <= other.total_nanoseconds
 
     def __gt__(self, other: Duration) -> bool:
+        if not isinstance(other, Duration):
+            return NotImplemented
         return self.total_nanoseconds > other.total_nanoseconds
 
     def __ge__(self, other: Duration) -> bool:
+        if not isinstance(other, Duration):
+            return NotImplemented
         return self.total_nanoseconds >= other.total_nanoseconds
 
     def __hash__(self) -> int:
@@ -766,10 +785,13 @@ class Geometry:
                 return cls.from_geojson(value)
             raise ValueError(f"expected a {cls.__name__} or a GeoJSON dict, got {value!r}")
 
+        # GeoJSON in Python mode too: pydantic would dump these dataclasses as their fields
+        # ({"x": 1.0, "y": 2.0}), which do not validate back and cannot tell a line from a
+        # multipoint. The runtime sends geometries to the database as they are (sent_as_is).
         return core_schema.no_info_plain_validator_function(
             validate,
             serialization=core_schema.plain_serializer_function_ser_schema(
-                lambda value: value.to_geojson(), when_used="json"
+                lambda value: value.to_geojson()
             ),
         )
 
