@@ -302,14 +302,18 @@ class Connection:
         loop = asyncio.get_running_loop()
         if self._transport is not None and self._loop is loop:
             return self._transport
+        stale = None
         if self._loop is not loop:
             # A connection is bound to its event loop; a new loop (a new test, a new
-            # asyncio.run) gets a fresh transport. The old one cannot be closed from here.
-            self._transport = None
+            # asyncio.run) gets a fresh transport. The old one is closed if this loop can:
+            # an embedded store stays locked until then ("already locked" on 3.x).
+            stale, self._transport = self._transport, None
             self._connect_lock = asyncio.Lock()
             self._loop = loop
         assert self._connect_lock is not None
         async with self._connect_lock:
+            if stale is not None and not stale.loop_bound:
+                await stale.close()
             if self._transport is None:
                 self._transport = await self._open_transport()
         return self._transport
@@ -347,7 +351,7 @@ class Connection:
             live.close()
         if self._companion is not None and self._companion is not self:
             await self._companion.close()
-        if transport is not None and self._loop is _running_loop():
+        if transport is not None and (self._loop is _running_loop() or not transport.loop_bound):
             await transport.close()
 
     # -- requests ------------------------------------------------------------------------------

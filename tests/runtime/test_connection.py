@@ -231,6 +231,31 @@ def test_a_connection_follows_its_event_loop() -> None:
     assert asyncio.run(ask()) == [7]
 
 
+@pytest.mark.parametrize("engine_major", [2, 3])
+def test_a_surrealkv_store_follows_the_event_loop(tmp_path: Path, engine_major: int) -> None:
+    """A script that calls asyncio.run per step: the store the first loop opened is closed
+    before the next loop reopens it (the 3.x engine locks its folder: 'already locked'), and
+    close() from yet another loop releases it for the next connection."""
+    url = f"surrealkv://{tmp_path / 'data'}?engine={engine_major}"
+    connection = Connection(ConnectionConfig(url, namespace="ns", database="db"))
+
+    async def count() -> object:
+        return (await connection.query("CREATE t; RETURN count(SELECT * FROM t)"))[-1]
+
+    assert asyncio.run(count()) == 1
+    assert asyncio.run(count()) == 2
+    asyncio.run(connection.close())
+    again = Connection(ConnectionConfig(url, namespace="ns", database="db"))
+
+    async def count_again() -> list[object]:
+        try:
+            return await again.query("RETURN count(SELECT * FROM t)")
+        finally:
+            await again.close()
+
+    assert asyncio.run(count_again()) == [2]
+
+
 async def test_replacing_a_named_connection_closes_the_old_one() -> None:
     old = SurrealDBConnectionManager.set_connection("mem://", "root", "root", "ns", "db")
     await old.connect()

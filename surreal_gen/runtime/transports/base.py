@@ -45,6 +45,9 @@ class Transport(Protocol):
     url: str
     codec: Codec
     supports_live: bool
+    loop_bound: bool
+    """Whether its sockets belong to the event loop that opened it (then only that loop can
+    close it); an embedded engine can be closed from any loop."""
 
     async def open(self, session: SessionConfig) -> None: ...
 

@@ -92,6 +92,7 @@ class EmbeddedTransport:
     """RPC through `AsyncEmbeddedDB.execute(cbor)`; requests run concurrently in the engine."""
 
     supports_live = False
+    loop_bound = False
 
     def __init__(self, url: str) -> None:
         self.url = url

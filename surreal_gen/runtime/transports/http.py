@@ -62,6 +62,7 @@ def session_headers(session: SessionConfig) -> dict[str, str]:
 
 class HttpTransport:
     supports_live = False
+    loop_bound = True
 
     def __init__(self, url: str, *, timeout: float) -> None:
         self.url = url

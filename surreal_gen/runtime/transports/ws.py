@@ -78,6 +78,7 @@ class _Pending:
 
 class WebSocketTransport:
     supports_live = True
+    loop_bound = True
 
     def __init__(
         self, url: str, *, timeout: float, reconnect_attempts: int, keepalive_interval: float
