@@ -269,8 +269,8 @@ class RecordID(Generic[TableT_co]):
     def parse(cls, text: str) -> RecordID[str]:
         """Parse ``table:key`` as SurrealDB prints it.
 
-        The key may be a plain word, a number (an integer key), ``u'<uuid>'``, or text escaped
-        with backticks or ⟨⟩. Array and object keys cannot be given as text.
+        The key may be a plain word, a number (an integer key), ``u'<uuid>'``, text escaped
+        with backticks or ⟨⟩, or an array or object as `str()` prints it (``t:[1, 'a']``).
         """
         table, rest = _split_record_text(text)
         return RecordID(table, _parse_record_key(rest, text))
@@ -432,6 +432,19 @@ _UUID_KEY = re.compile(r"""u(['"])([0-9a-fA-F-]{36})\1""")
 
 
 def _parse_record_key(key: str, text: str) -> RecordKey:
+    if ".." in key and key[:1] not in ("`", "⟨"):
+        try:
+            return Range.parse(key)
+        except ValueError:
+            pass  # not a range: the error below says how to escape the key
+    if key[:1] in ("[", "{"):
+        try:
+            value, end = _read_value(key, 0)
+        except ValueError as error:
+            raise ValueError(f"invalid record id {text!r}: {error}") from None
+        if end != len(key):
+            raise ValueError(f"invalid record id {text!r}: text after the key")
+        return value  # type: ignore[no-any-return]
     if key[:1] in ("`", "⟨"):
         value, end = _read_escaped(key, 0)
         if end != len(key):
@@ -448,6 +461,126 @@ def _parse_record_key(key: str, text: str) -> RecordKey:
         f"invalid record id {text!r}: escape the key with backticks, e.g. "
         f"{_record_part(text.partition(':')[0])}:{_backticks(key)}"
     )
+
+
+_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?(dec|f)?")
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_NESTED_KEY = re.compile(r"-?[A-Za-z0-9_]+")
+_WORDS: dict[str, Any] = {"true": True, "false": False, "null": None, "none": NONE}
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "0": "\0"}
+_FRACTION_BEYOND_MICROS = re.compile(r"\.\d{6}(\d{1,3})")
+
+
+def _read_value(text: str, start: int) -> tuple[Any, int]:
+    """Read a value that `surql_literal` prints (an array/object record key or a range end),
+    from `start`; return it and the index after it. ValueError when it is not one."""
+    i = _skip_space(text, start)
+    char = text[i : i + 1]
+    if char in ("[", "{"):
+        close = "]" if char == "[" else "}"
+        items: list[Any] = []
+        fields: dict[str, Any] = {}
+        i = _skip_space(text, i + 1)
+        while text[i : i + 1] != close:
+            if char == "{":
+                name, i = _read_field_name(text, i)
+                i = _expect(text, _skip_space(text, i), ":")
+                fields[name], i = _read_value(text, i)
+            else:
+                item, i = _read_value(text, i)
+                items.append(item)
+            i = _skip_space(text, i)
+            if text[i : i + 1] == ",":
+                i = _skip_space(text, i + 1)
+            elif text[i : i + 1] != close:
+                raise ValueError(f"expected ',' or {close!r} at {i} in {text!r}")
+        return (fields if char == "{" else items), i + 1
+    if char in ("'", '"'):
+        return _read_string(text, i)
+    if text[i : i + 2] in ("u'", 'u"'):
+        value, end = _read_string(text, i + 1)
+        return uuid.UUID(value), end
+    if text[i : i + 2] in ("d'", 'd"'):
+        value, end = _read_string(text, i + 1)
+        parsed = datetime.fromisoformat(value)  # keeps six digits of the fraction
+        beyond = _FRACTION_BEYOND_MICROS.search(value)
+        if beyond:
+            parsed = NanoDatetime.from_datetime(parsed, int(beyond.group(1).ljust(3, "0")))
+        return parsed, end
+    duration = _DURATION_TEXT.match(text, i)
+    if duration:
+        return Duration.parse(duration.group()), duration.end()
+    number = _NUMBER.match(text, i)
+    if number:
+        digits, fraction, exponent, suffix = number.group(), *number.groups()
+        if suffix == "dec":
+            return Decimal(digits[:-3]), number.end()
+        if suffix or fraction or exponent:
+            return float(digits.removesuffix("f")), number.end()
+        return int(digits), number.end()
+    word = _WORD.match(text, i)
+    if word and word.group().lower() in _WORDS and text[word.end() : word.end() + 1] != ":":
+        return _WORDS[word.group().lower()], word.end()
+    if word or char in ("`", "⟨"):
+        table, end = _read_escaped(text, i) if word is None else (word.group(), word.end())
+        end = _expect(text, end, ":")
+        key_end = _record_key_end(text, end)
+        return RecordID(table, _parse_record_key(text[end:key_end], text)), key_end
+    raise ValueError(f"expected a value at {i} in {text!r}")
+
+
+def _record_key_end(text: str, start: int) -> int:
+    """Where a nested record id's key that starts at `start` ends."""
+    if text[start : start + 1] in ("[", "{"):
+        return _read_value(text, start)[1]
+    if text[start : start + 1] in ("`", "⟨"):
+        return _read_escaped(text, start)[1]
+    if text[start : start + 2] in ("u'", 'u"'):
+        return _read_string(text, start + 1)[1]
+    match = _NESTED_KEY.match(text, start)
+    if not match:
+        raise ValueError(f"expected a record key at {start} in {text!r}")
+    return match.end()
+
+
+def _read_field_name(text: str, start: int) -> tuple[str, int]:
+    if text[start : start + 1] in ("'", '"'):
+        return _read_string(text, start)
+    if text[start : start + 1] in ("`", "⟨"):
+        return _read_escaped(text, start)
+    match = _RECORD_PART.match(text, start)
+    if not match:
+        raise ValueError(f"expected a field name at {start} in {text!r}")
+    return match.group(), match.end()
+
+
+def _read_string(text: str, start: int) -> tuple[str, int]:
+    quote = text[start]
+    out: list[str] = []
+    i = start + 1
+    while i < len(text):
+        char = text[i]
+        if char == "\\" and i + 1 < len(text):
+            out.append(_ESCAPES.get(text[i + 1], text[i + 1]))
+            i += 2
+            continue
+        if char == quote:
+            return "".join(out), i + 1
+        out.append(char)
+        i += 1
+    raise ValueError(f"unterminated string in {text!r}")
+
+
+def _skip_space(text: str, i: int) -> int:
+    while text[i : i + 1].isspace():
+        i += 1
+    return i
+
+
+def _expect(text: str, i: int, token: str) -> int:
+    if not text.startswith(token, i):
+        raise ValueError(f"expected {token!r} at {i} in {text!r}")
+    return i + len(token)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -622,6 +755,7 @@ _UNIT_NANOS = {
 }
 _PRINT_UNITS = ("y", "w", "d", "h", "m", "s", "ms", "µs", "ns")
 _DURATION_PART = re.compile(r"([0-9]+)(ns|us|µs|μs|ms|s|m|h|d|w|y)")
+_DURATION_TEXT = re.compile(r"(?:[0-9]+(?:ns|us|µs|μs|ms|s|m|h|d|w|y))+(?![A-Za-z0-9_])")
 
 
 class Duration:
@@ -965,6 +1099,29 @@ class Range:
     begin: Bound | None
     end: Bound | None
 
+    @classmethod
+    def parse(cls, text: str) -> Range:
+        """Parse range text as `str()` prints it: ``1..5``, ``'a'>..='z'``, ``..[5]``."""
+        try:
+            begin: Bound | None = None
+            i = _skip_space(text, 0)
+            if not text.startswith("..", i):
+                value, i = _read_value(text, i)
+                begin = Bound(value, inclusive=text[i : i + 1] != ">")
+                i += 0 if begin.inclusive else 1
+            i = _expect(text, i, "..")
+            inclusive = text[i : i + 1] == "="
+            i += 1 if inclusive else 0
+            end: Bound | None = None
+            if text[i:].strip():
+                value, i = _read_value(text, i)
+                end = Bound(value, inclusive)
+            if text[i:].strip():
+                raise ValueError(f"text after the range end at {i}")
+        except ValueError as error:
+            raise ValueError(f"invalid range {text!r}: {error}") from None
+        return cls(begin, end)
+
     def __str__(self) -> str:
         begin = "" if self.begin is None else surql_literal(self.begin.value)
         if self.begin is not None and not self.begin.inclusive:
@@ -980,9 +1137,19 @@ class Range:
     ) -> core_schema.CoreSchema:
         from pydantic_core import core_schema
 
-        return core_schema.is_instance_schema(
-            cls,
-            serialization=core_schema.plain_serializer_function_ser_schema(str, when_used="json"),
+        def validate(value: Any) -> Range:
+            if isinstance(value, Range):
+                return value
+            if isinstance(value, str):
+                return cls.parse(value)
+            raise ValueError(f"expected a Range or text like '1..5', got {value!r}")
+
+        # Text in Python mode too: pydantic would dump this dataclass as a dict of its fields,
+        # which does not validate back. The runtime sends ranges as they are (sent_as_is).
+        return core_schema.no_info_plain_validator_function(
+            validate,
+            json_schema_input_schema=core_schema.str_schema(),
+            serialization=core_schema.plain_serializer_function_ser_schema(str),
         )
 
     @classmethod
