@@ -76,6 +76,25 @@ def test_a_refused_url_is_shown_without_its_credentials(
     assert "s3cret" not in str(raised.value)
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "ws://root:s3cret/part@127.0.0.1:1",
+        "ws://root:1234#s3cret@127.0.0.1:1",
+        "http://root:12/s3cret@127.0.0.1:1/rpc",
+        "wss://root:se?s3cret@example.com",
+    ],
+)
+def test_a_password_with_an_unencoded_delimiter_is_refused_unshown(url: str) -> None:
+    """`/`, `?` or `#` in a password end the URL's host part early, so the parser sees no
+    credentials: the config kept the password in `url` (its repr, every error) and tried a
+    host named `root`, or failed on the port, showing the password both times."""
+    with pytest.raises(ConfigurationError) as raised:
+        ConnectionConfig(url)
+    assert "percent-encode" in str(raised.value)
+    assert "s3cret" not in str(raised.value)
+
+
 def test_the_cli_never_prints_the_password(tmp_path: Path) -> None:
     url = f"ws://root:{SECRET}@127.0.0.1:{closed_port()}"
     done = surreal_gen("--url", url, "--ns", "n", "--db", "d", "--out", "pkg", cwd=tmp_path)

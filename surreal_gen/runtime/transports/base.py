@@ -71,12 +71,12 @@ _ERRNO_IN_TEXT = re.compile(r"\[Errno (\d+)\]")
 def redact_url(url: str) -> str:
     """`url` with the user and password it may carry shown as `***`, for error messages.
 
-    Done on the text, as `urlsplit` finds the credentials (before the last `@` of the part
-    that ends at the first `/`, `?` or `#`), so that even a URL it cannot read is shown safely.
+    Done on the text, so that even a URL `urlsplit` cannot read is shown safely: everything
+    before the last `@`, also when a password holds an unencoded `/`, `?` or `#` (which
+    `urlsplit` takes for the end of the host, see `check_network_url`).
     """
     scheme, separator, rest = url.partition("://")
-    end = min((i for i in map(rest.find, "/?#") if i >= 0), default=len(rest))
-    at = rest.rfind("@", 0, end)
+    at = rest.rfind("@")
     return url if not separator or at < 0 else f"{scheme}://***@{rest[at + 1 :]}"
 
 
@@ -95,6 +95,13 @@ def check_network_url(url: str) -> SplitResult:
     ExceptionGroup, and only at the first request.
     """
     parts = split_url(url)
+    if "@" in url.partition("://")[2] and "@" not in parts.netloc:
+        # `ws://root:pa/ss@host`: the host part ends at the `/`, so the password would be
+        # taken for a host and port, and shown in the URL of every message.
+        raise ConfigurationError(
+            f"invalid URL {redact_url(url)}: an '@' after the host: percent-encode '/', '?', "
+            "'#' and '@' in a user or password in the URL (%2F, %3F, %23, %40)"
+        )
     try:
         _ = parts.port  # raises ValueError unless the port is a number from 0 to 65535
     except ValueError as exc:
