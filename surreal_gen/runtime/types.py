@@ -502,11 +502,8 @@ def _read_value(text: str, start: int) -> tuple[Any, int]:
         return uuid.UUID(value), end
     if text[i : i + 2] in ("d'", 'd"'):
         value, end = _read_string(text, i + 1)
-        parsed = datetime.fromisoformat(value)  # keeps six digits of the fraction
-        beyond = _FRACTION_BEYOND_MICROS.search(value)
-        if beyond:
-            parsed = NanoDatetime.from_datetime(parsed, int(beyond.group(1).ljust(3, "0")))
-        return parsed, end
+        parsed = NanoDatetime.fromisoformat(value)
+        return (parsed if parsed.nanosecond else datetime.fromisoformat(value)), end
     duration = _DURATION_TEXT.match(text, i)
     if duration:
         return Duration.parse(duration.group()), duration.end()
@@ -641,6 +638,14 @@ class NanoDatetime(datetime):
             fold=value.fold,
             nanosecond=nanosecond,
         )
+
+    @classmethod
+    def fromisoformat(cls, date_string: str) -> Self:
+        """Parse ISO text with up to nine fraction digits, as `isoformat` prints them
+        (`datetime.fromisoformat` keeps six and drops the nanoseconds)."""
+        beyond = _FRACTION_BEYOND_MICROS.search(date_string)
+        nanosecond = int(beyond.group(1).ljust(3, "0")) if beyond else 0
+        return cls.from_datetime(datetime.fromisoformat(date_string), nanosecond)
 
     @property
     def nanosecond(self) -> int:

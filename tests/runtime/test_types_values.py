@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import operator
 import uuid
-from datetime import timedelta
+from datetime import UTC, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -20,6 +20,7 @@ from surreal_gen.runtime.types import (
     GeometryLine,
     GeometryPoint,
     GeometryPolygon,
+    NanoDatetime,
     Range,
     RecordID,
 )
@@ -138,3 +139,13 @@ def test_range_and_key_text_errors_are_clear() -> None:
         RecordID.parse("t:a..b")
     with pytest.raises(ValueError, match="invalid record id"):
         RecordID.parse("t:[1, 2")
+
+
+@pytest.mark.parametrize("nanosecond", [0, 7, 120])
+def test_nano_datetime_reads_back_its_isoformat(nanosecond: int) -> None:
+    """`NanoDatetime.fromisoformat(n.isoformat()) == n` (the inherited one dropped the ns)."""
+    value = NanoDatetime(2025, 1, 2, 3, 4, 5, 6, UTC, nanosecond=nanosecond)
+    assert NanoDatetime.fromisoformat(value.isoformat()) == value
+    assert NanoDatetime.fromisoformat(value.isoformat()).nanosecond == nanosecond
+    assert NanoDatetime.fromisoformat(str(value)) == value
+    assert NanoDatetime.fromisoformat("2025-01-02T03:04:05.0000061Z").nanosecond == 100
