@@ -10,6 +10,7 @@ from decimal import Decimal
 from pydantic import TypeAdapter
 
 from generated import Follows, Person, Product
+from generated.person import PersonAddress, PersonAddressCountry
 from surreal_gen.runtime.types import GeometryPoint, RecordID
 from tests.runtime.orm_connections import OrmTarget
 from tests.runtime.test_model import apply_reference_schema
@@ -21,13 +22,14 @@ async def test_models_read_from_the_engine_dump_and_validate_back(orm: OrmTarget
         name="Ann",
         email="ANN@x.io",
         balance=Decimal("12.50"),
-        address={
-            "street": "s",
-            "city": "c",
-            "country": {"code": "NZ"},
-            "location": GeometryPoint(174.7, -36.8),
-        },
-        **{"class": "k", "json": True},
+        address=PersonAddress(
+            street="s",
+            city="c",
+            country=PersonAddressCountry(code="NZ"),
+            location=GeometryPoint(174.7, -36.8),
+        ),
+        class_="k",
+        json_=True,
     )
     await ann.save()
     bob = Person(name="Bob", email="bob@x.io", best_friend=ann.id)
