@@ -261,6 +261,8 @@ class Connection:
         self._live: dict[uuid.UUID, LiveNotifications] = {}
         self._unclaimed: deque[Mapping[str, Any]] = deque(maxlen=_UNCLAIMED_LIMIT)
         self._companion: Connection | None = None
+        self._closes = 0
+        """How many times close() ran: a connect begun before one must not outlive it."""
 
     def __repr__(self) -> str:
         return f"Connection({self.config.url!r}, ns={self.config.namespace!r}, db={self.config.database!r})"
@@ -302,6 +304,7 @@ class Connection:
         loop = asyncio.get_running_loop()
         if self._transport is not None and self._loop is loop:
             return self._transport
+        closes = self._closes
         stale = None
         if self._loop is not loop:
             # A connection is bound to its event loop; a new loop (a new test, a new
@@ -315,8 +318,18 @@ class Connection:
             if stale is not None and not stale.loop_bound:
                 await stale.close()
             if self._transport is None:
-                self._transport = await self._open_transport()
+                self._check_not_closed_since(closes)
+                transport = await self._open_transport()
+                if self._closes != closes:
+                    await transport.close()
+                self._check_not_closed_since(closes)
+                self._transport = transport
         return self._transport
+
+    def _check_not_closed_since(self, closes: int) -> None:
+        """A request that began connecting before close() fails as one in flight does."""
+        if self._closes != closes:
+            raise SurrealConnectionError(f"{self.url} was closed")
 
     async def _open_transport(self) -> Transport:
         transport = _make_transport(self.config)
@@ -347,6 +360,7 @@ class Connection:
     async def close(self) -> None:
         """Close the transport (and the HTTP companion). Live iterators end."""
         transport, self._transport = self._transport, None
+        self._closes += 1
         for live in list(self._live.values()):
             live.close()
         if self._companion is not None and self._companion is not self:

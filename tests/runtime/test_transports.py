@@ -266,6 +266,25 @@ async def test_url_without_path_gets_rpc(surreal_database: SurrealDatabase, sche
 
 
 @pytest.mark.parametrize("scheme", ["ws", "http"])
+async def test_close_while_connecting_leaves_nothing_open(
+    surreal_database: SurrealDatabase, scheme: Scheme
+) -> None:
+    """close() (close_all at shutdown) while the first queries are still connecting: they
+    fail as closed, like queries in flight, and the transport they were opening is closed;
+    before, it was kept and the connection was open again after close()."""
+    connection = root_connection(surreal_database, scheme)
+    queries = [asyncio.create_task(connection.query("RETURN 1")) for _ in range(3)]
+    await asyncio.sleep(0)  # the first is connecting, the others wait for it
+    await connection.close()
+    outcomes = await within(asyncio.gather(*queries, return_exceptions=True))
+    assert all(isinstance(outcome, SurrealConnectionError) for outcome in outcomes), outcomes
+    assert all("was closed" in str(outcome) for outcome in outcomes), outcomes
+    assert not connection.connected
+    assert await connection.query("RETURN 2") == [2]  # a later use connects again
+    await connection.close()
+
+
+@pytest.mark.parametrize("scheme", ["ws", "http"])
 async def test_wrong_credentials(surreal_database: SurrealDatabase, scheme: Scheme) -> None:
     db = surreal_database
     connection = SurrealDBConnectionManager.set_connection(
