@@ -775,6 +775,12 @@ class Duration:
     nanoseconds: int
 
     def __init__(self, seconds: int = 0, nanoseconds: int = 0) -> None:
+        # a float would print as '1.0s500.0ms', which is no SurrealQL, and lose digits
+        if not isinstance(seconds, int) or not isinstance(nanoseconds, int):
+            raise TypeError(
+                f"Duration takes whole seconds and nanoseconds, got {seconds!r}, {nanoseconds!r}:"
+                " use Duration.parse('1s500ms') or Duration.from_timedelta(...)"
+            )
         total = seconds * _NANOS_PER_SECOND + nanoseconds
         if total < 0:
             raise ValueError(f"a duration cannot be negative: {seconds}s {nanoseconds}ns")

@@ -149,3 +149,12 @@ def test_nano_datetime_reads_back_its_isoformat(nanosecond: int) -> None:
     assert NanoDatetime.fromisoformat(value.isoformat()).nanosecond == nanosecond
     assert NanoDatetime.fromisoformat(str(value)) == value
     assert NanoDatetime.fromisoformat("2025-01-02T03:04:05.0000061Z").nanosecond == 100
+
+
+def test_duration_refuses_fractional_seconds() -> None:
+    """Duration(1.5) printed '1.0s500.0ms' (no SurrealQL duration); it is refused instead."""
+    with pytest.raises(TypeError, match="whole seconds"):
+        Duration(1.5)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="whole seconds"):
+        Duration(0, 1e9)  # type: ignore[arg-type]
+    assert str(Duration(1, 500_000_000)) == "1s500ms"
