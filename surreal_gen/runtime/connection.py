@@ -263,6 +263,11 @@ class Connection:
         self._companion: Connection | None = None
         self._closes = 0
         """How many times close() ran: a connect begun before one must not outlive it."""
+        self._closing: tuple[asyncio.AbstractEventLoop, asyncio.Event] | None = None
+        """Set when the transport's close is done, for a second close() to wait on."""
+        self._previous: Connection | None = None
+        """The connection this one replaced under its name: closed before this one opens,
+        as an embedded store stays locked until then."""
 
     def __repr__(self) -> str:
         return f"Connection({self.config.url!r}, ns={self.config.namespace!r}, db={self.config.database!r})"
@@ -317,6 +322,9 @@ class Connection:
         async with self._connect_lock:
             if stale is not None and not stale.loop_bound:
                 await stale.close()
+            if self._previous is not None:
+                previous, self._previous = self._previous, None
+                await previous.close()
             if self._transport is None:
                 self._check_not_closed_since(closes)
                 transport = await self._open_transport()
@@ -365,8 +373,20 @@ class Connection:
             live.close()
         if self._companion is not None and self._companion is not self:
             await self._companion.close()
-        if transport is not None and (self._loop is _running_loop() or not transport.loop_bound):
-            await transport.close()
+        if self._previous is not None:
+            previous, self._previous = self._previous, None
+            await previous.close()
+        loop = _running_loop()
+        if transport is not None and (self._loop is loop or not transport.loop_bound):
+            assert loop is not None
+            done = asyncio.Event()
+            self._closing = (loop, done)
+            try:
+                await transport.close()
+            finally:
+                done.set()
+        elif self._closing is not None and self._closing[0] is loop:
+            await self._closing[1].wait()
 
     # -- requests ------------------------------------------------------------------------------
 
@@ -511,7 +531,8 @@ class SurrealDBConnectionManager:
 
         `auth_level` says which kind of system user `user` is: `"root"`, `"namespace"`
         (signs in to `namespace`) or `"database"`. A `token` is used instead of user/password.
-        Replacing a configured name closes the old connection's transport in the background.
+        Replacing a configured name closes the old connection's transport in the background;
+        the new connection waits for that close before it opens (an embedded store is locked).
         """
         config = ConnectionConfig(
             url=url,
@@ -528,6 +549,7 @@ class SurrealDBConnectionManager:
         previous = cls._connections.get(name)
         cls._connections[name] = connection
         if previous is not None:
+            connection._previous = previous
             _close_in_background(previous)
         return connection
 

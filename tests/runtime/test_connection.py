@@ -265,6 +265,31 @@ async def test_replacing_a_named_connection_closes_the_old_one() -> None:
     assert not old.connected
 
 
+async def test_replacing_a_named_surrealkv_connection_releases_the_store(tmp_path: Path) -> None:
+    """Re-running a notebook's setup cell: the new connection opens the store only once the
+    old one has closed it; the 3.x engine locks its folder ('already locked' before)."""
+    url = f"surrealkv://{tmp_path / 'data'}?engine=3"
+    old = SurrealDBConnectionManager.set_connection(url, "root", "root", "ns", "db")
+    await old.query("CREATE t")
+    new = SurrealDBConnectionManager.set_connection(url, "root", "root", "ns", "db")
+    assert await new.query("RETURN count(SELECT * FROM t)") == [1]
+
+
+def test_replacing_a_surrealkv_connection_between_event_loops(tmp_path: Path) -> None:
+    """The same in a script: set_connection again outside any loop, between asyncio.run calls."""
+    url = f"surrealkv://{tmp_path / 'data'}?engine=3"
+
+    async def count() -> object:
+        connection = SurrealDBConnectionManager.get_connection()
+        return (await connection.query("CREATE t; RETURN count(SELECT * FROM t)"))[-1]
+
+    SurrealDBConnectionManager.set_connection(url, "root", "root", "ns", "db")
+    assert asyncio.run(count()) == 1
+    SurrealDBConnectionManager.set_connection(url, "root", "root", "ns", "db")
+    assert asyncio.run(count()) == 2
+    asyncio.run(SurrealDBConnectionManager.close_all())
+
+
 def run_python(script: str) -> None:
     """Run ``script`` in a fresh interpreter (nothing imported yet); it must exit 0.
 
