@@ -230,7 +230,7 @@ def _replace_failing_at(
     ("failure", "raised", "message"),
     [
         (OSError("disk full"), OutputError, "disk full"),
-        (KeyboardInterrupt(), KeyboardInterrupt, ""),
+        (KeyboardInterrupt(), KeyboardInterrupt, None),
     ],
 )
 def test_a_failed_or_interrupted_write_leaves_the_folder_as_it_was(
@@ -238,7 +238,7 @@ def test_a_failed_or_interrupted_write_leaves_the_folder_as_it_was(
     monkeypatch: pytest.MonkeyPatch,
     failure: BaseException,
     raised: type[BaseException],
-    message: str,
+    message: str | None,
 ) -> None:
     out = tmp_path / "models"
     write_package(
