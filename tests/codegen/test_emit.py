@@ -120,15 +120,21 @@ def test_a_call_statement_is_laid_out_as_ruff_formats_it() -> None:
             assert _ruff_formatted(source) == source
 
 
-def test_the_checked_in_package_is_as_ruff_formats_it() -> None:
+def assert_ruff_passes(cwd: Path, *arguments: str) -> None:
+    """``ruff <arguments>`` run in ``cwd`` finds nothing to change or report."""
     done = subprocess.run(
-        [sys.executable, "-m", "ruff", "format", "--check", "--line-length", "100", "generated"],
-        cwd=Path(__file__).resolve().parents[2],
+        [sys.executable, "-m", "ruff", *arguments],
+        cwd=cwd,
         capture_output=True,
         text=True,
         check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_checked_in_package_is_as_ruff_formats_it() -> None:
+    repository = Path(__file__).resolve().parents[2]
+    assert_ruff_passes(repository, "format", "--check", "--line-length", "100", "generated")
 
 
 def test_schema_text_is_escaped_never_interpolated(tmp_path: Path) -> None:
@@ -215,14 +221,7 @@ def test_a_package_of_long_names_quotes_and_comments_is_as_ruff_formats_it(
     schema = read_files([SchemaFile("long.surql", LONG_NAMES_SCHEMA)], engine).schema
     files = render_package(schema)
     write_package(tmp_path / "pkg", files)
-    done = subprocess.run(
-        [sys.executable, "-m", "ruff", "format", "--check", "--line-length", "100", "pkg"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
+    assert_ruff_passes(tmp_path, "format", "--check", "--line-length", "100", "pkg")
 
 
 ascii_kinds = kinds.filter(lambda kind: render_kind(kind).isascii())
@@ -300,11 +299,4 @@ def test_the_package_imports_are_sorted_as_ruff_isort_sorts_them(tmp_path: Path)
     source = "".join(f"DEFINE TABLE {name} SCHEMAFULL;\n" for name in tables)
     files = render_package(read_files([SchemaFile("names.surql", source)]).schema)
     write_package(tmp_path / "pkg", files)
-    done = subprocess.run(
-        [sys.executable, "-m", "ruff", "check", "--isolated", "--select", "I", "pkg/__init__.py"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
+    assert_ruff_passes(tmp_path, "check", "--isolated", "--select", "I", "pkg/__init__.py")
