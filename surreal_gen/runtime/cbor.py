@@ -9,7 +9,6 @@ paused while a message is decoded (runtime/gcpause.py says why).
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, timedelta
@@ -257,14 +256,10 @@ def _decode_datetime(value: Any, immutable: bool) -> datetime:
     return _with_nanoseconds(_EPOCH + timedelta(seconds=seconds, microseconds=microseconds), below)
 
 
-_FRACTION = re.compile(r"\.\d{6}(\d{1,3})")
-
-
 def _decode_datetime_text(value: Any, immutable: bool) -> datetime:
-    parsed = datetime.fromisoformat(value)  # keeps six digits of the fraction
-    parsed = parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
-    beyond = _FRACTION.search(value)
-    return _with_nanoseconds(parsed, int(beyond.group(1).ljust(3, "0")) if beyond else 0)
+    parsed = NanoDatetime.fromisoformat(value)  # all nine fraction digits
+    utc = parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    return _with_nanoseconds(datetime.combine(utc.date(), utc.timetz()), utc.nanosecond)
 
 
 def _with_nanoseconds(value: datetime, below: int) -> datetime:
