@@ -16,7 +16,7 @@ from surreal_gen import __version__
 from surreal_gen.codegen import naming
 from surreal_gen.codegen.altmodels import ModelType, alternative_models
 from surreal_gen.codegen.ir import Schema, Table, schema_to_json
-from surreal_gen.codegen.jsonschema_out import SCHEMA_FILE, DocumentBuilder, dump, json_schema
+from surreal_gen.codegen.jsonschema_out import SCHEMA_FILE, DocumentBuilder, schema_file
 from surreal_gen.codegen.mapping import FieldPlan, FilterField, ModulePlan, plan_module, py_str
 from surreal_gen.codegen.output import MARKER
 from surreal_gen.runtime.gcpause import gc_paused
@@ -308,7 +308,7 @@ class PackageRenderer:
         )
         files["__init__.py"] = init.encode("utf-8")
         files["py.typed"] = b""
-        files[SCHEMA_FILE] = dump(self._schema_document.document(schema.fingerprint))
+        files[SCHEMA_FILE] = self._schema_document.dump(schema.fingerprint)
         files[MARKER] = _marker(schema, sorted(files))
         return files
 
@@ -328,11 +328,11 @@ def render_alternative_package(schema: Schema, model_type: ModelType) -> dict[st
     """A package whose ``__init__.py`` holds datamodel-code-generator's ``model_type`` classes
     (``--output-model-type``), made from the same ``schema.json``; plus py.typed and marker."""
     names = PackageNames.for_tables([table.name for table in schema.tables])
-    document = json_schema(schema, names.classes)
+    document = schema_file(schema, names.classes)
     files = {
-        "__init__.py": alternative_models(document, model_type).encode("utf-8"),
+        "__init__.py": alternative_models(json.loads(document), model_type).encode("utf-8"),
         "py.typed": b"",
-        SCHEMA_FILE: dump(document),
+        SCHEMA_FILE: document,
     }
     files[MARKER] = _marker(schema, sorted(files))
     return files
