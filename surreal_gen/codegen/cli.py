@@ -636,7 +636,7 @@ def load_and_render(
         # Reading and rendering keep every table's IR and files alive until the end, so each
         # cycle collection would walk all of them again, finding nothing to free.
         with gc_paused():
-            renderer = PackageRenderer(on_module)
+            renderer = PackageRenderer(on_module, parallel=True)
             result = load_schema(settings, renderer)
             return result, renderer.files(result.schema)
     if model_type not in MODEL_TYPES:

@@ -15,9 +15,17 @@ import jinja2
 from surreal_gen import __version__
 from surreal_gen.codegen import naming
 from surreal_gen.codegen.altmodels import ModelType, alternative_models
+from surreal_gen.codegen.forked import ForkedRender, can_fork
 from surreal_gen.codegen.ir import Schema, Table, schema_to_json
 from surreal_gen.codegen.jsonschema_out import SCHEMA_FILE, DocumentBuilder, schema_file
-from surreal_gen.codegen.mapping import FieldPlan, FilterField, ModulePlan, plan_module, py_str
+from surreal_gen.codegen.mapping import (
+    FieldPlan,
+    FilterField,
+    ModulePlan,
+    plan_module,
+    py_str,
+    queryset_name,
+)
 from surreal_gen.codegen.output import MARKER
 from surreal_gen.runtime.gcpause import gc_paused
 
@@ -253,16 +261,25 @@ class PackageRenderer:
 
     ``on_module`` gets each table's module as soon as it is rendered (the CLI hands it to
     ``output.PackageWriter``, which stages it while the next tables are read and rendered).
+
+    With ``parallel``, a schema of ``PARALLEL_FROM`` tables or more is rendered once all its
+    tables are read, every other module by a copy of this process (``forked.ForkedRender``),
+    the rest and ``__init__.py`` by this one. Rendering as the tables come kept this process
+    the busiest: it reads the replies and builds the IR and ``schema.json`` meanwhile.
     """
 
-    def __init__(self, on_module: Callable[[str, bytes], None] | None = None) -> None:
+    def __init__(
+        self, on_module: Callable[[str, bytes], None] | None = None, *, parallel: bool = False
+    ) -> None:
         self._on_module = on_module
+        self._parallel = parallel
         self._env = _environment()
         self._table_template = self._env.get_template("table_module.py.jinja")
         self._expected: list[str] | None = None
         self._names = PackageNames({}, {})
         self._schema_document = DocumentBuilder({})
         self._rendered_count = 0
+        self._deferred: list[Table] | None = None
         self._files: dict[str, bytes] = {}
         self._exports: list[tuple[str, str]] = []
 
@@ -271,22 +288,35 @@ class PackageRenderer:
         self._expected = list(table_names)
         self._names = PackageNames.for_tables(self._expected)
         self._schema_document = DocumentBuilder(self._names.classes)
+        parallel = self._parallel and len(self._expected) >= PARALLEL_FROM and can_fork()
+        self._deferred = [] if parallel else None
 
     def add(self, table: Table) -> None:
-        """Render the next table's module and its part of ``schema.json``."""
+        """Render the next table's module (or leave it to ``files``) and its part of
+        ``schema.json``."""
         expected = self._expected or []
         if self._rendered_count >= len(expected) or expected[self._rendered_count] != table.name:
             raise ValueError(f"table {table.name!r} was not expected next")
         class_name, module_name = self._names.classes[table.name], self._names.modules[table.name]
+        if self._deferred is not None:
+            self._deferred.append(table)
+        else:
+            self._keep(*self._module(table))
+        self._exports += [(class_name, module_name), (queryset_name(class_name), module_name)]
+        self._schema_document.add_table(table)
+        self._rendered_count += 1
+
+    def _module(self, table: Table) -> tuple[str, bytes]:
+        """The path and bytes of ``table``'s module."""
+        class_name, module_name = self._names.classes[table.name], self._names.modules[table.name]
         plan: ModulePlan = plan_module(table, class_name, module_name)
         text = self._table_template.render(plan=plan, generator_version=__version__)
-        path, content = f"{module_name}.py", text.encode("utf-8")
+        return f"{module_name}.py", text.encode("utf-8")
+
+    def _keep(self, path: str, content: bytes) -> None:
         self._files[path] = content
         if self._on_module is not None:
             self._on_module(path, content)
-        self._exports += [(class_name, module_name), (plan.queryset_name, module_name)]
-        self._schema_document.add_table(table)
-        self._rendered_count += 1
 
     def files(self, schema: Schema) -> dict[str, bytes]:
         """Every file of the package for ``schema``, whose tables must be the ones expected."""
@@ -297,7 +327,35 @@ class PackageRenderer:
             raise ValueError("the schema's tables are not the ones the renderer expected")
         for table in schema.tables[self._rendered_count :]:
             self.add(table)
-        files = dict(self._files)
+        # Deferred modules: every other one in a copy of this process, which sends each back
+        # when done, and the rest here, handing on the copy's between them; then the files
+        # that need every table, while the copy finishes.
+        mine, theirs = (self._deferred or [])[0::2], (self._deferred or [])[1::2]
+        copy = ForkedRender(lambda: map(self._module, theirs)) if theirs else None
+        complete = copy is None
+        try:
+            for table in mine:
+                self._keep(*self._module(table))
+                for path, content in copy.ready() if copy is not None else ():
+                    self._keep(path, content)
+            package_files = self._package_files(schema)
+            if copy is not None:
+                rest, complete = copy.finish()
+                for path, content in rest:
+                    self._keep(path, content)
+        finally:
+            if copy is not None:
+                copy.close()
+        if not complete:
+            for table in theirs:
+                if f"{self._names.modules[table.name]}.py" not in self._files:
+                    self._keep(*self._module(table))
+        files = self._files | package_files
+        files[MARKER] = _marker(schema, sorted(files))
+        return files
+
+    def _package_files(self, schema: Schema) -> dict[str, bytes]:
+        """``__init__.py``, ``py.typed`` and ``schema.json``."""
         exports = sorted(self._exports)
         init = self._env.get_template("package_init.py.jinja").render(
             exports=exports,
@@ -306,11 +364,16 @@ class PackageRenderer:
             fingerprint=schema.fingerprint,
             generator_version=__version__,
         )
-        files["__init__.py"] = init.encode("utf-8")
-        files["py.typed"] = b""
-        files[SCHEMA_FILE] = self._schema_document.dump(schema.fingerprint)
-        files[MARKER] = _marker(schema, sorted(files))
-        return files
+        return {
+            "__init__.py": init.encode("utf-8"),
+            "py.typed": b"",
+            SCHEMA_FILE: self._schema_document.dump(schema.fingerprint),
+        }
+
+
+PARALLEL_FROM = 100
+"""Tables from which ``PackageRenderer(parallel=True)`` forks (below, the fork costs more
+than it saves)."""
 
 
 def _natural_key(module: str) -> list[str | int]:

@@ -694,6 +694,11 @@ def simple_default(text: str, value_type: PyType) -> str | None:
     return python if base in members or has_literal else None
 
 
+def queryset_name(class_name: str) -> str:
+    """The name of the ``QuerySet`` subclass generated beside the model ``class_name``."""
+    return f"{class_name}QuerySet"
+
+
 def plan_module(table: Table, class_name: str, module_name: str) -> ModulePlan:
     """The plan of the module generated for ``table``."""
     builder = _ModuleBuilder(
@@ -701,7 +706,7 @@ def plan_module(table: Table, class_name: str, module_name: str) -> ModulePlan:
         class_name=class_name,
         used_names={
             class_name,
-            f"{class_name}QuerySet",
+            queryset_name(class_name),
             f"{class_name}Filters",
             f"{class_name}StreamFilters",
         },
@@ -752,7 +757,7 @@ def plan_module(table: Table, class_name: str, module_name: str) -> ModulePlan:
         module_name=module_name,
         model=model,
         nested=tuple(builder.nested),
-        queryset_name=f"{class_name}QuerySet",
+        queryset_name=queryset_name(class_name),
         filters_name=f"{class_name}Filters",
         filters=tuple(filters),
         stream_filters_name=(

@@ -17,7 +17,8 @@ from __future__ import annotations
 import os
 import struct
 import sys
-from typing import BinaryIO
+from collections.abc import Iterator
+from typing import IO
 
 HEADER = struct.Struct("<II")
 """A frame's header: the byte length of the path, then of the content."""
@@ -25,14 +26,26 @@ FILE_ERROR = 3
 """The exit status for a file that could not be created (not one Python itself uses)."""
 
 
-def stage_files(folder: str, source: BinaryIO) -> None:
+def stage_files(folder: str, source: IO[bytes]) -> None:
     """Create each file the frames of ``source`` hold under ``folder`` (which exists)."""
     folders = {folder}
+    for path, content in read_frames(source):
+        create_file(folder, path, content, folders)
+
+
+def write_frame(target: IO[bytes], path: str, content: bytes) -> None:
+    """Write one file as a frame."""
+    encoded = path.encode()
+    target.write(HEADER.pack(len(encoded), len(content)) + encoded)
+    target.write(content)
+
+
+def read_frames(source: IO[bytes]) -> Iterator[tuple[str, bytes]]:
+    """The files that the frames of ``source`` hold, as ``(path, content)``."""
     while header := source.read(HEADER.size):
         path_size, content_size = HEADER.unpack(_exactly(source, header, HEADER.size))
         path = _exactly(source, source.read(path_size), path_size).decode()
-        content = _exactly(source, source.read(content_size), content_size)
-        create_file(folder, path, content, folders)
+        yield path, _exactly(source, source.read(content_size), content_size)
 
 
 def create_file(folder: str, path: str, content: bytes, folders: set[str]) -> None:
@@ -47,7 +60,7 @@ def create_file(folder: str, path: str, content: bytes, folders: set[str]) -> No
         file.write(content)
 
 
-def _exactly(source: BinaryIO, data: bytes, size: int) -> bytes:
+def _exactly(source: IO[bytes], data: bytes, size: int) -> bytes:
     """``data`` topped up to ``size`` bytes; EOFError when the sender stopped mid-frame."""
     while len(data) < size:
         more = source.read(size - len(data))

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from surreal_gen.codegen.stage_worker import FILE_ERROR, HEADER, create_file
+from surreal_gen.codegen.stage_worker import FILE_ERROR, create_file, write_frame
 
 WORKER = Path(__file__).with_name("stage_worker.py")
 PIPE_SIZE = 1 << 20
@@ -45,10 +45,8 @@ class Stager:
             create_file(self._folder, path, content, self._folders)
             return
         assert self._process.stdin is not None
-        encoded = path.encode()
         try:
-            self._process.stdin.write(HEADER.pack(len(encoded), len(content)) + encoded)
-            self._process.stdin.write(content)
+            write_frame(self._process.stdin, path, content)
             self._process.stdin.flush()
         except OSError:
             pass  # the helper has stopped (EPIPE; EINVAL on Windows): finish() says why

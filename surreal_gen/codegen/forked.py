@@ -1,0 +1,134 @@
+"""Render part of a package in a forked copy of this process while this one renders the rest.
+
+Generating a large package is bound by this process's CPU: while the schema is read, it
+decodes the replies and builds the IR and the JSON Schema, and rendering the modules after
+that is as much work again. A thread cannot take a share (the GIL), and a fresh interpreter
+would first have to import the generator and be sent the IR. A fork starts with both, its
+pages shared with this process until written. The copy sends back each module as it is
+done, through a pipe, and this process hands them on to the writer between its own.
+
+Only on Linux. The copy has just the forking thread, so a lock that another thread held at
+the fork stays locked in it; none is taken there: the copy runs our rendering code alone
+(the templates are loaded before), writes to its pipe and leaves with ``os._exit``,
+running no cleanup of the parent's objects. The GIL, the import lock and the C library's
+locks are reset by the fork itself. Whatever goes wrong in the copy, ``finish`` says so and
+the caller renders what did not arrive itself, where any error is raised as usual.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import sys
+import warnings
+from collections.abc import Callable, Iterable
+from typing import NoReturn
+
+from surreal_gen.codegen.stage_worker import HEADER, write_frame
+from surreal_gen.codegen.stager import PIPE_SIZE
+
+Render = Callable[[], Iterable[tuple[str, bytes]]]
+"""Yields the files to make, as ``(path, content)``."""
+
+
+def can_fork() -> bool:
+    """Whether ``ForkedRender`` forks here (it does nothing otherwise)."""
+    return sys.platform == "linux"
+
+
+class ForkedRender:
+    """Runs ``render`` in a forked copy of this process, started at once. ``ready`` gives
+    the files done so far, ``finish`` waits for the rest; ``close`` stops the copy,
+    whatever it has not done."""
+
+    def __init__(self, render: Render) -> None:
+        self._pid: int | None = None
+        self._pipe: int | None = None
+        self._received = bytearray()
+        if not can_fork():
+            return
+        read_end, write_end = os.pipe()
+        with contextlib.suppress(ImportError, AttributeError, OSError):
+            import fcntl
+
+            fcntl.fcntl(write_end, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
+        with warnings.catch_warnings():
+            # Python 3.12+ warns about forking while other threads run (the embedded
+            # engine's, at least); the module docstring says why that is safe here.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            try:
+                pid = os.fork()
+            except OSError:
+                os.close(read_end)
+                os.close(write_end)
+                return
+        if pid == 0:
+            os.close(read_end)
+            _render_and_exit(render, write_end)
+        os.close(write_end)
+        os.set_blocking(read_end, False)
+        self._pid, self._pipe = pid, read_end
+
+    def ready(self) -> list[tuple[str, bytes]]:
+        """The files the copy has sent so far and not given out yet."""
+        if self._pipe is None:
+            return []
+        with contextlib.suppress(BlockingIOError):
+            while chunk := os.read(self._pipe, PIPE_SIZE):
+                self._received += chunk
+        return _take_files(self._received)
+
+    def finish(self) -> tuple[list[tuple[str, bytes]], bool]:
+        """Wait for the copy: the files not given out yet, and whether it sent every file
+        (False also when there was no copy)."""
+        if self._pipe is None or self._pid is None:
+            return [], False
+        os.set_blocking(self._pipe, True)
+        while chunk := os.read(self._pipe, PIPE_SIZE):
+            self._received += chunk
+        _, status = os.waitpid(self._pid, 0)
+        self._pid = None
+        files = _take_files(self._received)
+        return files, os.waitstatus_to_exitcode(status) == 0 and not self._received
+
+    def close(self) -> None:
+        if self._pid is not None:
+            os.kill(self._pid, signal.SIGKILL)
+            os.waitpid(self._pid, 0)
+            self._pid = None
+        if self._pipe is not None:
+            os.close(self._pipe)
+            self._pipe = None
+
+
+def _take_files(received: bytearray) -> list[tuple[str, bytes]]:
+    """Remove the complete frames (``stage_worker.write_frame``) from the start of
+    ``received``; return their files."""
+    files: list[tuple[str, bytes]] = []
+    start = 0
+    while len(received) - start >= HEADER.size:
+        path_size, content_size = HEADER.unpack_from(received, start)
+        path_start = start + HEADER.size
+        end = path_start + path_size + content_size
+        if end > len(received):
+            break
+        path = received[path_start : path_start + path_size].decode()
+        files.append((path, bytes(received[path_start + path_size : end])))
+        start = end
+    del received[:start]
+    return files
+
+
+def _render_and_exit(render: Render, pipe: int) -> NoReturn:
+    """In the copy: write the frames of ``render``'s files to ``pipe``, and leave (status 0
+    when all were written) without running the parent's cleanup: no ``finally`` blocks or
+    ``atexit`` handlers of the code that forked, no flushing of its buffered output."""
+    status = 1
+    try:
+        with open(pipe, "wb") as output:
+            for path, content in render():
+                write_frame(output, path, content)
+        status = 0
+    finally:
+        os._exit(status)

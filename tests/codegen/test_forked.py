@@ -1,0 +1,188 @@
+"""Rendering part of a package in a forked copy of the process (``forked.ForkedRender``)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from bench.synth import build_tables, to_surql
+from surreal_gen.codegen import cli, emit, forked
+from surreal_gen.codegen.emit import PackageRenderer, render_package
+from surreal_gen.codegen.forked import ForkedRender
+from surreal_gen.codegen.introspect import Introspection, SchemaFile
+from surreal_gen.codegen.ir import Schema, Table, schema_from_json, schema_to_json
+from surreal_gen.codegen.output import MARKER
+from tests.codegen.reference import read_files, reference
+
+PACKAGE_FILES = {"__init__.py", "py.typed", "schema.json", MARKER}
+
+
+@pytest.fixture
+def forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The pids of the copies forked during the test."""
+    pids: list[int] = []
+    real_fork = os.fork
+
+    def fork() -> int:
+        pid = real_fork()
+        if pid:
+            pids.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", fork)
+    return pids
+
+
+def render_streaming(schema: Schema) -> tuple[dict[str, bytes], list[tuple[str, bytes]]]:
+    """Render as the CLI does (``parallel``, tables handed over as read): the files, and
+    the modules in the order ``on_module`` got them."""
+    modules: list[tuple[str, bytes]] = []
+    renderer = PackageRenderer(lambda path, content: modules.append((path, content)), parallel=True)
+    renderer.expect([t.name for t in schema.tables])
+    for table in schema.tables:
+        renderer.add(table)
+    return renderer.files(schema), modules
+
+
+def test_a_copy_renders_half_the_modules_with_the_same_bytes(
+    monkeypatch: pytest.MonkeyPatch, forks: list[int]
+) -> None:
+    monkeypatch.setattr(emit, "PARALLEL_FROM", 2)
+    schema = reference("2.x").schema
+    files, modules = render_streaming(schema)
+    assert len(forks) == 1
+    assert files == render_package(schema)
+    assert list(files) == [p for p, _ in modules] + [p for p in files if p in PACKAGE_FILES]
+    assert dict(modules) == {p: c for p, c in files.items() if p not in PACKAGE_FILES}
+
+
+def test_below_the_threshold_nothing_is_forked(forks: list[int]) -> None:
+    schema = reference("2.x").schema
+    assert len(schema.tables) < emit.PARALLEL_FROM
+    files, _ = render_streaming(schema)
+    assert forks == [] and files == render_package(schema)
+
+
+def test_a_lock_another_thread_holds_does_not_stop_the_copy(
+    monkeypatch: pytest.MonkeyPatch, forks: list[int]
+) -> None:
+    monkeypatch.setattr(emit, "PARALLEL_FROM", 2)
+    schema = reference("2.x").schema
+    held, release = threading.Lock(), threading.Event()
+
+    def hold() -> None:
+        with held:
+            release.wait()
+
+    other = threading.Thread(target=hold)
+    other.start()
+    try:
+        files, modules = render_streaming(schema)
+    finally:
+        release.set()
+        other.join()
+    assert len(forks) == 1
+    assert files == render_package(schema) and len(modules) == len(schema.tables)
+
+
+@pytest.mark.parametrize("failure", ["exception", "killed"])
+def test_what_the_copy_did_not_send_is_rendered_here(
+    monkeypatch: pytest.MonkeyPatch, forks: list[int], failure: str
+) -> None:
+    monkeypatch.setattr(emit, "PARALLEL_FROM", 2)
+    parent = os.getpid()
+    rendered_in_copy = {"n": 0}
+    real_module = PackageRenderer._module
+
+    def module(self: PackageRenderer, table: Table) -> tuple[str, bytes]:
+        if os.getpid() != parent:
+            rendered_in_copy["n"] += 1
+            if rendered_in_copy["n"] == 3:  # two modules sent, then the copy fails
+                if failure == "killed":
+                    os.kill(os.getpid(), signal.SIGKILL)
+                raise RuntimeError("the copy failed")
+        return real_module(self, table)
+
+    monkeypatch.setattr(PackageRenderer, "_module", module)
+    schema = reference("2.x").schema
+    files, modules = render_streaming(schema)
+    assert len(forks) == 1
+    assert files == render_package(schema)
+    assert sorted(p for p, _ in modules) == sorted(p for p in files if p not in PACKAGE_FILES)
+
+
+def test_a_failure_here_stops_the_copy(monkeypatch: pytest.MonkeyPatch, forks: list[int]) -> None:
+    monkeypatch.setattr(emit, "PARALLEL_FROM", 2)
+    schema = reference("2.x").schema
+
+    def on_module(path: str, content: bytes) -> None:
+        if forks:
+            raise OSError("disk full")
+
+    renderer = PackageRenderer(on_module, parallel=True)
+    renderer.expect([t.name for t in schema.tables])
+    for table in schema.tables:
+        renderer.add(table)
+    with pytest.raises(OSError, match="disk full"):
+        renderer.files(schema)
+    [pid] = forks
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)  # reaped already: no zombie left behind
+
+
+def test_files_larger_than_the_pipe_arrive_whole(forks: list[int]) -> None:
+    sent = [(f"big{n}.py", os.urandom(1) * (forked.PIPE_SIZE + n)) for n in range(3)]
+    sent.append(("empty.py", b""))
+
+    def render() -> Iterator[tuple[str, bytes]]:
+        yield from sent
+
+    copy = ForkedRender(render)
+    try:
+        received = copy.ready()
+        rest, complete = copy.finish()
+    finally:
+        copy.close()
+    assert len(forks) == 1 and complete
+    assert received + rest == sent
+
+
+@cache
+def synthetic(n_tables: int) -> Introspection:
+    """``n_tables`` tables of 30 fields cycling through every kind (``bench.synth``), read
+    back from the embedded engine."""
+    return read_files([SchemaFile("synth.surql", to_surql(build_tables(n_tables, 30)))])
+
+
+def test_the_cli_forks_for_a_large_schema_and_writes_only_what_changed(
+    tmp_path: Path, forks: list[int]
+) -> None:
+    snapshot = schema_to_json(synthetic(emit.PARALLEL_FROM).schema)
+    source, out = tmp_path / "schema.json", tmp_path / "models"
+    settings = cli.resolve_settings({}, {}, {"from_json": source, "out": out})
+
+    def generate() -> dict[str, tuple[bytes, int]]:
+        source.write_text(json.dumps(snapshot), encoding="utf-8")
+        cli.write_generated(settings, out, quiet=True, verbose=False)
+        return {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in out.iterdir()}
+
+    first = generate()
+    assert len(forks) == 1
+    expected = render_package(schema_from_json(snapshot))
+    assert {name: content for name, (content, _) in first.items()} == expected
+    assert generate() == first and len(forks) == 2
+
+    # tbl_0001 is rendered by the copy: its module alone changes, with the package files
+    [field] = [f for f in snapshot["tables"][1]["fields"] if f["path"] == "text_00"]
+    field["kind"] = "int"
+    third = generate()
+    changed = {name for name in first if third[name] != first[name]}
+    assert changed == {"tbl_0001.py", "__init__.py", "schema.json", MARKER}
+    assert b"text_00: int" in third["tbl_0001.py"][0]
