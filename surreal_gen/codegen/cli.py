@@ -635,7 +635,7 @@ def load_and_render(
     if model_type == "pydantic":
         # Reading and rendering keep every table's IR and files alive until the end, so each
         # cycle collection would walk all of them again, finding nothing to free.
-        with gc_paused():
+        with gc_paused(promote=True):
             renderer = PackageRenderer(on_module, parallel=True)
             result = load_schema(settings, renderer)
             return result, renderer.files(result.schema)

@@ -53,6 +53,23 @@ def test_enabled_again_when_the_block_raises() -> None:
     assert gc.isenabled()
 
 
+@pytest.mark.parametrize("promote", [False, True])
+def test_promoted_allocations_are_left_to_full_collections(promote: bool) -> None:
+    gc.enable()
+    gc.collect()
+    with gc_paused(promote=promote):
+        made = [[n] for n in range(50_000)]
+    young = gc.get_count()[0]
+    in_oldest = {id(item) for item in gc.get_objects(generation=2)}
+    if promote:
+        assert young < 100
+        assert all(id(item) in in_oldest for item in made[::1000])
+    else:
+        assert young >= len(made)
+        assert not any(id(item) in in_oldest for item in made[::1000])
+    assert gc.get_freeze_count() == 0
+
+
 def test_decoding_and_validating_leave_the_collector_running() -> None:
     gc.enable()
     data = cbor.encode([{"id": RecordID("point", 1), "x": 1}])
