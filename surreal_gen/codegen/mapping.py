@@ -571,6 +571,8 @@ def _filter_type(value_type: PyType, nullable: bool) -> FilterType:
 @functools.lru_cache(maxsize=4096)
 def _split_top_level_union(text: str) -> tuple[str, ...]:
     """The members of a union type expression (``A | B[C | D]`` -> ``A``, ``B[C | D]``)."""
+    if "|" not in text:  # most of them: a nested model's or a record's type
+        return (text.strip(),)
     parts: list[str] = []
     depth = 0
     start = 0
@@ -764,9 +766,9 @@ def plan_module(table: Table, class_name: str, module_name: str) -> ModulePlan:
             f"{class_name}Filters" if stream_filters == filters else f"{class_name}StreamFilters"
         ),
         stream_filters=tuple(stream_filters),
-        imports=_import_lines(imports),
+        imports=_import_lines(frozenset(imports)),
         type_checking_imports=_import_lines(
-            (set().union(*builder.filter_import_sets) - imports) | checking_imports
+            frozenset((set().union(*builder.filter_import_sets) - imports) | checking_imports)
         ),
         read_only=table.view is not None,
     )
@@ -783,9 +785,11 @@ def _without_parameter(field: FilterField) -> FilterField:
 _THIRD_PARTY = frozenset({"pydantic"})
 
 
-def _import_lines(imports: set[Import]) -> tuple[str, ...]:
+@functools.lru_cache(maxsize=1024)
+def _import_lines(imports: frozenset[Import]) -> tuple[str, ...]:
     """``from m import a, b`` lines, grouped stdlib / pydantic / runtime with a blank line
-    (an empty string) between groups, wrapped like ruff format when too long."""
+    (an empty string) between groups, wrapped like ruff format when too long. Made once
+    per set of imports: tables whose fields have the same types import the same names."""
     by_module: dict[str, set[str]] = {}
     for module, name in imports:
         by_module.setdefault(module, set()).add(name)
