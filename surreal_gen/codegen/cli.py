@@ -616,7 +616,7 @@ def write_generated(settings: Settings, out: Path, *, quiet: bool, verbose: bool
     as soon as it is rendered, while the next tables are read (``output.PackageWriter``)."""
     try:
         with PackageWriter(out) as writer:
-            result, files = load_and_render(settings, on_module=writer.add)
+            result, files = load_and_render(settings, on_module=writer.add, on_paths=writer.reserve)
             _print_warnings(result.warnings, quiet=quiet)
             _refuse_to_empty(out, settings, result.schema)
             changes = writer.commit(files)
@@ -626,17 +626,20 @@ def write_generated(settings: Settings, out: Path, *, quiet: bool, verbose: bool
 
 
 def load_and_render(
-    settings: Settings, on_module: Callable[[str, bytes], None] | None = None
+    settings: Settings,
+    on_module: Callable[[str, bytes], None] | None = None,
+    on_paths: Callable[[list[str]], None] | None = None,
 ) -> tuple[Introspection, dict[str, bytes]]:
-    """The schema and its package files. A pydantic package's tables are rendered as they
-    are read (while the engine answers the next request), each module handed to
-    ``on_module`` as it is done; a schema the model type cannot express is a user error."""
+    """The schema and its package files. A pydantic package is rendered while the schema is
+    read (``PackageRenderer``): ``on_paths`` gets the package's paths once the table names
+    are known, ``on_module`` each module as it is done. A schema the model type cannot
+    express is a user error."""
     model_type = settings.model_type
     if model_type == "pydantic":
         # Reading and rendering keep every table's IR and files alive until the end, so each
         # cycle collection would walk all of them again, finding nothing to free.
         with gc_paused(promote=True):
-            renderer = PackageRenderer(on_module, parallel=True)
+            renderer = PackageRenderer(on_module, on_paths=on_paths, parallel=True)
             result = load_schema(settings, renderer)
             return result, renderer.files(result.schema)
     if model_type not in MODEL_TYPES:

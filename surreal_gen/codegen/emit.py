@@ -260,7 +260,9 @@ class PackageRenderer:
     need the whole schema. Either way the bytes are the same.
 
     ``on_module`` gets each table's module as soon as it is rendered (the CLI hands it to
-    ``output.PackageWriter``, which stages it while the next tables are read and rendered).
+    ``output.PackageWriter``, which stages it while the next tables are read and rendered);
+    ``on_paths`` gets the path of every file of the package once the table names are known
+    (``PackageWriter.reserve``).
 
     With ``parallel``, a schema of ``PARALLEL_FROM`` tables or more is rendered once all its
     tables are read, every other module by a copy of this process (``forked.ForkedRender``),
@@ -269,9 +271,14 @@ class PackageRenderer:
     """
 
     def __init__(
-        self, on_module: Callable[[str, bytes], None] | None = None, *, parallel: bool = False
+        self,
+        on_module: Callable[[str, bytes], None] | None = None,
+        *,
+        on_paths: Callable[[list[str]], None] | None = None,
+        parallel: bool = False,
     ) -> None:
         self._on_module = on_module
+        self._on_paths = on_paths
         self._parallel = parallel
         self._env = _environment()
         self._table_template = self._env.get_template("table_module.py.jinja")
@@ -290,6 +297,9 @@ class PackageRenderer:
         self._schema_document = DocumentBuilder(self._names.classes)
         parallel = self._parallel and len(self._expected) >= PARALLEL_FROM and can_fork()
         self._deferred = [] if parallel else None
+        if self._on_paths is not None:
+            modules = [f"{self._names.modules[name]}.py" for name in self._expected]
+            self._on_paths([*modules, *PACKAGE_FILES])
 
     def add(self, table: Table) -> None:
         """Render the next table's module (or leave it to ``files``) and its part of
@@ -371,6 +381,8 @@ class PackageRenderer:
         }
 
 
+PACKAGE_FILES = ("__init__.py", "py.typed", SCHEMA_FILE, MARKER)
+"""The files of a package besides its modules."""
 PARALLEL_FROM = 100
 """Tables from which ``PackageRenderer(parallel=True)`` forks (below, the fork costs more
 than it saves)."""

@@ -17,7 +17,7 @@ import shutil
 import signal
 import tempfile
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType, TracebackType
@@ -101,6 +101,17 @@ class PackageWriter:
                 folder.rmdir()
         if self._end_on_sigterm:
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+    def reserve(self, paths: Iterable[str]) -> None:
+        """The package will hold files at ``paths``: those the folder lacks are created
+        empty in the staging folder now (``stage_worker.Staging``), and ``add`` fills them.
+        The CLI calls it once the table names are known, while the engine still answers."""
+        for path in paths:
+            if not os.path.lexists(os.path.join(self._out_dir, path)):
+                try:
+                    self._stage().reserve(path)
+                except OSError as exc:
+                    raise OutputError(f"could not write {self._out_dir}: {exc}") from None
 
     def add(self, path: str, content: bytes) -> None:
         """The package holds ``content`` at ``path`` (relative to the folder)."""

@@ -8,8 +8,9 @@ of its system calls would wait for the rendering thread to hand back the GIL.
 
 Standard library only, and no import of surreal_gen, so it starts in milliseconds. Each file
 arrives as a frame: a header (``HEADER``: path length, content length), the UTF-8 path
-relative to the folder, then the content. A file that cannot be created is one line on
-stderr and exit status ``FILE_ERROR``.
+relative to the folder, then the content. A frame whose content length is ``RESERVE`` has
+no content: it reserves the path, which is created empty at once and filled by a later
+frame. A file that cannot be created is one line on stderr and exit status ``FILE_ERROR``.
 """
 
 from __future__ import annotations
@@ -22,42 +23,75 @@ from typing import IO
 
 HEADER = struct.Struct("<II")
 """A frame's header: the byte length of the path, then of the content."""
+RESERVE = 0xFFFF_FFFF
+"""The content length of a frame that reserves its path (``Staging.reserve``)."""
 FILE_ERROR = 3
 """The exit status for a file that could not be created (not one Python itself uses)."""
 
 
+class Staging:
+    """Creates files under ``folder`` (which exists), making each folder once.
+
+    A path can be reserved before its content is known: the file is created empty then,
+    and ``write`` fills it. Creating a file is what costs (0.03 to 0.7 ms here, against
+    0.02 ms to fill one), so a writer that knows the paths early creates them while it
+    waits for something else."""
+
+    def __init__(self, folder: str) -> None:
+        self._folder = folder
+        self._folders = {folder}
+        self._reserved: set[str] = set()
+
+    def reserve(self, path: str) -> None:
+        self._create(path, b"")
+        self._reserved.add(path)
+
+    def write(self, path: str, content: bytes) -> None:
+        if path not in self._reserved:
+            self._create(path, content)
+            return
+        self._reserved.remove(path)
+        with open(os.path.join(self._folder, path), "r+b") as file:
+            file.write(content)
+
+    def _create(self, path: str, content: bytes) -> None:
+        target = os.path.join(self._folder, path)
+        parent = os.path.dirname(target)
+        if parent not in self._folders:
+            os.makedirs(parent, exist_ok=True)
+            self._folders.add(parent)
+        with open(target, "xb") as file:
+            file.write(content)
+
+
 def stage_files(folder: str, source: IO[bytes]) -> None:
     """Create each file the frames of ``source`` hold under ``folder`` (which exists)."""
-    folders = {folder}
+    staging = Staging(folder)
     for path, content in read_frames(source):
-        create_file(folder, path, content, folders)
+        if content is None:
+            staging.reserve(path)
+        else:
+            staging.write(path, content)
 
 
-def write_frame(target: IO[bytes], path: str, content: bytes) -> None:
-    """Write one file as a frame."""
+def write_frame(target: IO[bytes], path: str, content: bytes | None) -> None:
+    """Write one file as a frame (``None``: reserve the path)."""
     encoded = path.encode()
-    target.write(HEADER.pack(len(encoded), len(content)) + encoded)
-    target.write(content)
+    target.write(HEADER.pack(len(encoded), RESERVE if content is None else len(content)) + encoded)
+    if content is not None:
+        target.write(content)
 
 
-def read_frames(source: IO[bytes]) -> Iterator[tuple[str, bytes]]:
-    """The files that the frames of ``source`` hold, as ``(path, content)``."""
+def read_frames(source: IO[bytes]) -> Iterator[tuple[str, bytes | None]]:
+    """The files that the frames of ``source`` hold, as ``(path, content)`` (``None`` for
+    a reserved path)."""
     while header := source.read(HEADER.size):
         path_size, content_size = HEADER.unpack(_exactly(source, header, HEADER.size))
         path = _exactly(source, source.read(path_size), path_size).decode()
-        yield path, _exactly(source, source.read(content_size), content_size)
-
-
-def create_file(folder: str, path: str, content: bytes, folders: set[str]) -> None:
-    """Create ``folder/path`` holding ``content``; ``folders`` are the folders known to
-    exist, so each is made once rather than once per file."""
-    target = os.path.join(folder, path)
-    parent = os.path.dirname(target)
-    if parent not in folders:
-        os.makedirs(parent, exist_ok=True)
-        folders.add(parent)
-    with open(target, "xb") as file:
-        file.write(content)
+        if content_size == RESERVE:
+            yield path, None
+        else:
+            yield path, _exactly(source, source.read(content_size), content_size)
 
 
 def _exactly(source: IO[bytes], data: bytes, size: int) -> bytes:

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from surreal_gen.codegen.stage_worker import FILE_ERROR, create_file, write_frame
+from surreal_gen.codegen.stage_worker import FILE_ERROR, Staging, write_frame
 
 WORKER = Path(__file__).with_name("stage_worker.py")
 PIPE_SIZE = 1 << 20
@@ -31,20 +31,29 @@ class Stager:
     them all; ``abort`` gives up."""
 
     def __init__(self, folder: Path, *, helper: bool = True) -> None:
-        self._folder = str(folder)
-        self._folders = {self._folder}
-        self._process = _start_worker(self._folder) if helper else None
+        self._process = _start_worker(str(folder)) if helper else None
+        self._here = Staging(str(folder)) if self._process is None else None
 
     @property
     def in_helper_process(self) -> bool:
         return self._process is not None
 
+    def reserve(self, path: str) -> None:
+        """Create ``folder/path`` empty (soon); ``write`` fills it."""
+        if self._here is not None:
+            self._here.reserve(path)
+        else:
+            self._send(path, None)
+
     def write(self, path: str, content: bytes) -> None:
-        """Create ``folder/path`` holding ``content`` (soon, when a helper process writes)."""
-        if self._process is None:
-            create_file(self._folder, path, content, self._folders)
-            return
-        assert self._process.stdin is not None
+        """Create (or fill) ``folder/path`` holding ``content`` (soon)."""
+        if self._here is not None:
+            self._here.write(path, content)
+        else:
+            self._send(path, content)
+
+    def _send(self, path: str, content: bytes | None) -> None:
+        assert self._process is not None and self._process.stdin is not None
         try:
             write_frame(self._process.stdin, path, content)
             self._process.stdin.flush()

@@ -93,6 +93,75 @@ def test_the_helper_process_stages_files_byte_for_byte(tmp_path: Path) -> None:
     assert written == files
 
 
+@pytest.mark.parametrize("helper", [True, False])
+def test_a_reserved_path_is_created_empty_then_filled(tmp_path: Path, helper: bool) -> None:
+    stager = Stager(tmp_path, helper=helper)
+    assert stager.in_helper_process == helper
+    for path in ("a.py", "sub/b.py", "never.py"):
+        stager.reserve(path)
+    if not helper:  # in this process the files exist at once
+        assert (tmp_path / "sub" / "b.py").read_bytes() == b""
+    stager.write("sub/b.py", b"filled")
+    stager.write("a.py", bytes(range(256)) * 300)
+    stager.write("c.py", b"not reserved")
+    stager.finish()
+    written = {
+        str(p.relative_to(tmp_path)): p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()
+    }
+    assert written == {
+        "a.py": bytes(range(256)) * 300,
+        "sub/b.py": b"filled",
+        "never.py": b"",
+        "c.py": b"not reserved",
+    }
+
+
+def test_the_writer_reserves_only_the_files_the_folder_lacks(tmp_path: Path) -> None:
+    out = tmp_path / "models"
+    files = render_package(reference("2.x").schema)
+    old = {path: content for path, content in files.items() if path != "person.py"}
+    write_package(out, old)
+    with PackageWriter(out) as writer:
+        writer.reserve(files)
+        [staging] = [p for p in tmp_path.iterdir() if p.name.startswith(".models.")]
+        assert writer._stager is not None
+        writer._stager.finish()
+        assert [p.name for p in (staging / "new").iterdir()] == ["person.py"]
+        assert (staging / "new" / "person.py").read_bytes() == b""
+
+
+def test_a_reserved_file_that_turns_out_unchanged_is_not_written(tmp_path: Path) -> None:
+    out = tmp_path / "models"
+    out.mkdir()
+    with PackageWriter(out) as writer:
+        writer.reserve(["a.py"])
+        (out / "a.py").write_bytes(b"x = 1\n")  # written by someone else meanwhile
+        writer.add("a.py", b"x = 1\n")
+        changes = writer.commit({"a.py": b"x = 1\n", MARKER: b"{}"})
+    assert changes.created == (MARKER,) and not changes.updated
+    assert (out / "a.py").read_bytes() == b"x = 1\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["models"]
+
+
+def test_the_cli_fills_every_path_it_reserved(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reserved: list[str] = []
+    real_reserve = Stager.reserve
+
+    def reserve(self: Stager, path: str) -> None:
+        reserved.append(path)
+        real_reserve(self, path)
+
+    monkeypatch.setattr(Stager, "reserve", reserve)
+    settings = cli.resolve_settings({}, {}, {"schema": (SCHEMA_DIR,), "out": tmp_path / "gen"})
+    cli.write_generated(settings, tmp_path / "gen", quiet=True, verbose=False)
+    written = {path: content for path, (content, _) in files_of(tmp_path / "gen").items()}
+    assert written == render_package(reference("2.x").schema)
+    assert sorted(reserved) == sorted(written)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["gen"]
+
+
 @pytest.mark.skipif(sys.platform != "linux", reason="pipes are sized on Linux only")
 def test_the_helpers_pipe_holds_many_modules(tmp_path: Path) -> None:
     """So that rendering does not wait whenever the helper is held up (stager.PIPE_SIZE)."""
