@@ -255,9 +255,10 @@ class PackageRenderer:
     """Renders the package a table at a time (``render_package`` is the one-shot form).
 
     The introspector hands each table over as soon as it is read (it is an
-    ``introspect.TableSink``), so a table's module is rendered while the engine answers the
-    next request; ``files`` then renders any table not handed over yet and the files that
-    need the whole schema. Either way the bytes are the same.
+    ``introspect.TableSink``), so a table's part of ``schema.json`` (and, below
+    ``PARALLEL_FROM`` tables, its module) is made while the engine answers the next request;
+    ``files`` then renders what is left and the files that need the whole schema. Either way
+    the bytes are the same.
 
     ``on_module`` gets each table's module as soon as it is rendered (the CLI hands it to
     ``output.PackageWriter``, which stages it while the next tables are read and rendered);

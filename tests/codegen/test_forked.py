@@ -14,14 +14,12 @@ import pytest
 
 from bench.synth import build_tables, to_surql
 from surreal_gen.codegen import cli, emit, forked
-from surreal_gen.codegen.emit import PackageRenderer, render_package
+from surreal_gen.codegen.emit import PACKAGE_FILES, PackageRenderer, render_package
 from surreal_gen.codegen.forked import ForkedRender
 from surreal_gen.codegen.introspect import Introspection, SchemaFile
 from surreal_gen.codegen.ir import Schema, Table, schema_from_json, schema_to_json
 from surreal_gen.codegen.output import MARKER
 from tests.codegen.reference import read_files, reference
-
-PACKAGE_FILES = {"__init__.py", "py.typed", "schema.json", MARKER}
 
 
 @pytest.fixture
