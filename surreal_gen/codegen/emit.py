@@ -241,14 +241,15 @@ class PackageNames:
         return cls(naming.class_names(table_names), naming.module_names(table_names))
 
 
-def render_package(schema: Schema) -> dict[str, bytes]:
+def render_package(schema: Schema, *, parallel: bool = False) -> dict[str, bytes]:
     """Every file of the generated package, by relative path: a module per table, the lazy
-    ``__init__.py``, ``py.typed``, ``schema.json`` (JSON Schema 2020-12) and the marker."""
+    ``__init__.py``, ``py.typed``, ``schema.json`` (JSON Schema 2020-12) and the marker.
+    ``parallel`` as for ``PackageRenderer``."""
     # Rendering allocates many small, acyclic objects and keeps them all until the end; the
     # cycle collector would only walk them again and again (half the render time for 1,000
     # tables). The CLI pauses it the same way around reading and rendering.
     with gc_paused():
-        return PackageRenderer().files(schema)
+        return PackageRenderer(parallel=parallel).files(schema)
 
 
 class PackageRenderer:

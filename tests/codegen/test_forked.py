@@ -61,6 +61,13 @@ def test_a_copy_renders_half_the_modules_with_the_same_bytes(
     assert dict(modules) == {p: c for p, c in files.items() if p not in PACKAGE_FILES}
 
 
+def test_render_package_can_fork_too(monkeypatch: pytest.MonkeyPatch, forks: list[int]) -> None:
+    monkeypatch.setattr(emit, "PARALLEL_FROM", 2)
+    schema = reference("2.x").schema
+    assert render_package(schema, parallel=True) == render_package(schema)
+    assert len(forks) == 1
+
+
 def test_below_the_threshold_nothing_is_forked(forks: list[int]) -> None:
     schema = reference("2.x").schema
     assert len(schema.tables) < emit.PARALLEL_FROM
