@@ -206,12 +206,12 @@ class _TableBuilder:
         """The table's ``$defs`` entry, as JSON text."""
         id_schema = _record_schema((self.table.name,))
         id_schema["x-surrealdb-kind"] = render_kind(Record((self.table.name,)))
-        properties = [f'"id": {_compact(id_schema)}']
+        properties = {"id": _compact(id_schema)}
         required: list[str] = []
         if self.table.type == "relation":
             for side, tables in (("in", self.table.relation_in), ("out", self.table.relation_out)):
                 if (side,) not in self.fields:
-                    properties.append(f'"{side}": {_compact(_record_schema(tables))}')
+                    properties[side] = _compact(_record_schema(tables))
                     required.append(side)
         names = [name for name in self.children.get((), ()) if name != "id"]
         self.add_properties((), names, properties, required)
@@ -231,14 +231,15 @@ class _TableBuilder:
         self,
         parent: tuple[str, ...],
         names: list[str],
-        properties: list[str],
+        properties: dict[str, str],
         required: list[str],
     ) -> None:
-        """Append the ``"name": schema`` text of each field of ``names`` under ``parent`` to
-        ``properties``, and the name of each one a record always has to ``required``."""
+        """Put the schema text of each field of ``names`` under ``parent`` in ``properties``
+        (a name already there keeps its place, as in a dict: a relation's ``in`` and
+        ``out``), and the name of each one a record always has in ``required``."""
         for name in names:
             text, is_required = self.property_schema((*parent, name))
-            properties.append(f"{encode_basestring(name)}: {text}")
+            properties[name] = text
             if is_required:
                 required.append(name)
 
@@ -336,7 +337,7 @@ class _TableBuilder:
         return [name for name in self.children.get(segments, ()) if name != ELEMENT]
 
     def nested_object(self, segments: tuple[str, ...]) -> JsonSchema:
-        properties: list[str] = []
+        properties: dict[str, str] = {}
         required: list[str] = []
         self.add_properties(segments, self.named_children(segments), properties, required)
         owner = self.fields.get(segments)
@@ -415,10 +416,11 @@ def _add_options(
     schema["x-surrealdb-kind"] = kind_text
 
 
-def _object_text(head: JsonSchema, properties: list[str], tail: JsonSchema) -> str:
-    """The JSON text of ``head``, then ``"properties"`` holding the ``"name": schema``
-    texts, then ``tail``: what ``_compact`` gives for the object with those keys in order."""
-    return f'{_compact(head)[:-1]}, "properties": {{{", ".join(properties)}}}, {_compact(tail)[1:]}'
+def _object_text(head: JsonSchema, properties: dict[str, str], tail: JsonSchema) -> str:
+    """The JSON text of ``head``, then ``"properties"`` holding the schema texts by name,
+    then ``tail``: what ``_compact`` gives for the object with those keys in order."""
+    members = ", ".join(f"{encode_basestring(name)}: {text}" for name, text in properties.items())
+    return f'{_compact(head)[:-1]}, "properties": {{{members}}}, {_compact(tail)[1:]}'
 
 
 def _record_schema(tables: tuple[str, ...]) -> JsonSchema:

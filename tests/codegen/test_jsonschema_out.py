@@ -213,3 +213,24 @@ async def test_none_inside_an_array_is_null_in_the_schema(engine: str) -> None:
     check.validate({"counts": [None, 1]})
     with pytest.raises(ValidationError):
         check.validate({"refs": ["c:1"]})
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [key for key, _ in pairs]
+    assert len(keys) == len(set(keys)), keys
+    return dict(pairs)
+
+
+def test_a_relation_side_with_only_fields_under_it_is_one_property() -> None:
+    """A schema snapshot (``--from-json``) may declare ``in.note`` without ``in`` itself (both
+    engines declare ``in`` and ``out``): the entry held the key ``in`` twice."""
+    likes = Table(
+        name="likes",
+        type="relation",
+        relation_in=("person",),
+        fields=(Field(path="in.note", kind=parse_kind("string")),),
+    )
+    text = render_package(Schema((likes,)))[SCHEMA_FILE]
+    document = json.loads(text, object_pairs_hook=_unique_keys)
+    assert list(document["$defs"]["Likes"]["properties"]) == ["id", "in", "out"]
+    assert document["$defs"]["Likes"]["properties"]["in"] == {"$ref": "#/$defs/LikesIn"}
