@@ -344,24 +344,20 @@ class PackageRenderer:
         # that need every table, while the copy finishes.
         mine, theirs = (self._deferred or [])[0::2], (self._deferred or [])[1::2]
         copy = ForkedRender(lambda: map(self._module, theirs)) if theirs else None
-        complete = copy is None
         try:
             for table in mine:
                 self._keep(*self._module(table))
                 for path, content in copy.ready() if copy is not None else ():
                     self._keep(path, content)
             package_files = self._package_files(schema)
-            if copy is not None:
-                rest, complete = copy.finish()
-                for path, content in rest:
-                    self._keep(path, content)
+            for path, content in copy.finish() if copy is not None else ():
+                self._keep(path, content)
         finally:
             if copy is not None:
                 copy.close()
-        if not complete:
-            for table in theirs:
-                if f"{self._names.modules[table.name]}.py" not in self._files:
-                    self._keep(*self._module(table))
+        for table in theirs:  # what the copy did not send (none, where it cannot fork)
+            if f"{self._names.modules[table.name]}.py" not in self._files:
+                self._keep(*self._module(table))
         files = self._files | package_files
         files[MARKER] = _marker(schema, sorted(files))
         return files

@@ -53,22 +53,31 @@ class ForkedRender:
             import fcntl
 
             fcntl.fcntl(write_end, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
-        with warnings.catch_warnings():
-            # Python 3.12+ warns about forking while other threads run (the embedded
-            # engine's, at least); the module docstring says why that is safe here.
-            warnings.simplefilter("ignore", DeprecationWarning)
-            try:
+        # Ctrl-C and SIGTERM wait until both sides are set up: in the copy, until it is
+        # inside the block that always leaves with os._exit (raised before, they would run
+        # the parent's cleanup there); here, until the copy's pid is kept, to be reaped.
+        interrupts = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+        try:
+            with warnings.catch_warnings():
+                # Python 3.12+ warns about forking while other threads run (the embedded
+                # engine's, at least); the module docstring says why that is safe here.
+                warnings.simplefilter("ignore", DeprecationWarning)
                 pid = os.fork()
-            except OSError:
-                os.close(read_end)
-                os.close(write_end)
-                return
-        if pid == 0:
+        except OSError:
+            signal.pthread_sigmask(signal.SIG_SETMASK, interrupts)
             os.close(read_end)
-            _render_and_exit(render, write_end)
+            os.close(write_end)
+            return
+        if pid == 0:
+            _render_and_exit(render, write_end, read_end, interrupts)
+        self._pid, self._pipe = pid, read_end
         os.close(write_end)
         os.set_blocking(read_end, False)
-        self._pid, self._pipe = pid, read_end
+        try:
+            signal.pthread_sigmask(signal.SIG_SETMASK, interrupts)  # a pending one is raised
+        except BaseException:
+            self.close()
+            raise
 
     def ready(self) -> list[tuple[str, bytes]]:
         """The files the copy has sent so far and not given out yet."""
@@ -79,18 +88,17 @@ class ForkedRender:
                 self._received += chunk
         return _take_files(self._received)
 
-    def finish(self) -> tuple[list[tuple[str, bytes]], bool]:
-        """Wait for the copy: the files not given out yet, and whether it sent every file
-        (False also when there was no copy)."""
+    def finish(self) -> list[tuple[str, bytes]]:
+        """Wait for the copy to end; the files it sent and ``ready`` did not give out. (A
+        copy that failed sent fewer files than it was asked for, or none.)"""
         if self._pipe is None or self._pid is None:
-            return [], False
+            return []
         os.set_blocking(self._pipe, True)
         while chunk := os.read(self._pipe, PIPE_SIZE):
             self._received += chunk
-        _, status = os.waitpid(self._pid, 0)
+        os.waitpid(self._pid, 0)
         self._pid = None
-        files = _take_files(self._received)
-        return files, os.waitstatus_to_exitcode(status) == 0 and not self._received
+        return _take_files(self._received)
 
     def close(self) -> None:
         if self._pid is not None:
@@ -120,12 +128,17 @@ def _take_files(received: bytearray) -> list[tuple[str, bytes]]:
     return files
 
 
-def _render_and_exit(render: Render, pipe: int) -> NoReturn:
+def _render_and_exit(
+    render: Render, pipe: int, parent_end: int, interrupts: set[int | signal.Signals]
+) -> NoReturn:
     """In the copy: write the frames of ``render``'s files to ``pipe``, and leave (status 0
     when all were written) without running the parent's cleanup: no ``finally`` blocks or
-    ``atexit`` handlers of the code that forked, no flushing of its buffered output."""
+    ``atexit`` handlers of the code that forked, no flushing of its buffered output.
+    ``interrupts`` is the signal mask to restore once that is sure."""
     status = 1
     try:
+        signal.pthread_sigmask(signal.SIG_SETMASK, interrupts)
+        os.close(parent_end)
         with open(pipe, "wb") as output:
             for path, content in render():
                 write_frame(output, path, content)

@@ -123,6 +123,31 @@ def test_what_the_copy_did_not_send_is_rendered_here(
     assert sorted(p for p, _ in modules) == sorted(p for p in files if p not in PACKAGE_FILES)
 
 
+def test_a_ctrl_c_reaching_the_copy_at_once_runs_none_of_the_parents_cleanup_there(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(emit, "PARALLEL_FROM", 2)
+    parent = os.getpid()
+    real_fork = os.fork
+
+    def fork() -> int:
+        pid = real_fork()
+        if pid == 0:
+            os.kill(os.getpid(), signal.SIGINT)  # before the copy has done anything
+        return pid
+
+    monkeypatch.setattr(os, "fork", fork)
+    schema = reference("2.x").schema
+    try:
+        files, modules = render_streaming(schema)
+    finally:
+        if os.getpid() != parent:  # the interrupt unwound the copy through this test
+            (tmp_path / "cleanup ran in the copy").touch()
+            os._exit(0)
+    assert list(tmp_path.iterdir()) == []
+    assert files == render_package(schema) and len(modules) == len(schema.tables)
+
+
 def test_a_failure_here_stops_the_copy(monkeypatch: pytest.MonkeyPatch, forks: list[int]) -> None:
     monkeypatch.setattr(emit, "PARALLEL_FROM", 2)
     schema = reference("2.x").schema
@@ -152,10 +177,10 @@ def test_files_larger_than_the_pipe_arrive_whole(forks: list[int]) -> None:
     copy = ForkedRender(render)
     try:
         received = copy.ready()
-        rest, complete = copy.finish()
+        rest = copy.finish()
     finally:
         copy.close()
-    assert len(forks) == 1 and complete
+    assert len(forks) == 1
     assert received + rest == sent
 
 
