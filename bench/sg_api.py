@@ -66,8 +66,8 @@ def introspect_url(url: str) -> Any:
 
 
 def render_and_write(schema: Any, out: Path) -> None:
-    """Render as the CLI does (from 100 tables, half the modules in a forked copy) and
-    write the package."""
+    """Render as the CLI does (from 100 tables, part of it in a forked copy) and write the
+    package."""
     from surreal_gen.codegen.emit import render_package
     from surreal_gen.codegen.output import write_package
 

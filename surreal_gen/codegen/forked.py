@@ -1,11 +1,12 @@
 """Render part of a package in a forked copy of this process while this one renders the rest.
 
-Generating a large package is bound by this process's CPU: while the schema is read, it
-decodes the replies and builds the IR and the JSON Schema, and rendering the modules after
-that is as much work again. A thread cannot take a share (the GIL), and a fresh interpreter
-would first have to import the generator and be sent the IR. A fork starts with both, its
-pages shared with this process until written. The copy sends back each module as it is
-done, through a pipe, and this process hands them on to the writer between its own.
+Generating a large package is bound by CPU: while the schema is read, the engine's threads
+answer and this process decodes the replies and builds the IR; rendering the modules and
+``schema.json`` after that is as much work again. A thread cannot take a share (the GIL),
+and a fresh interpreter would first have to import the generator and be sent the IR. A fork
+starts with both, its pages shared with this process until written. The copy sends back
+each file as it is done, through a pipe, and this process hands them on to the writer
+between its own.
 
 Only on Linux. The copy has just the forking thread, so a lock that another thread held at
 the fork stays locked in it; none is taken there: the copy runs our rendering code alone

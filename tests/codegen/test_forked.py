@@ -49,13 +49,25 @@ def render_streaming(schema: Schema) -> tuple[dict[str, bytes], list[tuple[str, 
     return renderer.files(schema), modules
 
 
-def test_a_copy_renders_half_the_modules_with_the_same_bytes(
+def test_a_copy_renders_the_package_files_and_some_modules_with_the_same_bytes(
     monkeypatch: pytest.MonkeyPatch, forks: list[int]
 ) -> None:
     monkeypatch.setattr(emit, "PARALLEL_FROM", 2)
+    parent = os.getpid()
+    made_here: list[Schema] = []
+    real_package_files = PackageRenderer._package_files
+
+    def package_files(self: PackageRenderer, schema: Schema) -> dict[str, bytes]:
+        if os.getpid() == parent:
+            made_here.append(schema)
+        return real_package_files(self, schema)
+
+    monkeypatch.setattr(PackageRenderer, "_package_files", package_files)
     schema = reference("2.x").schema
     files, modules = render_streaming(schema)
     assert len(forks) == 1
+    assert made_here == []  # the copy made them
+    monkeypatch.undo()
     assert files == render_package(schema)
     assert list(files) == [p for p, _ in modules] + [p for p in files if p in PACKAGE_FILES]
     assert dict(modules) == {p: c for p, c in files.items() if p not in PACKAGE_FILES}
@@ -98,24 +110,34 @@ def test_a_lock_another_thread_holds_does_not_stop_the_copy(
 
 
 @pytest.mark.parametrize("failure", ["exception", "killed"])
+@pytest.mark.parametrize("failing", ["third module", "package files"])
 def test_what_the_copy_did_not_send_is_rendered_here(
-    monkeypatch: pytest.MonkeyPatch, forks: list[int], failure: str
+    monkeypatch: pytest.MonkeyPatch, forks: list[int], failure: str, failing: str
 ) -> None:
     monkeypatch.setattr(emit, "PARALLEL_FROM", 2)
     parent = os.getpid()
     rendered_in_copy = {"n": 0}
-    real_module = PackageRenderer._module
+    real_module, real_package_files = PackageRenderer._module, PackageRenderer._package_files
+
+    def fail() -> None:
+        if failure == "killed":
+            os.kill(os.getpid(), signal.SIGKILL)
+        raise RuntimeError("the copy failed")
 
     def module(self: PackageRenderer, table: Table) -> tuple[str, bytes]:
         if os.getpid() != parent:
             rendered_in_copy["n"] += 1
-            if rendered_in_copy["n"] == 3:  # two modules sent, then the copy fails
-                if failure == "killed":
-                    os.kill(os.getpid(), signal.SIGKILL)
-                raise RuntimeError("the copy failed")
+            if failing == "third module" and rendered_in_copy["n"] == 3:  # after two sent
+                fail()
         return real_module(self, table)
 
+    def package_files(self: PackageRenderer, schema: Schema) -> dict[str, bytes]:
+        if os.getpid() != parent and failing == "package files":  # before anything is sent
+            fail()
+        return real_package_files(self, schema)
+
     monkeypatch.setattr(PackageRenderer, "_module", module)
+    monkeypatch.setattr(PackageRenderer, "_package_files", package_files)
     schema = reference("2.x").schema
     files, modules = render_streaming(schema)
     assert len(forks) == 1
@@ -209,10 +231,10 @@ def test_the_cli_forks_for_a_large_schema_and_writes_only_what_changed(
     assert {name: content for name, (content, _) in first.items()} == expected
     assert generate() == first and len(forks) == 2
 
-    # tbl_0001 is rendered by the copy: its module alone changes, with the package files
-    [field] = [f for f in snapshot["tables"][1]["fields"] if f["path"] == "text_00"]
+    # tbl_0000 is rendered by the copy: its module alone changes, with the package files
+    [field] = [f for f in snapshot["tables"][0]["fields"] if f["path"] == "text_00"]
     field["kind"] = "int"
     third = generate()
     changed = {name for name in first if third[name] != first[name]}
-    assert changed == {"tbl_0001.py", "__init__.py", "schema.json", MARKER}
-    assert b"text_00: int" in third["tbl_0001.py"][0]
+    assert changed == {"tbl_0000.py", "__init__.py", "schema.json", MARKER}
+    assert b"text_00: int" in third["tbl_0000.py"][0]
