@@ -30,7 +30,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
 
 from surreal_gen.codegen import naming
@@ -98,9 +98,9 @@ Import = tuple[str, str]
 LookupGroup = Literal["plain", "ordered", "text", "collection"]
 
 
-@dataclass(frozen=True)
-class PyType:
-    """A Python type expression, the names it needs, and facts the mapping relies on."""
+class PyType(NamedTuple):
+    """A Python type expression, the names it needs, and facts the mapping relies on (a tuple:
+    one is made for every record type, and a large schema links thousands of tables)."""
 
     text: str
     imports: frozenset[Import] = frozenset()
@@ -468,31 +468,19 @@ class _ModuleBuilder:
     def field_plan(
         self, python_name: str, db_name: str, segments: tuple[str, ...], f: Field
     ) -> FieldPlan:
-        closed = _closed_field(f.kind)
-        if closed is None:
-            value_type, nullable = self.open_type(f.kind, segments), admits_null(f.kind)
-        else:
-            value_type, nullable, filter_type = closed
-        self.import_sets.add(value_type.imports)
-        computed = is_computed(f)
         # an edge's ends are fixed when it is created
         edge_end = self.table.type == "relation" and segments in (("in",), ("out",))
-        markers = _markers(computed, f.readonly or edge_end, nullable)
-        if markers:
-            self.import_sets.add(_MARKER_IMPORTS[markers])
-        alias = None if python_name == db_name else db_name
-        if alias is not None:
-            # The alias goes in Annotated, never in a `= Field(alias=...)` default: type
-            # checkers (dataclass_transform) name the __init__ keyword after a default's
-            # alias, and `in`, `class` or `my-field` cannot be written as a keyword.
-            self.imports.update({("pydantic", "Field"), ("typing", "Annotated")})
-            alias_field = f"Field(alias={py_str(alias)})"
-            markers = f"{markers}, {alias_field}" if markers else alias_field
-        annotation = f"Annotated[{value_type.text}, {markers}]" if markers else value_type.text
-        default = self.default_expression(f, value_type, computed)
+        closed = _closed_field(f.kind)
+        if closed is not None:  # no nested model: the plan depends on the definition alone
+            plan, imports = _closed_field_plan(python_name, db_name, f, edge_end)
+            self.import_sets.add(imports)
+            return plan
+        value_type, nullable = self.open_type(f.kind, segments), admits_null(f.kind)
+        alias, annotation, default, imports = _attribute(
+            python_name, db_name, f, value_type, nullable, edge_end
+        )
+        self.import_sets.add(imports)
         doc = _doc(f.comment)
-        if closed is not None:  # no nested model
-            return FieldPlan(python_name, alias, annotation, default, doc, filter_type, None)
         nested = self.nested_by_path.get(segments)
         item = self.nested_by_path.get((*segments, ELEMENT))
         if nested is None and item is None:
@@ -508,20 +496,6 @@ class _ModuleBuilder:
             nested if value_type.text in (nested, f"{nested} | None") else None,
             item if value_type.text in (f"list[{item}]", f"list[{item}] | None") else None,
         )
-
-    def default_expression(self, f: Field, value_type: PyType, computed: bool) -> str | None:
-        if computed:
-            self.imports.add(runtime("DB_DEFAULT"))
-            return "DB_DEFAULT"
-        if f.default is not None:
-            literal = simple_default(f.default, value_type)
-            if literal is not None:
-                return literal
-            self.imports.add(runtime("DB_DEFAULT"))
-            return "DB_DEFAULT"
-        if is_optional(f.kind):
-            return "None"
-        return None
 
     def filters(self, model: ModelPlan, prefix: str = "") -> list[FilterField]:
         """Filter keys for ``model``'s fields, through nested objects and lists of objects.
@@ -572,13 +546,72 @@ def _closed_field(kind: Kind) -> tuple[PyType, bool, FilterType] | None:
 
 
 @functools.lru_cache(maxsize=4096)
+def _closed_field_plan(
+    python_name: str, db_name: str, f: Field, edge_end: bool
+) -> tuple[FieldPlan, frozenset[Import]]:
+    """The plan of an attribute whose kind is closed, and the imports it needs: made once per
+    name and definition (the tables of a large schema repeat definitions)."""
+    closed = _closed_field(f.kind)
+    assert closed is not None
+    value_type, nullable, filter_type = closed
+    alias, annotation, default, imports = _attribute(
+        python_name, db_name, f, value_type, nullable, edge_end
+    )
+    plan = FieldPlan(python_name, alias, annotation, default, _doc(f.comment), filter_type, None)
+    return plan, imports
+
+
+def _attribute(
+    python_name: str,
+    db_name: str,
+    f: Field,
+    value_type: PyType,
+    nullable: bool,
+    edge_end: bool,
+) -> tuple[str | None, str, str | None, frozenset[Import]]:
+    """An attribute's alias, annotation and default expression, and the imports they need."""
+    imports = set(value_type.imports)
+    computed = is_computed(f)
+    markers = _markers(computed, f.readonly or edge_end, nullable)
+    if markers:
+        imports |= _MARKER_IMPORTS[markers]
+    alias = None if python_name == db_name else db_name
+    if alias is not None:
+        # The alias goes in Annotated, never in a `= Field(alias=...)` default: type
+        # checkers (dataclass_transform) name the __init__ keyword after a default's
+        # alias, and `in`, `class` or `my-field` cannot be written as a keyword.
+        imports |= {("pydantic", "Field"), ("typing", "Annotated")}
+        alias_field = f"Field(alias={py_str(alias)})"
+        markers = f"{markers}, {alias_field}" if markers else alias_field
+    annotation = f"Annotated[{value_type.text}, {markers}]" if markers else value_type.text
+    default = _default_expression(f, value_type, computed)
+    if default == "DB_DEFAULT":
+        imports.add(runtime("DB_DEFAULT"))
+    return alias, annotation, default, frozenset(imports)
+
+
+def _default_expression(f: Field, value_type: PyType, computed: bool) -> str | None:
+    """The attribute's default: a plain literal DEFAULT, ``None`` for an optional field, or
+    ``DB_DEFAULT`` when the database fills it in (None: the attribute is required)."""
+    if computed:
+        return "DB_DEFAULT"
+    if f.default is not None:
+        literal = simple_default(f.default, value_type)
+        return "DB_DEFAULT" if literal is None else literal
+    if is_optional(f.kind):
+        return "None"
+    return None
+
+
+@functools.lru_cache(maxsize=4096)
 def _filter_type(value_type: PyType, nullable: bool) -> FilterType:
     """The filters of a field of ``value_type``. They compare with the field's type without
     ``None``, unless NULL is a real value of the field."""
+    compared = value_type
     members = list(_split_top_level_union(value_type.text))
     if not nullable and "None" in members and len(members) > 1:
         members.remove("None")
-    compared = replace(value_type, text=" | ".join(members))
+        compared = value_type._replace(text=" | ".join(members))
     lookups = _lookup_types(compared)
     return FilterType(lookups, compared.imports | _lookup_imports(lookups))
 
