@@ -618,14 +618,27 @@ def _filter_type(value_type: PyType, nullable: bool) -> FilterType:
 
 @functools.lru_cache(maxsize=4096)
 def _split_top_level_union(text: str) -> tuple[str, ...]:
-    """The members of a union type expression (``A | B[C | D]`` -> ``A``, ``B[C | D]``)."""
+    """The members of a union type expression (``A | B[C | D]`` -> ``A``, ``B[C | D]``).
+    Brackets and bars inside string literals (``Literal["]", "|"]``, as ``py_str`` writes
+    them) are text, not structure."""
     if "|" not in text:  # most of them: a nested model's or a record's type
         return (text.strip(),)
     parts: list[str] = []
     depth = 0
     start = 0
+    quote: str | None = None  # the quote of the string literal we are in
+    escaped = False
     for i, char in enumerate(text):
-        if char == "[":
+        if quote is not None:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == quote:
+                quote = None
+        elif char in "\"'":
+            quote = char
+        elif char == "[":
             depth += 1
         elif char == "]":
             depth -= 1

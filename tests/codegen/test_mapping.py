@@ -116,3 +116,20 @@ def test_filters_follow_nested_paths_and_types(plan: ModulePlan) -> None:
     assert filters["rows__name__startswith"] == "str"
     assert "rows__name__containsany" not in filters
     assert "s__gte" in filters and "rec__gte" not in filters
+
+
+@pytest.mark.parametrize("engine", ["2.x", "3.x"])
+def test_brackets_and_bars_inside_string_literals_are_not_type_structure(engine: str) -> None:
+    text = """
+    DEFINE TABLE t SCHEMAFULL;
+    DEFINE FIELD bar ON t TYPE option<']' | '|'>;
+    DEFINE FIELD bracket ON t TYPE option<'[' | 'x'>;
+    """
+    [table] = read_files([SchemaFile("t.surql", text)], engine).schema.tables
+    plan = plan_module(table, "T", "t")
+    assert field(plan, "bar").annotation == 'Literal["]", "|"] | None'
+    assert field(plan, "bracket").annotation == 'Literal["[", "x"] | None'
+    filters = {f.key + suffix: type_text for f in plan.filters for suffix, type_text in f.lookups}
+    # NONE is absence, not a value to compare with
+    assert filters["bar"] == 'Literal["]", "|"]'
+    assert filters["bracket"] == 'Literal["[", "x"]'
