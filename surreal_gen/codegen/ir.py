@@ -16,8 +16,7 @@ import json
 import re
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
-from typing import Any, Literal, NamedTuple, TypeVar, get_args
+from typing import Any, Generic, Literal, NamedTuple, TypeVar, get_args, overload
 
 from surreal_gen.codegen.kinds import Kind, parse_kind, render_kind
 
@@ -97,6 +96,35 @@ def _backticked(name: str) -> str:
     return "`" + name.replace("\\", "\\\\").replace("`", "\\`") + "`"
 
 
+_Value = TypeVar("_Value")
+
+
+class lock_free_cached_property(Generic[_Value]):
+    """``functools.cached_property`` without its lock. On Python 3.11 that one holds a lock
+    (one per property, shared by every instance) while it computes a value, and a copy of
+    the process forked meanwhile (``forked.py`` renders in one, which computes the schema's
+    fingerprint) would wait for it forever. Two threads computing the same value at once
+    both get an equal one, which is all these properties need."""
+
+    def __init__(self, compute: Callable[[Any], _Value]) -> None:
+        self._compute = compute
+        self._name = compute.__name__
+        self.__doc__ = compute.__doc__
+
+    @overload
+    def __get__(self, instance: None, owner: type) -> lock_free_cached_property[_Value]: ...
+
+    @overload
+    def __get__(self, instance: object, owner: type | None = None) -> _Value: ...
+
+    def __get__(self, instance: object, owner: type | None = None) -> Any:
+        if instance is None:
+            return self
+        value = self._compute(instance)
+        instance.__dict__[self._name] = value  # found before this descriptor from now on
+        return value
+
+
 @dataclass(frozen=True, slots=True)
 class Field:
     """One ``DEFINE FIELD``; ``value`` holds a VALUE or (3.x) COMPUTED expression."""
@@ -172,7 +200,7 @@ class Table:
         """The field at ``path``, or None."""
         return next((f for f in self.fields if f.path == path), None)
 
-    @cached_property
+    @lock_free_cached_property
     def tree(self) -> FieldTree:
         """The fields as a tree (computed once; the model and JSON Schema builders share it)."""
         fields: dict[tuple[str, ...], Field] = {}
@@ -192,18 +220,18 @@ class Schema:
     tables: tuple[Table, ...]
     engine_version: str = field(default="", compare=False)
 
-    @cached_property
+    @lock_free_cached_property
     def tables_json(self) -> list[dict[str, Any]]:
         """The tables as plain JSON data (computed once; do not modify)."""
         return [table_to_json(t) for t in self.tables]
 
-    @cached_property
+    @lock_free_cached_property
     def tables_json_lines(self) -> tuple[str, ...]:
         """Each table as one line of JSON, keys in the fixed order ``table_to_json`` gives
         them: what the fingerprint hashes and the marker file holds."""
         return tuple(json.dumps(table, ensure_ascii=False) for table in self.tables_json)
 
-    @cached_property
+    @lock_free_cached_property
     def fingerprint(self) -> str:
         """A stable hash of the normalised tables (the engine version is not part of it)."""
         canonical = "\n".join(self.tables_json_lines)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from functools import cache
@@ -238,3 +240,63 @@ def test_the_cli_forks_for_a_large_schema_and_writes_only_what_changed(
     changed = {name for name in first if third[name] != first[name]}
     assert changed == {"tbl_0000.py", "__init__.py", "schema.json", MARKER}
     assert b"text_00: int" in third["tbl_0000.py"][0]
+
+
+_FORK_WHILE_ANOTHER_THREAD_COMPUTES = """
+import os
+import threading
+from surreal_gen.codegen import emit, ir
+from surreal_gen.codegen.emit import render_package
+from tests.codegen.reference import reference
+
+emit.PARALLEL_FROM = 2
+schema = reference("2.x").schema
+other = ir.Schema(tables=schema.tables[:1])
+computing, done = threading.Event(), threading.Event()
+real_table_to_json = ir.table_to_json
+
+def slow_table_to_json(table):
+    if threading.current_thread() is not threading.main_thread():
+        computing.set()
+        done.wait()
+    return real_table_to_json(table)
+
+ir.table_to_json = slow_table_to_json
+worker = threading.Thread(target=lambda: other.fingerprint)
+worker.start()
+computing.wait()
+real_fork = os.fork
+
+def fork():
+    pid = real_fork()
+    if pid:
+        done.set()  # the other thread finishes only once the copy exists
+    return pid
+
+os.fork = fork
+files = render_package(schema, parallel=True)
+worker.join()
+ir.table_to_json = real_table_to_json
+assert files == render_package(schema)
+print("rendered")
+"""
+
+
+def test_a_copy_forked_while_another_thread_computes_a_cached_value_finishes() -> None:
+    """The copy computes the schema's fingerprint; Python 3.11's ``cached_property`` locks
+    while it computes one, and a lock another thread held at the fork stays locked in the
+    copy forever."""
+    process = subprocess.Popen(
+        [sys.executable, "-c", _FORK_WHILE_ANOTHER_THREAD_COMPUTES],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).parents[2],
+        start_new_session=True,  # a stuck copy is killed with it
+    )
+    try:
+        out, errors = process.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        out, errors = process.communicate()
+    assert (process.returncode, out.strip()) == (0, "rendered"), errors[-2000:]
