@@ -209,19 +209,7 @@ class _Reader:
         fields: list[Field] = []
         seen = self._fields
         for entry in entries:
-            get = entry.get
-            key = (
-                get("name"),
-                get("kind"),
-                get("default"),
-                get("value"),
-                get("computed"),
-                get("assert"),
-                get("readonly"),
-                get("flex"),
-                get("flexible"),
-                get("comment"),
-            )
+            key = tuple(map(entry.get, _FIELD_KEYS))
             try:
                 found, keep = seen.get(key), True
             except TypeError:  # an unhashable value (the engines send text and flags)
@@ -239,6 +227,23 @@ class _Reader:
             if keep and len(self.warnings) == warnings:  # a warning names its table.field
                 seen[key] = fields[-1]
         return fields
+
+
+_FIELD_KEYS = (
+    "name",
+    "kind",
+    "default",
+    "value",
+    "computed",
+    "assert",
+    "readonly",
+    "flex",
+    "flexible",
+    "comment",
+)
+"""Every key of an INFO field entry that ``_field`` reads (2.x and 3.x names): entries equal
+on these give equal fields, which ``_Reader`` shares. A key ``_field`` starts reading
+belongs here too."""
 
 
 def _keyless_objects(table: Table) -> list[str]:
