@@ -84,6 +84,12 @@ class PackageWriter:
 
     def __enter__(self) -> Self:
         self._end_on_sigterm = _raise_on_sigterm()
+        if not self._previous:
+            # A new package: each of its files will be created. The helper starts now,
+            # while the database opens, to make empty files ahead (``Stager``'s blanks).
+            # Failing here, it is started (and its error reported) when first needed.
+            with contextlib.suppress(OSError):
+                self._stage(ahead=True)
         return self
 
     def __exit__(
@@ -147,9 +153,10 @@ class PackageWriter:
         self._staging = None
         return changes
 
-    def _stage(self) -> Stager:
+    def _stage(self, *, ahead: bool = False) -> Stager:
         if self._stager is None:
-            self._stager = Stager(self._stage_folder() / "new")
+            staging = self._stage_folder()
+            self._stager = Stager(staging / "new", blanks=staging / "blanks" if ahead else None)
         return self._stager
 
     def _stage_folder(self) -> Path:

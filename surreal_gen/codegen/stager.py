@@ -4,6 +4,7 @@ so the file system's work overlaps the rendering of the next files."""
 from __future__ import annotations
 
 import contextlib
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -28,10 +29,15 @@ class HelperUnavailable(Exception):
 class Stager:
     """Creates files in ``folder`` (which exists and is empty): in a helper process when
     ``helper`` is true and one can be started, else in this process. ``finish`` waits for
-    them all; ``abort`` gives up."""
+    them all; ``abort`` gives up.
 
-    def __init__(self, folder: Path, *, helper: bool = True) -> None:
-        self._process = _start_worker(str(folder)) if helper else None
+    With ``blanks`` (a folder to be made beside ``folder``), a helper started before the
+    paths are known makes empty files there until the first path arrives, then renames them
+    into place (``stage_worker.Staging.make_blanks``), when it has a core of its own."""
+
+    def __init__(self, folder: Path, *, helper: bool = True, blanks: Path | None = None) -> None:
+        ahead = [str(blanks)] if blanks is not None and _spare_core() else []
+        self._process = _start_worker([str(folder), *ahead]) if helper else None
         self._here = Staging(str(folder)) if self._process is None else None
 
     @property
@@ -80,14 +86,24 @@ class Stager:
         self._process.communicate()
 
 
-def _start_worker(folder: str) -> subprocess.Popen[bytes] | None:
+def _spare_core() -> bool:
+    """Whether making files ahead can use a core of its own: more than one is ours, and the
+    helper can poll its input pipe (``select`` takes pipes on POSIX systems only)."""
+    if os.name != "posix":
+        return False
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) > 1
+    return (os.cpu_count() or 1) > 1
+
+
+def _start_worker(arguments: list[str]) -> subprocess.Popen[bytes] | None:
     """The helper process, or None where none can run: a frozen application's
     ``sys.executable`` is the application itself, and a zipped install has no worker file."""
     if getattr(sys, "frozen", False) or not sys.executable or not WORKER.is_file():
         return None
     try:
         process = subprocess.Popen(
-            [sys.executable, "-I", "-S", "-X", "utf8", str(WORKER), folder],
+            [sys.executable, "-I", "-S", "-X", "utf8", str(WORKER), *arguments],
             stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
 
 from surreal_gen.codegen import cli
+from surreal_gen.codegen import stager as stager_module
 from surreal_gen.codegen.emit import render_package
 from surreal_gen.codegen.introspect import SchemaFile
 from surreal_gen.codegen.output import (
@@ -114,6 +116,76 @@ def test_a_reserved_path_is_created_empty_then_filled(tmp_path: Path, helper: bo
         "never.py": b"",
         "c.py": b"not reserved",
     }
+
+
+def _files_in(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def _wait_for_blanks(blanks: Path, count: int) -> None:
+    deadline = time.monotonic() + 30
+    while not (blanks.is_dir() and len(os.listdir(blanks)) >= count):
+        assert time.monotonic() < deadline, "the helper made no empty files ahead"
+        time.sleep(0.01)
+
+
+def test_a_helper_started_ahead_names_the_empty_files_it_made(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(stager_module, "_spare_core", lambda: True)
+    folder, blanks = tmp_path / "new", tmp_path / "blanks"
+    folder.mkdir()
+    stager = Stager(folder, blanks=blanks)
+    _wait_for_blanks(blanks, 3)
+    first_made = [(blanks / str(n)).stat().st_ino for n in range(3)]
+    stager.reserve("a.py")
+    stager.reserve("sub/b.py")
+    stager.write("a.py", b"x = 1\n")
+    stager.write("c.py", bytes(range(256)) * 300)
+    stager.finish()
+    content = bytes(range(256)) * 300
+    assert _files_in(folder) == {"a.py": b"x = 1\n", "sub/b.py": b"", "c.py": content}
+    created = [(folder / name).stat().st_ino for name in ("a.py", "sub/b.py", "c.py")]
+    assert created == first_made  # the blanks, in the order they were made
+    assert not any((blanks / str(n)).exists() for n in range(3))
+    (tmp_path / "plain").write_bytes(b"")
+    modes = {(folder / name).stat().st_mode for name in ("a.py", "sub/b.py", "c.py")}
+    assert modes == {(tmp_path / "plain").stat().st_mode}
+
+
+def test_a_path_given_twice_is_refused_with_blanks_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(stager_module, "_spare_core", lambda: True)
+    (tmp_path / "new").mkdir()
+    stager = Stager(tmp_path / "new", blanks=tmp_path / "blanks")
+    _wait_for_blanks(tmp_path / "blanks", 2)
+    stager.write("a.py", b"first")
+    stager.write("a.py", b"again")
+    with pytest.raises(OSError, match="a.py: File exists"):
+        stager.finish()
+    assert (tmp_path / "new" / "a.py").read_bytes() == b"first"
+
+
+def test_a_new_package_starts_its_helper_ahead_and_an_existing_one_does_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(stager_module, "_spare_core", lambda: True)
+    out = tmp_path / "models"
+    files = render_package(reference("2.x").schema)
+    with PackageWriter(out) as writer:
+        [staging] = [p for p in tmp_path.iterdir() if p.name.startswith(".models.")]
+        assert writer._stager is not None and writer._stager.in_helper_process
+        _wait_for_blanks(staging / "blanks", 1)
+        writer.commit(files)
+    assert _files_in(out) == files
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["models"]
+    with PackageWriter(out) as writer:
+        assert writer._stager is None
+        changed = {**files, "person.py": files["person.py"] + b"# changed\n"}
+        writer.commit(changed)
+    assert _files_in(out) == changed
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["models"]
 
 
 def test_the_writer_reserves_only_the_files_the_folder_lacks(tmp_path: Path) -> None:
