@@ -2,7 +2,8 @@
 
 Files that differ from the folder's copies are staged in a temporary folder next to the
 output, by a helper process while the rest of the package is still being rendered
-(``stager.Stager``), then renamed into place, rolling back if a rename fails. Unchanged
+(``stager.Stager``), then renamed into place, rolling back if a rename fails (a new
+package's staging folder is renamed into place whole, where the system allows). Unchanged
 files are not touched, so they keep their bytes and mtime. A folder is only written to when
 it is empty or carries our marker file, and only files the previous marker lists are ever
 deleted.
@@ -15,6 +16,7 @@ import json
 import os
 import shutil
 import signal
+import stat
 import tempfile
 import threading
 from collections.abc import Iterable, Mapping, Sequence
@@ -79,6 +81,7 @@ class PackageWriter:
         self._changed: dict[str, Change] = {}
         self._staging: Path | None = None
         self._stager: Stager | None = None
+        self._reserved: set[str] = set()
         self._made_folders: list[Path] = []
         self._end_on_sigterm = False
 
@@ -118,6 +121,7 @@ class PackageWriter:
                     self._stage().reserve(path)
                 except OSError as exc:
                     raise OutputError(f"could not write {self._out_dir}: {exc}") from None
+                self._reserved.add(path)
 
     def add(self, path: str, content: bytes) -> None:
         """The package holds ``content`` at ``path`` (relative to the folder)."""
@@ -140,7 +144,12 @@ class PackageWriter:
         try:
             staging = self._stage_folder()
             self._finish_staging(files)
-            _commit(self._out_dir, staging, changes)
+            # A new package whose staging folder holds just its files: that folder is moved
+            # into place whole, rather than each file (1,000 renames took 23-31 ms here).
+            new_package = not changes.updated and not changes.deleted
+            whole = new_package and self._reserved <= set(changes.created)
+            if not (whole and _replace_whole(self._out_dir, staging / "new")):
+                _commit(self._out_dir, staging, changes)
         except RollbackFailed as exc:
             self._staging = None  # it holds the only copies of the replaced files now
             raise OutputError(
@@ -322,6 +331,29 @@ def _commit(out_dir: Path, staging: Path, changes: Changes) -> None:
             with contextlib.suppress(OSError):
                 folder.rmdir()
         raise
+
+
+def _replace_whole(out_dir: Path, new: Path) -> bool:
+    """Make the folder ``new`` the folder ``out_dir`` in one rename, which is all or nothing
+    by itself: where ``out_dir`` is missing or an empty folder of this user's (POSIX
+    ``rename`` replaces an empty folder; its permissions are kept). False, with nothing
+    changed, anywhere else: Windows, a symbolic link, another user's folder, one that is not
+    empty after all."""
+    if os.name != "posix" or out_dir.is_symlink():
+        return False
+    try:
+        existing = out_dir.stat()
+    except FileNotFoundError:
+        existing = None
+    if existing is not None:
+        if existing.st_uid != os.geteuid():
+            return False
+        os.chmod(new, stat.S_IMODE(existing.st_mode))
+    try:
+        os.rename(new, out_dir)
+    except OSError:
+        return False
+    return True
 
 
 def _keep(current: str, backup: str) -> None:

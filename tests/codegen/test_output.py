@@ -4,6 +4,7 @@ package is still being rendered."""
 from __future__ import annotations
 
 import os
+import stat
 import sys
 import time
 from collections.abc import Mapping
@@ -417,16 +418,79 @@ def test_when_the_rollback_fails_too_the_replaced_files_are_kept_and_named(
     }
 
 
+@pytest.mark.parametrize(
+    ("whole_move", "raised", "message"),
+    [
+        # refused: the files are moved one by one, and the third move fails
+        (OSError("cross-device link"), OutputError, "disk full"),
+        (KeyboardInterrupt(), KeyboardInterrupt, None),
+    ],
+)
 def test_a_failed_commit_into_a_new_folder_leaves_nothing_behind(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    whole_move: BaseException,
+    raised: type[BaseException],
+    message: str | None,
 ) -> None:
+    def rename(source: str | Path, target: str | Path) -> None:
+        raise whole_move
+
+    monkeypatch.setattr(os, "rename", rename)
     _replace_failing_at(monkeypatch, {3: OSError("disk full")})
-    with pytest.raises(OutputError, match="disk full"):
+    with pytest.raises(raised, match=message):
         write_package(
             tmp_path / "build" / "gen" / "models", render_package(reference("2.x").schema)
         )
     monkeypatch.undo()
     assert list(tmp_path.iterdir()) == []
+
+
+def _staged_folder(parent: Path, out_name: str) -> Path:
+    [staging] = [p for p in parent.iterdir() if p.name.startswith(f".{out_name}.")]
+    return staging / "new"
+
+
+@pytest.mark.skipif(os.name != "posix", reason="a folder replaces another by rename on POSIX")
+@pytest.mark.parametrize("existing", ["missing", "empty"])
+def test_a_new_package_is_moved_into_place_whole(tmp_path: Path, existing: str) -> None:
+    out = tmp_path / "models"
+    if existing == "empty":
+        out.mkdir()
+        out.chmod(0o750)
+    files = render_package(reference("2.x").schema)
+    with PackageWriter(out) as writer:
+        for path, content in files.items():
+            writer.add(path, content)
+        staged = _staged_folder(tmp_path, "models").stat()
+        writer.commit(files)
+    assert (out.stat().st_dev, out.stat().st_ino) == (staged.st_dev, staged.st_ino)
+    if existing == "empty":
+        assert stat.S_IMODE(out.stat().st_mode) == 0o750
+    assert _files_in(out) == files
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["models"]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="symbolic links")
+def test_a_linked_empty_folder_stays_a_link(tmp_path: Path) -> None:
+    real, out = tmp_path / "real", tmp_path / "models"
+    real.mkdir()
+    out.symlink_to(real)
+    files = render_package(reference("2.x").schema)
+    write_package(out, files)
+    assert out.is_symlink() and _files_in(real) == files
+
+
+def test_a_new_package_with_a_stray_reserved_path_is_moved_file_by_file(tmp_path: Path) -> None:
+    out = tmp_path / "models"
+    files = render_package(reference("2.x").schema)
+    with PackageWriter(out) as writer:
+        writer.reserve([*files, "stray.py"])
+        for path, content in files.items():
+            writer.add(path, content)
+        writer.commit(files)
+    assert _files_in(out) == files
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["models"]
 
 
 def test_generate_stages_every_module_before_the_commit(
