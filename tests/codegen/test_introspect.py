@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from surreal_gen.codegen.introspect import (
+    REQUESTS_IN_FLIGHT,
     TABLES_PER_QUERY,
     SchemaFile,
     SchemaSourceError,
@@ -310,6 +311,40 @@ def test_a_failing_sink_stops_the_reading_and_leaves_no_request_behind() -> None
             await connection.close()
 
     assert asyncio.run(scenario()) == set()
+
+
+def test_the_first_requests_are_out_before_the_sink_names_the_tables() -> None:
+    """So the engine answers them while the sink works out class names and reserves files."""
+    events: list[str] = []
+
+    class Runner:
+        def __init__(self, connection: Connection) -> None:
+            self.connection = connection
+
+        async def query(self, sql: str, vars: dict[str, Any] | None = None) -> list[Any]:
+            if sql.startswith("INFO FOR TABLE"):
+                events.append("request")
+            return await self.connection.query(sql, vars)
+
+        async def rpc(self, method: str, params: list[Any]) -> Any:
+            return await self.connection.rpc(method, params)
+
+    class Sink(_RecordingSink):
+        def expect(self, table_names: Sequence[str]) -> None:
+            events.append("expect")
+            super().expect(table_names)
+
+    async def scenario() -> None:
+        connection = Connection(ConnectionConfig(url="mem://", namespace="t", database="t"))
+        try:
+            await connection.query(_many_tables(4 * TABLES_PER_QUERY))
+            await introspect(Runner(connection), sink=Sink())
+        finally:
+            await connection.close()
+
+    asyncio.run(scenario())
+    assert events.index("expect") == REQUESTS_IN_FLIGHT
+    assert events.count("request") == 4
 
 
 class _Reply(list[Any]):
