@@ -227,11 +227,11 @@ class Schema:
 
     @lock_free_cached_property
     def tables_json_lines(self) -> tuple[str, ...]:
-        """Each table as one line of JSON, ``table_to_json``'s in the text ``json.dumps``
-        gives it: what the fingerprint hashes and the marker file holds. Put together from
-        the lines of the fields, each field made once (tables share the ``Field`` of a
-        definition they repeat), rather than dumped from ``tables_json``: for 1,000 tables,
-        44 -> 22 ms (best of 7)."""
+        """Each table as one line of JSON, the text ``json.dumps`` makes of ``table_to_json``:
+        what the fingerprint hashes and the marker file holds. Put together from the lines
+        of the fields, each field made once (tables share the ``Field`` of a definition they
+        repeat), rather than dumped from ``tables_json``: for 1,000 tables, 44 -> 22 ms
+        (best of 7)."""
         lines: dict[int, str] = {}  # by id(): every field is alive as long as this schema
 
         def field_line(f: Field) -> str:
