@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import ast
+import functools
 import json
 import keyword
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import jinja2
 
@@ -210,6 +211,20 @@ def identifier(name: str) -> str:
     return name
 
 
+class _Templates(NamedTuple):
+    table: jinja2.Template
+    package_init: jinja2.Template
+
+
+@functools.lru_cache(maxsize=1)
+def _templates() -> _Templates:
+    """The templates, compiled once per process (20-30 ms)."""
+    env = _environment()
+    return _Templates(
+        env.get_template("table_module.py.jinja"), env.get_template("package_init.py.jinja")
+    )
+
+
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("surreal_gen", "templates"),
@@ -284,10 +299,6 @@ class PackageRenderer:
         self._on_module = on_module
         self._on_paths = on_paths
         self._parallel = parallel
-        self._env = _environment()
-        # Loaded here, before any fork: the copy only renders.
-        self._table_template = self._env.get_template("table_module.py.jinja")
-        self._init_template = self._env.get_template("package_init.py.jinja")
         self._expected: list[str] | None = None
         self._names = PackageNames({}, {})
         self._schema_document = DocumentBuilder({})
@@ -298,6 +309,9 @@ class PackageRenderer:
 
     def expect(self, table_names: Sequence[str]) -> None:
         """All the tables to come, in order: together they decide the class names."""
+        # Compiled now, before any fork (the copy only renders): the CLI calls this while the
+        # engine answers the first requests, not before the database opens.
+        _templates()
         self._expected = list(table_names)
         self._names = PackageNames.for_tables(self._expected)
         self._schema_document = DocumentBuilder(self._names.classes)
@@ -327,7 +341,7 @@ class PackageRenderer:
         """The path and bytes of ``table``'s module."""
         class_name, module_name = self._names.classes[table.name], self._names.modules[table.name]
         plan: ModulePlan = plan_module(table, class_name, module_name)
-        text = self._table_template.render(plan=plan, generator_version=__version__)
+        text = _templates().table.render(plan=plan, generator_version=__version__)
         return f"{module_name}.py", text.encode("utf-8")
 
     def _keep(self, path: str, content: bytes) -> None:
@@ -385,7 +399,7 @@ class PackageRenderer:
     def _package_files(self, schema: Schema) -> dict[str, bytes]:
         """``__init__.py``, ``py.typed``, ``schema.json`` and the marker."""
         exports = sorted(self._exports)
-        init = self._init_template.render(
+        init = _templates().package_init.render(
             exports=exports,
             imports=sorted(exports, key=lambda export: (_natural_key(export[1]), export[0])),
             all_names=["GENERATOR_VERSION", "SCHEMA_FINGERPRINT", *(name for name, _ in exports)],
