@@ -168,6 +168,20 @@ def test_a_path_given_twice_is_refused_with_blanks_too(
     assert (tmp_path / "new" / "a.py").read_bytes() == b"first"
 
 
+def test_blanks_that_cannot_be_made_only_cost_their_help(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(stager_module, "_spare_core", lambda: True)
+    (tmp_path / "new").mkdir()
+    (tmp_path / "blanks").write_bytes(b"")  # where the folder of blanks would go
+    stager = Stager(tmp_path / "new", blanks=tmp_path / "blanks")
+    stager.reserve("a.py")
+    stager.write("a.py", b"x = 1\n")
+    stager.write("b.py", b"y = 2\n")
+    stager.finish()
+    assert _files_in(tmp_path / "new") == {"a.py": b"x = 1\n", "b.py": b"y = 2\n"}
+
+
 def test_a_new_package_starts_its_helper_ahead_and_an_existing_one_does_not(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
