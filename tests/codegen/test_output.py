@@ -465,24 +465,35 @@ def _staged_folder(parent: Path, out_name: str) -> Path:
     return staging / "new"
 
 
-@pytest.mark.skipif(os.name != "posix", reason="a folder replaces another by rename on POSIX")
-@pytest.mark.parametrize("existing", ["missing", "empty"])
-def test_a_new_package_is_moved_into_place_whole(tmp_path: Path, existing: str) -> None:
+def _identity(path: Path) -> tuple[int, int]:
+    info = path.stat()
+    return info.st_dev, info.st_ino
+
+
+def test_a_new_package_in_a_new_folder_is_moved_into_place_whole(tmp_path: Path) -> None:
     out = tmp_path / "models"
-    if existing == "empty":
-        out.mkdir()
-        out.chmod(0o750)
     files = render_package(reference("2.x").schema)
     with PackageWriter(out) as writer:
         for path, content in files.items():
             writer.add(path, content)
-        staged = _staged_folder(tmp_path, "models").stat()
+        staged = _identity(_staged_folder(tmp_path, "models"))
         writer.commit(files)
-    assert (out.stat().st_dev, out.stat().st_ino) == (staged.st_dev, staged.st_ino)
-    if existing == "empty":
-        assert stat.S_IMODE(out.stat().st_mode) == 0o750
+    assert _identity(out) == staged
     assert _files_in(out) == files
     assert sorted(p.name for p in tmp_path.iterdir()) == ["models"]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="folder permissions")
+def test_an_empty_folder_that_is_there_stays_the_same_folder(tmp_path: Path) -> None:
+    """A shell in it or an editor watching it keeps seeing it; its permissions stay."""
+    out = tmp_path / "models"
+    out.mkdir()
+    out.chmod(0o750)
+    before = _identity(out)
+    files = render_package(reference("2.x").schema)
+    write_package(out, files)
+    assert _identity(out) == before and stat.S_IMODE(out.stat().st_mode) == 0o750
+    assert _files_in(out) == files
 
 
 @pytest.mark.skipif(os.name != "posix", reason="symbolic links")
