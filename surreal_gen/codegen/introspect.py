@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
+from surreal_gen.codegen.heap import blocks_merged_as_freed
 from surreal_gen.codegen.ir import (
     ELEMENT,
     Changefeed,
@@ -736,7 +737,8 @@ async def read_schema(
     except SurrealGenError as exc:
         raise SchemaSourceError(f"{config.url}: {exc}") from None
     finally:
-        await connection.close()
+        with blocks_merged_as_freed():  # an embedded engine's store, freed (heap.py)
+            await connection.close()
 
 
 def _can_check_target(config: ConnectionConfig) -> bool:
