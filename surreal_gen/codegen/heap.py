@@ -48,7 +48,10 @@ def _glibc_mallopt() -> Callable[[int, int], int] | None:
         return None
     import ctypes
 
-    mallopt = ctypes.CDLL(None).mallopt
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):  # a Python that cannot load the C library's symbols
+        return None
     mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
     mallopt.restype = ctypes.c_int
     return mallopt

@@ -66,11 +66,18 @@ def test_freed_small_blocks_skip_the_fast_bins_only_inside_the_block() -> None:
     assert after >= 1000 * 48  # all but the few the thread's cache keeps
 
 
-def test_it_is_a_plain_block_where_there_is_no_glibc(monkeypatch: pytest.MonkeyPatch) -> None:
-    def no_such_name(name: str) -> str:
-        raise ValueError(f"unrecognized configuration name: {name}")
+@pytest.mark.parametrize("missing", ["glibc", "its symbols"])
+def test_it_is_a_plain_block_where_there_is_no_glibc(
+    monkeypatch: pytest.MonkeyPatch, missing: str
+) -> None:
+    def refuse(name: object) -> object:
+        raise (ValueError if missing == "glibc" else OSError)(f"no {name}")
 
-    monkeypatch.setattr(os, "confstr", no_such_name)
+    if missing == "glibc":
+        monkeypatch.setattr(os, "confstr", refuse)
+    else:
+        monkeypatch.setattr(os, "confstr", lambda name: "glibc 2.36")
+        monkeypatch.setattr(ctypes, "CDLL", refuse)
     ran = []
     with blocks_merged_as_freed():
         ran.append(True)
