@@ -737,7 +737,9 @@ async def read_schema(
     except SurrealGenError as exc:
         raise SchemaSourceError(f"{config.url}: {exc}") from None
     finally:
-        with blocks_merged_as_freed():  # an embedded engine's store, freed (heap.py)
+        # An embedded engine's store is freed here, merged as it goes (heap.py); the runtime's
+        # close leaves the allocator alone, as it runs inside users' programs.
+        with blocks_merged_as_freed():
             await connection.close()
 
 
