@@ -9,7 +9,7 @@ import keyword
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import jinja2
 
@@ -17,7 +17,7 @@ from surreal_gen import __version__
 from surreal_gen.codegen import naming
 from surreal_gen.codegen.altmodels import ModelType, alternative_models
 from surreal_gen.codegen.forked import ForkedRender, can_fork
-from surreal_gen.codegen.ir import Schema, Table, snapshot_head
+from surreal_gen.codegen.ir import Schema, Table, json_text, snapshot_head
 from surreal_gen.codegen.jsonschema_out import SCHEMA_FILE, DocumentBuilder, schema_file
 from surreal_gen.codegen.mapping import (
     FieldPlan,
@@ -460,16 +460,13 @@ def _marker(schema: Schema, paths: list[str]) -> bytes:
     """The marker: generator, fingerprint, file list and the schema snapshot, one table a line
     (readable diffs, and the fast C JSON encoder rather than the indenting one)."""
 
-    def dumps(value: Any) -> str:
-        return json.dumps(value, ensure_ascii=False)
-
     head = snapshot_head(schema) | {"engine_version": ""}
     lines = [
         "{",
-        f'  "generator": "surreal-gen",\n  "version": {dumps(__version__)},',
-        f'  "fingerprint": {dumps(schema.fingerprint)},',
-        f'  "files": {dumps(paths)},',
-        f'  "schema": {dumps(head)[:-1]}, "tables": [',
+        f'  "generator": "surreal-gen",\n  "version": {json_text(__version__)},',
+        f'  "fingerprint": {json_text(schema.fingerprint)},',
+        f'  "files": {json_text(paths)},',
+        f'  "schema": {json_text(head)[:-1]}, "tables": [',
         ",\n".join(f"    {line}" for line in schema.tables_json_lines),
         "  ]}",
         "}",

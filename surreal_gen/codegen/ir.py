@@ -237,7 +237,7 @@ class Schema:
         def field_line(f: Field) -> str:
             line = lines.get(id(f))
             if line is None:
-                line = lines[id(f)] = _json_text(field_to_json(f))
+                line = lines[id(f)] = json_text(field_to_json(f))
             return line
 
         return tuple(table_json_line(t, field_line) for t in self.tables)
@@ -278,8 +278,8 @@ def table_to_json(t: Table) -> dict[str, Any]:
 
 
 def table_json_line(t: Table, field_line: Callable[[Field], str]) -> str:
-    """``_json_text(table_to_json(t))``, given each field's ``_json_text(field_to_json(f))``."""
-    head, tail = _json_text(_table_head(t)), _json_text(_table_tail(t))
+    """``json_text(table_to_json(t))``, given each field's ``json_text(field_to_json(f))``."""
+    head, tail = json_text(_table_head(t)), json_text(_table_tail(t))
     fields = ", ".join(map(field_line, t.fields))
     return f'{head[:-1]}, "fields": [{fields}], {tail[1:]}'
 
@@ -316,7 +316,7 @@ def _table_tail(t: Table) -> dict[str, Any]:
     }
 
 
-_json_text = json.JSONEncoder(ensure_ascii=False).encode
+json_text = json.JSONEncoder(ensure_ascii=False).encode
 """``json.dumps(value, ensure_ascii=False)``, without making an encoder at each call."""
 
 
@@ -547,5 +547,5 @@ def _once_each(
 
 def _shown(value: Any) -> str:
     """``value`` as JSON, cut short: one line whatever it holds."""
-    text = _json_text(value)
+    text = json_text(value)
     return text if len(text) <= 60 else text[:57] + "..."
