@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import ast
+import contextlib
 import functools
 import json
 import keyword
+import pickle
 import re
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -218,16 +221,48 @@ class _Templates(NamedTuple):
 
 @functools.lru_cache(maxsize=1)
 def _templates() -> _Templates:
-    """The templates, compiled once per process (20-30 ms)."""
-    env = _environment()
+    """The templates, loaded once per process."""
+    env = _environment(template_cache())
     return _Templates(
         env.get_template("table_module.py.jinja"), env.get_template("package_init.py.jinja")
     )
 
 
-def _environment() -> jinja2.Environment:
+class _TemplateCache(jinja2.FileSystemBytecodeCache):
+    """Compiled templates on disk: a run loads them (0.5 ms) instead of compiling them
+    (15 ms, a fifth of generating the reference schema). Jinja keys each entry by the
+    template's path and checks its source and the Python version, so a changed template or
+    interpreter compiles afresh. A cache that cannot be written only makes the next run
+    compile again, and an entry that cannot be read is compiled afresh."""
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except (OSError, EOFError, ValueError, TypeError, pickle.UnpicklingError):
+            bucket.reset()  # unreadable or damaged (Jinja lets the unpickling errors through)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        with contextlib.suppress(OSError):
+            super().dump_bytecode(bucket)
+
+
+def template_cache(directory: str | None = None) -> jinja2.BytecodeCache | None:
+    """The compiled-template cache in ``directory``, by default the one Jinja keeps for this
+    user under the system's temporary folder (private to the user, checked by Jinja). None
+    where Python is told not to write bytecode (``PYTHONDONTWRITEBYTECODE``, ``-B``) or no
+    safe folder can be had."""
+    if sys.dont_write_bytecode:
+        return None
+    try:
+        return _TemplateCache(directory)
+    except (OSError, RuntimeError):  # RuntimeError: Jinja found no safe folder
+        return None
+
+
+def _environment(cache: jinja2.BytecodeCache | None = None) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("surreal_gen", "templates"),
+        bytecode_cache=cache,
         autoescape=False,
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
