@@ -721,28 +721,49 @@ def _print_warnings(warnings: Sequence[str], *, quiet: bool) -> None:
             click.echo(f"surreal-gen: warning: {warning}", err=True)
 
 
-def watch(
-    settings: Settings, out: Path, *, quiet: bool, verbose: bool, interval: float = 0.5
-) -> None:
-    """Regenerate whenever a schema file changes; errors are printed and watching goes on."""
+WATCH_INTERVAL_S = 0.5
+"""How often ``--watch`` looks at the schema files."""
+WATCH_SETTLE_S = 0.1
+"""How long the files must stay the same before ``--watch`` regenerates: an editor may save
+a file in several writes, and a run on a half-written file reports an error that the next
+write makes wrong."""
+
+
+def watch(settings: Settings, out: Path, *, quiet: bool, verbose: bool) -> None:
+    """Regenerate whenever a schema file changes, once the files have settled; errors are
+    printed and watching goes on."""
     if source_of(settings) != "schema":
         raise UsageProblem("--watch needs .surql schema files (--schema or schema = [...])")
-    seen: tuple[tuple[str, int, int], ...] | None = None
+    seen: Snapshot | None = None
     try:
         while True:
             current = _snapshot_of_files(settings.schema)
             if current != seen:
-                seen = current
+                seen = _settled(settings.schema, current)
                 try:
                     write_generated(settings, out, quiet=quiet, verbose=verbose)
                 except UsageProblem as exc:
                     click.echo(f"surreal-gen: error: {exc}", err=True)
-            time.sleep(interval)
+            time.sleep(WATCH_INTERVAL_S)
     except KeyboardInterrupt:
         return
 
 
-def _snapshot_of_files(paths: Sequence[Path]) -> tuple[tuple[str, int, int], ...]:
+Snapshot = tuple[tuple[str, int, int], ...]
+"""Each schema file's path, modification time (ns) and size."""
+
+
+def _settled(paths: Sequence[Path], snapshot: Snapshot) -> Snapshot:
+    """The files' snapshot once two taken ``WATCH_SETTLE_S`` apart agree."""
+    while True:
+        time.sleep(WATCH_SETTLE_S)
+        again = _snapshot_of_files(paths)
+        if again == snapshot:
+            return snapshot
+        snapshot = again
+
+
+def _snapshot_of_files(paths: Sequence[Path]) -> Snapshot:
     entries: list[tuple[str, int, int]] = []
     for path in paths:
         candidates = _surql_files(path) if path.is_dir() else [path]

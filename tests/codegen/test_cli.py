@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -196,23 +197,74 @@ def test_live_database_via_url_flags(project: Path, surreal_database: SurrealDat
     assert run("--check", *target).exit_code == 0
 
 
+def _scripted_sleeps(
+    monkeypatch: pytest.MonkeyPatch, steps: list[tuple[float, Callable[[], None]]]
+) -> list[float]:
+    """``--watch``'s sleeps, each expected to last the given seconds and then to run its
+    step; the watching stops after the last one. Returns the sleeps taken."""
+    taken: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        taken.append(seconds)
+        assert len(taken) <= len(steps), f"unexpected sleeps: {taken}"
+        expected, step = steps[len(taken) - 1]
+        assert seconds == expected, f"sleep {len(taken)} lasted {seconds} s: {taken}"
+        step()
+        if len(taken) == len(steps):
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli.time, "sleep", sleep)
+    return taken
+
+
+def _nothing() -> None:
+    pass
+
+
 def test_watch_regenerates_when_a_schema_file_changes(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    polls = {"n": 0}
     chat = project / "schema" / "chat.surql"
+    module = project / "generated" / "chat_message.py"
 
-    def next_poll(seconds: float) -> None:
-        polls["n"] += 1
-        if polls["n"] == 1:
-            assert "class ChatMessage" in (project / "generated" / "chat_message.py").read_text()
-            chat.write_text(chat.read_text() + "DEFINE FIELD pinned ON chat_message TYPE bool;\n")
-        else:
-            raise KeyboardInterrupt
+    def change() -> None:
+        assert "class ChatMessage" in module.read_text()
+        chat.write_text(chat.read_text() + "DEFINE FIELD pinned ON chat_message TYPE bool;\n")
 
-    monkeypatch.setattr(cli.time, "sleep", next_poll)
+    settle, interval = cli.WATCH_SETTLE_S, cli.WATCH_INTERVAL_S
+    steps = [(settle, _nothing), (interval, change), (settle, _nothing), (interval, _nothing)]
+    _scripted_sleeps(monkeypatch, steps)
     result = run("--watch")
     assert result.exit_code == 0, result.output
+    assert "pinned: bool" in module.read_text()
+
+
+def test_watch_waits_for_a_file_being_written_to_settle(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An editor may save in several writes: the run waits until the files stay the same,
+    instead of reporting the half-written statement as an error."""
+    chat = project / "schema" / "chat.surql"
+    text = chat.read_text()
+
+    def write_half() -> None:
+        chat.write_text(text + "DEFINE FIELD pinned ON chat_message TYPE ")
+
+    def write_the_rest() -> None:
+        chat.write_text(text + "DEFINE FIELD pinned ON chat_message TYPE bool;\n")
+
+    settle, interval = cli.WATCH_SETTLE_S, cli.WATCH_INTERVAL_S
+    steps = [
+        (settle, _nothing),
+        (interval, write_half),
+        (settle, write_the_rest),
+        (settle, _nothing),
+        (interval, _nothing),
+    ]
+    _scripted_sleeps(monkeypatch, steps)
+    result = run("--watch")
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
     assert "pinned: bool" in (project / "generated" / "chat_message.py").read_text()
 
 
