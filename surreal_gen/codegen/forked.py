@@ -13,13 +13,15 @@ the fork stays locked in it; none is taken there: the copy runs our rendering co
 (the templates are loaded before), writes to its pipe and leaves with ``os._exit``,
 running no cleanup of the parent's objects. The GIL, the import lock and the C library's
 locks are reset by the fork itself. Whatever goes wrong in the copy, ``finish`` says so and
-the caller renders what did not arrive itself, where any error is raised as usual.
+the caller renders what did not arrive itself, where any error is raised as usual; a copy
+that stops using CPU without ending (stuck all the same) is stopped (``STALL_CHECK_S``).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import select
 import signal
 import sys
 import warnings
@@ -91,14 +93,31 @@ class ForkedRender:
 
     def finish(self) -> list[tuple[str, bytes]]:
         """Wait for the copy to end; the files it sent and ``ready`` did not give out. (A
-        copy that failed sent fewer files than it was asked for, or none.)"""
-        if self._pipe is None or self._pid is None:
+        copy that failed, or was stopped as stuck, sent fewer files than it was asked for,
+        or none.)"""
+        pid, pipe = self._pid, self._pipe
+        if pipe is None or pid is None:
             return []
-        os.set_blocking(self._pipe, True)
-        while chunk := os.read(self._pipe, PIPE_SIZE):
-            self._received += chunk
-        os.waitpid(self._pid, 0)
-        self._pid = None
+        cpu_time = _cpu_time(pid)
+        pipe_events = select.poll()
+        pipe_events.register(pipe, select.POLLIN)
+        while True:
+            if pipe_events.poll(STALL_CHECK_S * 1000):
+                try:
+                    chunk = os.read(pipe, PIPE_SIZE)
+                except BlockingIOError:
+                    continue
+                if not chunk:  # the copy is done
+                    os.waitpid(pid, 0)
+                    self._pid = None
+                    break
+                self._received += chunk
+                continue
+            now = _cpu_time(pid)
+            if now is not None and now == cpu_time:
+                self.close()
+                break
+            cpu_time = now
         return _take_files(self._received)
 
     def close(self) -> None:
@@ -109,6 +128,23 @@ class ForkedRender:
         if self._pipe is not None:
             os.close(self._pipe)
             self._pipe = None
+
+
+STALL_CHECK_S = 10.0
+"""While nothing arrives, ``finish`` looks this often at the copy's CPU time: a copy that
+used none since the last look is stuck (on a lock no thread of its own will release, say)
+and is stopped; the caller renders what it did not send. A copy that is slow, but working,
+is waited for."""
+
+
+def _cpu_time(pid: int) -> int | None:
+    """The CPU time process ``pid`` has used so far, in clock ticks (None when unknown)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            fields = stat.read().rpartition(b")")[2].split()
+    except OSError:
+        return None
+    return int(fields[11]) + int(fields[12])  # utime and stime, the 14th and 15th fields
 
 
 def _take_files(received: bytearray) -> list[tuple[str, bytes]]:

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
@@ -111,19 +112,29 @@ def test_a_lock_another_thread_holds_does_not_stop_the_copy(
     assert files == render_package(schema) and len(modules) == len(schema.tables)
 
 
-@pytest.mark.parametrize("failure", ["exception", "killed"])
+@pytest.mark.parametrize("failure", ["exception", "killed", "stuck"])
 @pytest.mark.parametrize("failing", ["third module", "package files"])
 def test_what_the_copy_did_not_send_is_rendered_here(
     monkeypatch: pytest.MonkeyPatch, forks: list[int], failure: str, failing: str
 ) -> None:
+    """Whether the copy raises, is killed, or waits for ever on a lock that another thread
+    held at the fork (stopped once its CPU time stands still for ``STALL_CHECK_S``)."""
     monkeypatch.setattr(emit, "PARALLEL_FROM", 2)
+    monkeypatch.setattr(forked, "STALL_CHECK_S", 0.2)
     parent = os.getpid()
     rendered_in_copy = {"n": 0}
     real_module, real_package_files = PackageRenderer._module, PackageRenderer._package_files
+    held, release = threading.Lock(), threading.Event()
+
+    def hold() -> None:
+        with held:
+            release.wait()
 
     def fail() -> None:
         if failure == "killed":
             os.kill(os.getpid(), signal.SIGKILL)
+        if failure == "stuck":
+            held.acquire()
         raise RuntimeError("the copy failed")
 
     def module(self: PackageRenderer, table: Table) -> tuple[str, bytes]:
@@ -141,10 +152,36 @@ def test_what_the_copy_did_not_send_is_rendered_here(
     monkeypatch.setattr(PackageRenderer, "_module", module)
     monkeypatch.setattr(PackageRenderer, "_package_files", package_files)
     schema = reference("2.x").schema
-    files, modules = render_streaming(schema)
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        files, modules = render_streaming(schema)
+    finally:
+        release.set()
+        holder.join()
     assert len(forks) == 1
     assert files == render_package(schema)
     assert sorted(p for p, _ in modules) == sorted(p for p in files if p not in PACKAGE_FILES)
+    with pytest.raises(ChildProcessError):  # reaped
+        os.waitpid(forks[0], os.WNOHANG)
+
+
+def test_a_copy_that_works_long_without_sending_is_waited_for(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(forked, "STALL_CHECK_S", 0.05)
+
+    def render() -> Iterator[tuple[str, bytes]]:
+        deadline = time.monotonic() + 0.5
+        while time.monotonic() < deadline:  # busy, sending nothing, for ten checks
+            pass
+        yield "late.py", b"x = 1\n"
+
+    copy = ForkedRender(render)
+    try:
+        assert copy.finish() == [("late.py", b"x = 1\n")]
+    finally:
+        copy.close()
 
 
 def test_a_ctrl_c_reaching_the_copy_at_once_runs_none_of_the_parents_cleanup_there(
@@ -245,6 +282,7 @@ def test_the_cli_forks_for_a_large_schema_and_writes_only_what_changed(
 _FORK_WHILE_ANOTHER_THREAD_COMPUTES = """
 import os
 import threading
+import time
 from surreal_gen.codegen import emit, ir
 from surreal_gen.codegen.emit import render_package
 from tests.codegen.reference import reference
