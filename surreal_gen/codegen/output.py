@@ -6,7 +6,8 @@ output, by a helper process while the rest of the package is still being rendere
 folder that does not exist yet, the staging folder is renamed into place whole. Unchanged
 files are not touched, so they keep their bytes and mtime. A folder is only written to when
 it is empty or carries our marker file, and only files the previous marker lists are ever
-deleted.
+deleted. A staging folder that a run killed outright left is removed by the next run for
+the same output (``staging_owner``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Any, Literal, Self
 
+from surreal_gen.codegen import staging_owner
 from surreal_gen.codegen.stager import HelperUnavailable, Stager
 
 MARKER = ".surreal-gen.json"
@@ -79,6 +81,7 @@ class PackageWriter:
         self._previous = generated_files(out_dir)
         self._changed: dict[str, Change] = {}
         self._staging: Path | None = None
+        self._staging_lock: int | None = None
         self._stager: Stager | None = None
         self._reserved: set[str] = set()
         self._made_folders: list[Path] = []
@@ -90,8 +93,12 @@ class PackageWriter:
             # A new package: each of its files will be created. The helper starts now,
             # while the database opens, to make empty files ahead (``Stager``'s blanks).
             # Failing here, it is started (and its error reported) when first needed.
-            with contextlib.suppress(OSError):
-                self._stage(ahead=True)
+            try:
+                with contextlib.suppress(OSError):
+                    self._stage(ahead=True)
+            except BaseException:  # Ctrl-C: no ``with`` block will call __exit__
+                self.__exit__(None, None, None)
+                raise
         return self
 
     def __exit__(
@@ -102,8 +109,7 @@ class PackageWriter:
     ) -> None:
         if self._stager is not None:
             self._stager.abort()
-        if self._staging is not None:
-            shutil.rmtree(self._staging, ignore_errors=True)
+        self._remove_staging()
         for folder in reversed(self._made_folders):  # for the staging folder: empty again
             with contextlib.suppress(OSError):
                 folder.rmdir()
@@ -151,15 +157,16 @@ class PackageWriter:
             if not (whole and _replace_whole(self._out_dir, staging / "new")):
                 _commit(self._out_dir, staging, changes)
         except RollbackFailed as exc:
-            self._staging = None  # it holds the only copies of the replaced files now
+            # It holds the only copies of the replaced files now: left to the user.
+            staging_owner.give_up(staging, self._staging_lock)
+            self._staging, self._staging_lock = None, None
             raise OutputError(
                 f"could not write {self._out_dir}, nor put its files back ({exc}): the "
                 f"replaced and deleted files are in {staging / 'old'}"
             ) from None
         except OSError as exc:
             raise OutputError(f"could not write {self._out_dir}: {exc}") from None
-        shutil.rmtree(staging, ignore_errors=True)
-        self._staging = None
+        self._remove_staging()
         return changes
 
     def _stage(self, *, ahead: bool = False) -> Stager:
@@ -173,9 +180,18 @@ class PackageWriter:
         if self._staging is None:
             parent = self._out_dir.absolute().parent
             _make_folders(parent, [""], self._made_folders)
-            self._staging = Path(tempfile.mkdtemp(prefix=f".{self._out_dir.name}.", dir=parent))
+            prefix = f".{self._out_dir.name}."
+            staging_owner.remove_abandoned(parent, prefix)
+            self._staging = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
+            self._staging_lock = staging_owner.hold(self._staging)
             (self._staging / "new").mkdir()
         return self._staging
+
+    def _remove_staging(self) -> None:
+        if self._staging is not None:
+            shutil.rmtree(self._staging, ignore_errors=True)
+            staging_owner.release(self._staging_lock)
+            self._staging, self._staging_lock = None, None
 
     def _finish_staging(self, files: Mapping[str, bytes]) -> None:
         if self._stager is None:

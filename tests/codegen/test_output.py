@@ -4,7 +4,9 @@ package is still being rendered."""
 from __future__ import annotations
 
 import os
+import signal
 import stat
+import subprocess
 import sys
 import time
 from collections.abc import Mapping
@@ -427,9 +429,61 @@ def test_when_the_rollback_fails_too_the_replaced_files_are_kept_and_named(
     monkeypatch.undo()
     old = Path(str(failed.value).rsplit(" ", 1)[-1])
     assert old.name == "old" and old.parent.parent == tmp_path
-    assert {p.name: p.read_bytes() for p in old.iterdir()} == {
-        name: content for name, content in old_files.items() if name != "py.typed"
-    }
+    kept = {name: content for name, content in old_files.items() if name != "py.typed"}
+    assert {p.name: p.read_bytes() for p in old.iterdir()} == kept
+    write_package(out, new_files)  # a later run leaves them where the message said
+    assert {p.name: p.read_bytes() for p in old.iterdir()} == kept
+
+
+_KILLED_MID_WRITE = """
+import os, signal, sys
+from pathlib import Path
+from surreal_gen.codegen.output import PackageWriter
+with PackageWriter(Path(sys.argv[1])) as writer:
+    writer.add("a.py", b"a = 1\\n")
+    os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def _staging_folders(parent: Path, out_name: str) -> list[Path]:
+    return [p for p in parent.iterdir() if p.name.startswith(f".{out_name}.")]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="no SIGKILL, no flock")
+def test_the_staging_folder_of_a_run_killed_outright_is_removed_by_the_next(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "models"
+    killed = subprocess.run([sys.executable, "-c", _KILLED_MID_WRITE, str(out)], check=False)
+    assert killed.returncode == -signal.SIGKILL
+    [abandoned] = _staging_folders(tmp_path, "models")
+    assert (abandoned / "owner.lock").exists()
+    files = render_package(reference("2.x").schema)
+    write_package(out, files)
+    assert _files_in(out) == files
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["models"]
+
+
+def test_the_staging_folder_of_a_live_run_is_left_alone(tmp_path: Path) -> None:
+    out = tmp_path / "models"
+    files = render_package(reference("2.x").schema)
+    with PackageWriter(out) as first:
+        first.add("a.py", b"a = 1\n")
+        [live] = _staging_folders(tmp_path, "models")
+        with PackageWriter(tmp_path / "models") as second:
+            second.add("b.py", b"b = 1\n")
+            assert live in _staging_folders(tmp_path, "models")
+        assert live.is_dir()
+        first.commit(files | {"a.py": b"a = 1\n"})
+    assert _files_in(out) == files | {"a.py": b"a = 1\n"}
+
+
+def test_a_folder_named_like_a_staging_folder_but_not_one_is_left_alone(tmp_path: Path) -> None:
+    keep = tmp_path / ".models.backup"
+    keep.mkdir()
+    (keep / "notes.txt").write_text("mine")
+    write_package(tmp_path / "models", render_package(reference("2.x").schema))
+    assert (keep / "notes.txt").read_text() == "mine"
 
 
 @pytest.mark.parametrize(
