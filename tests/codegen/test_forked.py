@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -39,6 +40,28 @@ def forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
     monkeypatch.setattr(os, "fork", fork)
     return pids
+
+
+@contextlib.contextmanager
+def held_by_another_thread(lock: threading.Lock | None = None) -> Iterator[threading.Lock]:
+    """``lock`` (a new one by default) held by another thread inside the block: in a copy
+    forked meanwhile, it stays held for ever."""
+    held, release = lock or threading.Lock(), threading.Event()
+    taken = threading.Event()
+
+    def hold() -> None:
+        with held:
+            taken.set()
+            release.wait()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    taken.wait()
+    try:
+        yield held
+    finally:
+        release.set()
+        holder.join()
 
 
 def render_streaming(schema: Schema) -> tuple[dict[str, bytes], list[tuple[str, bytes]]]:
@@ -95,19 +118,8 @@ def test_a_lock_another_thread_holds_does_not_stop_the_copy(
 ) -> None:
     monkeypatch.setattr(emit, "PARALLEL_FROM", 2)
     schema = reference("2.x").schema
-    held, release = threading.Lock(), threading.Event()
-
-    def hold() -> None:
-        with held:
-            release.wait()
-
-    other = threading.Thread(target=hold)
-    other.start()
-    try:
+    with held_by_another_thread():
         files, modules = render_streaming(schema)
-    finally:
-        release.set()
-        other.join()
     assert len(forks) == 1
     assert files == render_package(schema) and len(modules) == len(schema.tables)
 
@@ -124,11 +136,7 @@ def test_what_the_copy_did_not_send_is_rendered_here(
     parent = os.getpid()
     rendered_in_copy = {"n": 0}
     real_module, real_package_files = PackageRenderer._module, PackageRenderer._package_files
-    held, release = threading.Lock(), threading.Event()
-
-    def hold() -> None:
-        with held:
-            release.wait()
+    held = threading.Lock()
 
     def fail() -> None:
         if failure == "killed":
@@ -152,13 +160,8 @@ def test_what_the_copy_did_not_send_is_rendered_here(
     monkeypatch.setattr(PackageRenderer, "_module", module)
     monkeypatch.setattr(PackageRenderer, "_package_files", package_files)
     schema = reference("2.x").schema
-    holder = threading.Thread(target=hold)
-    holder.start()
-    try:
+    with held_by_another_thread(held):
         files, modules = render_streaming(schema)
-    finally:
-        release.set()
-        holder.join()
     assert len(forks) == 1
     assert files == render_package(schema)
     assert sorted(p for p, _ in modules) == sorted(p for p in files if p not in PACKAGE_FILES)
