@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import AwareDatetime, Field
 
-from surreal_gen.runtime.model import DB_DEFAULT, BaseSurrealModel, SurrealConfigDict
+from surreal_gen.runtime.model import BaseSurrealModel, SurrealConfigDict, db_default
 from surreal_gen.runtime.queryset import QuerySet
 from surreal_gen.runtime.types import RecordID
 
@@ -26,7 +26,7 @@ class AuditLog(BaseSurrealModel):
 
     id: RecordID[Literal["audit_log"]] | None = None
     action: str
-    at: AwareDatetime = DB_DEFAULT
+    at: AwareDatetime = db_default()
     schema_: Annotated[str | None, Field(alias="schema")] = None
 
     @classmethod

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import AwareDatetime, Field
 
-from surreal_gen.runtime.model import DB_DEFAULT, BaseSurrealModel, ReadOnly, SurrealConfigDict
+from surreal_gen.runtime.model import BaseSurrealModel, ReadOnly, SurrealConfigDict, db_default
 from surreal_gen.runtime.queryset import QuerySet
 from surreal_gen.runtime.types import RecordID
 
@@ -28,7 +28,7 @@ class Follows(BaseSurrealModel):
     in_: Annotated[RecordID[Literal["person"]], ReadOnly, Field(alias="in")]
     muted: bool = False
     out: Annotated[RecordID[Literal["person", "room"]], ReadOnly]
-    since: AwareDatetime = DB_DEFAULT
+    since: AwareDatetime = db_default()
 
     @classmethod
     def objects(cls) -> FollowsQuerySet:

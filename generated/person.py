@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from surreal_gen.runtime.model import (
-    DB_DEFAULT,
     BaseSurrealModel,
     Computed,
     Nullable,
     ReadOnly,
     SurrealConfigDict,
+    db_default,
 )
 from surreal_gen.runtime.queryset import QuerySet
 from surreal_gen.runtime.types import Duration, GeometryPoint, RecordID
@@ -65,11 +65,11 @@ class Person(BaseSurrealModel):
     id: RecordID[Literal["person"]] | None = None
     address: PersonAddress | None = None
     age: int | None = None
-    balance: Decimal = DB_DEFAULT
+    balance: Decimal = db_default()
     best_friend: RecordID[Literal["person"]] | None = None
     class_: Annotated[str | None, Field(alias="class")] = None
     """A Python keyword as a field name."""
-    created_at: Annotated[AwareDatetime, ReadOnly] = DB_DEFAULT
+    created_at: Annotated[AwareDatetime, ReadOnly] = db_default()
     email: str
     json_: Annotated[bool | None, Field(alias="json")] = None
     """A name that clashes with pydantic."""
@@ -77,11 +77,11 @@ class Person(BaseSurrealModel):
     name: str
     """Full name; \"\"\"not\"\"\" a docstring end \\"""
     nickname: Annotated[str | None, Nullable] = None
-    preferences: dict[str, Any] = DB_DEFAULT
-    session_ttl: Duration = DB_DEFAULT
+    preferences: dict[str, Any] = db_default()
+    session_ttl: Duration = db_default()
     status: Literal["active", "banned", "pending"] = "pending"
     tags: Annotated[list[str], Field(max_length=10)] | None = None
-    updated_at: Annotated[AwareDatetime, Computed] = DB_DEFAULT
+    updated_at: Annotated[AwareDatetime, Computed] = db_default()
 
     @classmethod
     def objects(cls) -> PersonQuerySet:

@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING, Annotated, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from surreal_gen.runtime.model import (
-    DB_DEFAULT,
     BaseSurrealModel,
     Computed,
     ReadOnly,
     SurrealConfigDict,
+    db_default,
 )
 from surreal_gen.runtime.queryset import QuerySet
 from surreal_gen.runtime.types import Duration, RecordID
@@ -52,10 +52,10 @@ class Purchase(BaseSurrealModel):
     context: RecordID[Literal["room", "person"]] | None = None
     delivery_window: Duration | None = None
     items: list[PurchaseItemsItem]
-    placed_at: Annotated[AwareDatetime, ReadOnly] = DB_DEFAULT
-    scores: list[list[int]] = DB_DEFAULT
+    placed_at: Annotated[AwareDatetime, ReadOnly] = db_default()
+    scores: list[list[int]] = db_default()
     state: Literal["open", "paid", "shipped"] = "open"
-    updated_at: Annotated[AwareDatetime, Computed] = DB_DEFAULT
+    updated_at: Annotated[AwareDatetime, Computed] = db_default()
     """Computed by the database on every write."""
 
     @classmethod

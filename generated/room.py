@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import AwareDatetime
 
-from surreal_gen.runtime.model import DB_DEFAULT, BaseSurrealModel, Computed, SurrealConfigDict
+from surreal_gen.runtime.model import BaseSurrealModel, Computed, SurrealConfigDict, db_default
 from surreal_gen.runtime.queryset import QuerySet
 from surreal_gen.runtime.types import RecordID
 
@@ -25,7 +25,7 @@ class Room(BaseSurrealModel):
     model_config = SurrealConfigDict(table_name="room")
 
     id: RecordID[Literal["room"]] | None = None
-    created_at: Annotated[AwareDatetime, Computed] = DB_DEFAULT
+    created_at: Annotated[AwareDatetime, Computed] = db_default()
     name: str
     owner: RecordID[Literal["person"]] | None = None
     topic: str | None = None

@@ -21,8 +21,8 @@ The type mapping (DESIGN.md "Type mapping"), with the choices made here:
 - A field with VALUE or COMPUTED is ``Computed`` (never written), unless the expression reads
   ``$value``: then it transforms what the client writes and stays writable.
   READONLY is ``ReadOnly`` (written on create only). A DEFAULT that is a plain literal
-  becomes the Python default; any other DEFAULT is ``DB_DEFAULT`` (left out, filled in by
-  the database).
+  becomes the Python default; any other DEFAULT is ``db_default()`` (the field holds
+  ``DB_DEFAULT``, left out of writes and dumps, until the database fills it in).
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ RUNTIME_MODULES: dict[str, tuple[str, ...]] = {
         "Computed",
         "ReadOnly",
         "Nullable",
-        "DB_DEFAULT",
+        "db_default",
     ),
     "surreal_gen.runtime.queryset": ("QuerySet",),
     "surreal_gen.runtime.types": (
@@ -585,19 +585,23 @@ def _attribute(
         markers = f"{markers}, {alias_field}" if markers else alias_field
     annotation = f"Annotated[{value_type.text}, {markers}]" if markers else value_type.text
     default = _default_expression(f, value_type, computed)
-    if default == "DB_DEFAULT":
-        imports.add(runtime("DB_DEFAULT"))
+    if default == DATABASE_DEFAULT:
+        imports.add(runtime("db_default"))
     return alias, annotation, default, frozenset(imports)
+
+
+DATABASE_DEFAULT = "db_default()"
+"""The default of an attribute the database fills in (``runtime.model.db_default``)."""
 
 
 def _default_expression(f: Field, value_type: PyType, computed: bool) -> str | None:
     """The attribute's default: a plain literal DEFAULT, ``None`` for an optional field, or
-    ``DB_DEFAULT`` when the database fills it in (None: the attribute is required)."""
+    ``db_default()`` when the database fills it in (None: the attribute is required)."""
     if computed:
-        return "DB_DEFAULT"
+        return DATABASE_DEFAULT
     if f.default is not None:
         literal = simple_default(f.default, value_type)
-        return "DB_DEFAULT" if literal is None else literal
+        return DATABASE_DEFAULT if literal is None else literal
     if is_optional(f.kind):
         return "None"
     return None

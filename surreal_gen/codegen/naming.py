@@ -103,7 +103,6 @@ GENERATED_CODE_NAMES = frozenset(
         "ClassVar",
         "Computed",
         "ConfigDict",
-        "DB_DEFAULT",
         "Decimal",
         "Duration",
         "Field",

@@ -47,6 +47,7 @@ if TYPE_CHECKING:
         Nullable,
         ReadOnly,
         SurrealConfigDict,
+        db_default,
     )
     from surreal_gen.runtime.queryset import QuerySet
     from surreal_gen.runtime.signals import (
@@ -85,6 +86,7 @@ _MODULE_OF: dict[str, str] = {
             "ReadOnly",
             "Nullable",
             "DB_DEFAULT",
+            "db_default",
         ),
         "model",
     ),
@@ -201,6 +203,7 @@ __all__ = [
     "SurrealGenError",
     "Table",
     "ValidationFailed",
+    "db_default",
     "escape_ident",
     "post_delete",
     "post_live_change",

@@ -3,7 +3,7 @@
 Writing follows the NONE semantics of docs/internals.md: an unset optional field is left out,
 `None` goes out as NONE (NULL only for `Nullable` fields), `Computed` fields are never
 written, `ReadOnly` fields only when the record is created, and a field still holding
-`DB_DEFAULT` is left for the database to fill in. Updates SET the fields written, so fields
+`DB_DEFAULT` (declared with `db_default()`) is left for the database to fill in. Updates SET the fields written, so fields
 the object does not mention keep their database values (and DEFAULTs). The record the
 database returns is taken back into the object, so defaults and computed values appear after
 `save()`.
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Final, Self, cast, get_args, get_origin
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from surreal_gen.runtime.errors import (
     AlreadyExistsError,
@@ -43,6 +43,7 @@ __all__ = [
     "Nullable",
     "ReadOnly",
     "SurrealConfigDict",
+    "db_default",
 ]
 
 
@@ -95,7 +96,20 @@ class _DbDefault:
 
 
 DB_DEFAULT: Any = _DbDefault()
-"""Python default of a field the database fills in (DEFAULT / VALUE): left out when unset."""
+"""What a field the database fills in (DEFAULT, VALUE, COMPUTED) holds until the object is
+saved and read back; such a field is declared with `db_default()`."""
+
+
+def db_default() -> Any:
+    """The default of a field the database fills in: the field holds `DB_DEFAULT` until the
+    object is saved and read back, is left out when it is written, and every dump leaves it
+    out meanwhile (pydantic's `exclude_if`), whether through `model_dump`, a `TypeAdapter`
+    or a model that holds this one."""
+    return Field(default=DB_DEFAULT, exclude_if=_is_db_default)
+
+
+def _is_db_default(value: object) -> bool:
+    return value is DB_DEFAULT
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,8 +129,6 @@ class WritePlan:
 
     on_create: tuple[FieldPlan, ...]
     on_update: tuple[FieldPlan, ...]
-    db_defaults: tuple[str, ...]
-    """Fields whose Python default is `DB_DEFAULT`."""
     is_relation: bool
     """The model has `in` and `out` fields: a relation (graph edge) table."""
 
@@ -152,11 +164,8 @@ def write_plan(model: type[BaseModel]) -> WritePlan:
             create.append(entry)
             if ReadOnly not in field.metadata:
                 update.append(entry)
-        db_defaults = tuple(
-            name for name, field in model.model_fields.items() if field.default is DB_DEFAULT
-        )
         keys = {database_key(name, field) for name, field in model.model_fields.items()}
-        plan = WritePlan(tuple(create), tuple(update), db_defaults, {"in", "out"} <= keys)
+        plan = WritePlan(tuple(create), tuple(update), {"in", "out"} <= keys)
         _write_plans[model] = plan
     return plan
 
@@ -251,16 +260,6 @@ class BaseSurrealModel(BaseModel):
     )
 
     id: Any = None
-
-    # -- serialization ------------------------------------------------------------------------
-
-    def model_dump(self, **options: Any) -> dict[str, Any]:
-        """pydantic's `model_dump`, leaving out fields still waiting for a database default."""
-        return super().model_dump(**_without_pending_defaults(self, options))
-
-    def model_dump_json(self, **options: Any) -> str:
-        """pydantic's `model_dump_json`, leaving out fields still waiting for a database default."""
-        return super().model_dump_json(**_without_pending_defaults(self, options))
 
     # -- table and connection -----------------------------------------------------------------
 
@@ -484,26 +483,6 @@ def _is_missing_table(exc: NotFoundError, table: str) -> bool:
         and isinstance(details.get("details"), Mapping)
         and details["details"].get("name") == table
     )
-
-
-def _without_pending_defaults(model: BaseModel, options: dict[str, Any]) -> dict[str, Any]:
-    """Add the fields that still hold `DB_DEFAULT` to a dump's `exclude` option.
-
-    The sentinel is not a value of the field's type, so pydantic would warn about it (and
-    fail in JSON mode); an unsaved object simply does not have those values yet.
-    """
-    values = model.__dict__
-    pending = {name for name in write_plan(type(model)).db_defaults if values[name] is DB_DEFAULT}
-    if not pending:
-        return options
-    exclude = options.get("exclude")
-    if exclude is None:
-        merged: Any = pending
-    elif isinstance(exclude, Mapping):
-        merged = {**dict.fromkeys(pending, True), **exclude}
-    else:
-        merged = set(exclude) | pending
-    return {**options, "exclude": merged}
 
 
 def _with_text_id(row: Mapping[str, Any]) -> Mapping[str, Any]:

@@ -78,12 +78,12 @@ def field(plan: ModulePlan, name: str) -> FieldPlan:
         ("nested", "TNested", None),
         ("rows", "list[TRowsItem]", None),
         ("lower", "str", None),
-        ("stamp", "Annotated[AwareDatetime, Computed]", "DB_DEFAULT"),
-        ("made", "Annotated[AwareDatetime, ReadOnly]", "DB_DEFAULT"),
+        ("stamp", "Annotated[AwareDatetime, Computed]", "db_default()"),
+        ("made", "Annotated[AwareDatetime, ReadOnly]", "db_default()"),
         ("room", "str", '"general"'),
         ("count", "int", "0"),
         ("state", 'Literal["on", "off"]', '"off"'),
-        ("untyped", "Annotated[Any, Computed]", "DB_DEFAULT"),
+        ("untyped", "Annotated[Any, Computed]", "db_default()"),
     ],
 )
 def test_field_types(plan: ModulePlan, name: str, annotation: str, default: str | None) -> None:

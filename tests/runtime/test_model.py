@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, cast
 
 import pytest
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from generated import Follows, Product
 from generated import Person as GeneratedPerson
@@ -33,6 +33,7 @@ from surreal_gen.runtime.model import (
     Nullable,
     ReadOnly,
     SurrealConfigDict,
+    db_default,
     write_plan,
 )
 from surreal_gen.runtime.signals import post_save
@@ -60,10 +61,12 @@ class ChatMessage(BaseSurrealModel):
 class Address(BaseModel):
     city: str
     zip: str | None = None
+    geocoded_at: datetime = db_default()
 
 
 class Person(BaseSurrealModel):
-    """Shaped like a generated model: typed id, markers, DB_DEFAULT, an alias, a sub-model."""
+    """Shaped like a generated model: typed id, markers, database defaults, an alias, a
+    sub-model."""
 
     model_config = SurrealConfigDict(table_name="person")
 
@@ -72,8 +75,8 @@ class Person(BaseSurrealModel):
     age: int | None = None
     nickname: Annotated[str | None, Nullable] = None
     code: Annotated[str, ReadOnly]
-    created_at: Annotated[datetime, Computed] = DB_DEFAULT
-    score: int = DB_DEFAULT
+    created_at: Annotated[datetime, Computed] = db_default()
+    score: int = db_default()
     address: Address | None = None
     tags: list[str] = Field(default_factory=list)
     source: str | None = Field(default=None, alias="in")
@@ -466,16 +469,37 @@ def test_assignments_are_validated() -> None:
 
 
 def test_unsaved_objects_dump_without_their_pending_database_defaults() -> None:
-    person = Person(name="Ann", code="A")
+    person = Person(name="Ann", code="A", address=Address(city="Oslo"))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         dumped = person.model_dump()
         as_json = json.loads(person.model_dump_json(exclude={"age"}))
     assert "created_at" not in dumped and "score" not in dumped
-    assert dumped["name"] == "Ann"
+    assert dumped["name"] == "Ann" and dumped["address"] == {"city": "Oslo", "zip": None}
     assert "created_at" not in as_json and "age" not in as_json and as_json["code"] == "A"
     person.score = 3
     assert person.model_dump(include={"score"}) == {"score": 3}
+
+
+def test_pending_database_defaults_are_left_out_of_every_dump() -> None:
+    """Not only the model's own ``model_dump``: a ``TypeAdapter`` (FastAPI's responses), or
+    a model holding this one, serializes it with pydantic-core directly. They raised
+    "Unable to serialize unknown type" in JSON, and warned in Python mode."""
+
+    class Envelope(BaseModel):
+        people: list[Person]
+
+    person = Person(name="Ann", code="A", address=Address(city="Oslo"))
+    expected = {"id": None, "name": "Ann", "age": None, "nickname": None, "code": "A"}
+    expected |= {"address": {"city": "Oslo", "zip": None}, "tags": [], "source": None}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert json.loads(TypeAdapter(Person).dump_json(person)) == expected
+        assert TypeAdapter(Person).dump_python(person) == expected
+        assert json.loads(Envelope(people=[person]).model_dump_json()) == {"people": [expected]}
+        assert Envelope(people=[person]).model_dump() == {"people": [expected]}
+    assert person.created_at is DB_DEFAULT and person.address is not None
+    assert person.address.geocoded_at is DB_DEFAULT
 
 
 def test_alias_or_name_both_populate() -> None:
