@@ -151,7 +151,7 @@ REQUESTS_IN_FLIGHT = 4
 """Requests sent at a time: the engine answers them on its own threads while the replies
 before them are turned into IR. Its store hands each read to a thread pool and waits, so
 one request keeps a core only partly busy: the 2.x engine alone answered 1,000 tables in
-0.33-0.36 s with four requests of 10 in flight, 0.43-0.47 s with two of 25."""
+0.33-0.36 s with four requests of 10 in flight, 0.43-0.62 s with two of 25."""
 
 
 async def _table_infos(
