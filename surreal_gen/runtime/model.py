@@ -3,10 +3,10 @@
 Writing follows the NONE semantics of docs/internals.md: an unset optional field is left out,
 `None` goes out as NONE (NULL only for `Nullable` fields), `Computed` fields are never
 written, `ReadOnly` fields only when the record is created, and a field still holding
-`DB_DEFAULT` (declared with `db_default()`) is left for the database to fill in. Updates SET the fields written, so fields
-the object does not mention keep their database values (and DEFAULTs). The record the
-database returns is taken back into the object, so defaults and computed values appear after
-`save()`.
+`DB_DEFAULT` (declared with `db_default()`) is left for the database to fill in. Updates SET
+the fields written, so fields the object does not mention keep their database values (and
+DEFAULTs). The record the database returns is taken back into the object, so defaults and
+computed values appear after `save()`.
 """
 
 from __future__ import annotations
