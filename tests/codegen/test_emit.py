@@ -10,14 +10,14 @@ import sys
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from surreal_gen.codegen import emit
-from surreal_gen.codegen.emit import PackageRenderer, docstring, render_package
+from surreal_gen.codegen.emit import PACKAGE_FILES, PackageRenderer, docstring, render_package
 from surreal_gen.codegen.introspect import SchemaFile
 from surreal_gen.codegen.ir import Field, Schema, Table
-from surreal_gen.codegen.kinds import Kind, render_kind
+from surreal_gen.codegen.kinds import Kind
 from surreal_gen.codegen.mapping import py_str
 from surreal_gen.codegen.output import MARKER, write_package
 from surreal_gen.runtime.model import BaseSurrealModel
@@ -224,27 +224,53 @@ def test_a_package_of_long_names_quotes_and_comments_is_as_ruff_formats_it(
     assert_ruff_passes(tmp_path, "format", "--check", "--line-length", "100", "pkg")
 
 
-ascii_kinds = kinds.filter(lambda kind: render_kind(kind).isascii())
-"""Kinds whose names and literals are ASCII: ruff measures a line by its characters' display
-width, which the layout counts as one per character."""
+WIDE_SCHEMA = """
+DEFINE TABLE `注文` SCHEMAFULL COMMENT '注文。一行が一件の注文です。';
+DEFINE FIELD `配送先の住所と受取人の名前と電話番号と配達時間帯の希望` ON `注文` TYPE option<string>;
+DEFINE FIELD `状態` ON `注文` TYPE
+    "受付済み" | "発送準備中" | "発送済み" | "配達完了" | "キャンセル済み" | "返品受付";
+DEFINE FIELD `合計金額` ON `注文` TYPE decimal
+    COMMENT '税込みの合計金額（円）。割引とポイント利用の後の金額で、送料を含みます。';
+"""
+
+
+@pytest.mark.parametrize("engine", ["2.x", "3.x"])
+def test_a_package_of_wide_characters_is_as_ruff_formats_it(tmp_path: Path, engine: str) -> None:
+    """A line of CJK text is twice as wide as it is long: ruff wraps by width."""
+    schema = read_files([SchemaFile("wide.surql", WIDE_SCHEMA)], engine).schema
+    write_package(tmp_path / "pkg", render_package(schema))
+    assert_ruff_passes(tmp_path, "format", "--check", "--line-length", "100", "pkg")
+
+
+WORD_CHARACTERS = "ab_z名前状態注文한국어ぁアｶＡé" + "e\u0301" + "\u1100\u1161"
+"""Letters as schemas write them: ASCII, CJK (two columns wide), hangul (a syllable, and a
+leading consonant with a vowel that joins it), kana, fullwidth and halfwidth forms,
+accented Latin precomposed and combining. Ruff measures a line by its characters' display
+width."""
 
 
 @given(
     st.lists(
-        st.tuples(st.from_regex(r"[a-z][a-z_]{0,39}", fullmatch=True), ascii_kinds),
+        st.tuples(
+            st.one_of(
+                st.from_regex(r"[a-z][a-z_]{0,39}", fullmatch=True),
+                st.text(alphabet=WORD_CHARACTERS, min_size=1, max_size=40),
+            ),
+            kinds,
+        ),
         min_size=1,
         max_size=5,
         unique_by=lambda pair: pair[0],
-    )
+    ),
+    st.text(alphabet=WORD_CHARACTERS, min_size=1, max_size=30),
 )
-@settings(deadline=None, max_examples=40, suppress_health_check=[HealthCheck.filter_too_much])
-def test_any_field_is_laid_out_as_ruff_formats_it(named_kinds: list[tuple[str, Kind]]) -> None:
+@settings(deadline=None, max_examples=60)
+def test_any_field_is_laid_out_as_ruff_formats_it(
+    named_kinds: list[tuple[str, Kind]], table: str
+) -> None:
     fields = tuple(Field(name, kind) for name, kind in named_kinds)
-    [module] = [
-        content
-        for path, content in render_package(Schema((Table("t", fields=fields),))).items()
-        if path == "t.py"
-    ]
+    files = render_package(Schema((Table(table, fields=fields),)))
+    [module] = [content for path, content in files.items() if path not in PACKAGE_FILES]
     source = module.decode("utf-8")
     assert _ruff_formatted(source) == source
 
