@@ -199,9 +199,9 @@ def test_live_database_via_url_flags(project: Path, surreal_database: SurrealDat
 
 def _scripted_sleeps(
     monkeypatch: pytest.MonkeyPatch, steps: list[tuple[float, Callable[[], None]]]
-) -> list[float]:
+) -> None:
     """``--watch``'s sleeps, each expected to last the given seconds and then to run its
-    step; the watching stops after the last one. Returns the sleeps taken."""
+    step; the watching stops after the last one."""
     taken: list[float] = []
 
     def sleep(seconds: float) -> None:
@@ -214,7 +214,6 @@ def _scripted_sleeps(
             raise KeyboardInterrupt
 
     monkeypatch.setattr(cli.time, "sleep", sleep)
-    return taken
 
 
 def _nothing() -> None:
