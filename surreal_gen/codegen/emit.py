@@ -98,10 +98,12 @@ LINE_LENGTH = 100
 
 def width(text: str) -> int:
     """The columns ``text`` takes as ruff measures a line (the ``unicode-width`` crate's
-    width of each character): two for an East Asian wide or fullwidth character (``名``),
-    none for a combining mark, one for any other. Text from the schema reaches a line
-    only as identifiers and escaped string literals, so no control or format character is
-    ever measured."""
+    width of each character): none for a character that extends the one before it (a
+    combining mark, a Hangul vowel or final consonant, a halfwidth sound mark), two for an
+    East Asian wide or fullwidth character (``名``), one for any other. Text from the
+    schema reaches a line only as identifiers and escaped string literals, so no control
+    or format character is ever measured. Python's Unicode tables are the ones of its
+    version (14.0 for 3.11): a symbol that a later version made wide counts one column."""
     if text.isascii():
         return len(text)
     return sum(map(_char_width, text))
@@ -109,11 +111,32 @@ def width(text: str) -> int:
 
 @functools.lru_cache(maxsize=4096)
 def _char_width(char: str) -> int:
+    if unicodedata.category(char) in ("Mn", "Me") or _extends_the_previous(char):
+        return 0
     if unicodedata.east_asian_width(char) in ("W", "F"):
         return 2
-    if unicodedata.category(char) in ("Mn", "Me") or "\u1160" <= char <= "\u11ff":
-        return 0  # combining marks; Hangul medial vowels and final consonants join a syllable
     return 1
+
+
+def _extends_the_previous(char: str) -> bool:
+    """Zero-width characters that are not combining marks: spacing marks that extend a
+    grapheme (Unicode's Other_Grapheme_Extend, which Python does not expose), Hangul
+    medial vowels and final consonants, and the Hangul and halfwidth Hangul fillers."""
+    code = ord(char)
+    return (
+        char in _OTHER_GRAPHEME_EXTEND
+        or 0x1160 <= code <= 0x11FF
+        or 0xD7B0 <= code <= 0xD7FF
+        or char in "\u3164\uffa0"
+    )
+
+
+_OTHER_GRAPHEME_EXTEND = frozenset(
+    "\u09be\u09d7\u0b3e\u0b57\u0bbe\u0bd7\u0cc2\u0cd5\u0cd6\u0d3e\u0d57\u0dcf\u0ddf"
+    "\u1b35\u200c\u302e\u302f\uff9e\uff9f\U0001133e\U00011357\U000114b0\U000114bd"
+    "\U000115af\U00011930\U0001d165\U0001d16e\U0001d16f\U0001d170\U0001d171\U0001d172"
+)
+"""Unicode's Other_Grapheme_Extend characters outside the tag block (PropList.txt)."""
 
 
 def field_statement(field: FieldPlan, indent: int) -> str:

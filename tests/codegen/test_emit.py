@@ -17,7 +17,7 @@ from surreal_gen.codegen import emit
 from surreal_gen.codegen.emit import PACKAGE_FILES, PackageRenderer, docstring, render_package
 from surreal_gen.codegen.introspect import SchemaFile
 from surreal_gen.codegen.ir import Field, Schema, Table
-from surreal_gen.codegen.kinds import Kind
+from surreal_gen.codegen.kinds import Kind, literal, union_of
 from surreal_gen.codegen.mapping import py_str
 from surreal_gen.codegen.output import MARKER, write_package
 from surreal_gen.runtime.model import BaseSurrealModel
@@ -240,6 +240,29 @@ def test_a_package_of_wide_characters_is_as_ruff_formats_it(tmp_path: Path, engi
     schema = read_files([SchemaFile("wide.surql", WIDE_SCHEMA)], engine).schema
     write_package(tmp_path / "pkg", render_package(schema))
     assert_ruff_passes(tmp_path, "format", "--check", "--line-length", "100", "pkg")
+
+
+@pytest.mark.parametrize(
+    "letters",
+    [
+        "名前",  # wide: two columns each
+        "ﾀﾞﾃﾞ",  # halfwidth katakana with halfwidth sound marks: one and none
+        "か\u3099",  # a kana and a combining sound mark (NFD): two and none
+        "\u1100\u1161\ud7b0",  # Hangul leading consonant, vowel, extended vowel: two, none, none
+        "ড\u09be",  # Bengali letter and a vowel sign that extends it: one and none
+        "ㅤx",  # the Hangul filler: none
+        "e\u0301",  # a combining accent: none
+    ],
+)
+def test_string_literals_of_any_width_are_laid_out_as_ruff_formats_it(letters: str) -> None:
+    """Literals of every length from 10 to 60 repeats, so some line of the filters lands on
+    the line length exactly, whatever the width of ``letters``."""
+    fields = tuple(
+        Field(f"f{n}", union_of([literal(letters * n), literal("b")])) for n in range(10, 61)
+    )
+    files = render_package(Schema((Table("t", fields=fields),)))
+    source = files["t.py"].decode("utf-8")
+    assert _ruff_formatted(source) == source
 
 
 WORD_CHARACTERS = "ab_z名前状態注文한국어ぁアｶＡé" + "e\u0301" + "\u1100\u1161"
