@@ -5,15 +5,16 @@ from __future__ import annotations
 import ast
 import contextlib
 import functools
+import hashlib
 import json
 import keyword
-import pickle
 import re
 import sys
+import types
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import jinja2
 
@@ -275,15 +276,18 @@ def _templates() -> _Templates:
 class _TemplateCache(jinja2.FileSystemBytecodeCache):
     """Compiled templates on disk: a run loads them (0.5 ms) instead of compiling them
     (15 ms, a fifth of generating the reference schema). Jinja keys each entry by the
-    template's path and checks its source and the Python version, so a changed template or
-    interpreter compiles afresh. A cache that cannot be written only makes the next run
-    compile again, and an entry that cannot be read is compiled afresh."""
+    template's path and checks its source and the Python version; the file names add the
+    options the templates are compiled with (``template_cache``). So a changed template,
+    option or interpreter compiles afresh. A cache that cannot be written only makes the
+    next run compile again, and an entry that cannot be read is compiled afresh."""
 
     def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         try:
             super().load_bytecode(bucket)
-        except (OSError, EOFError, ValueError, TypeError, pickle.UnpicklingError):
-            bucket.reset()  # unreadable or damaged (Jinja lets the unpickling errors through)
+        except Exception:  # noqa: BLE001 - whatever a damaged entry raises, compile instead
+            bucket.reset()  # (Jinja lets unpickling errors through; a bad length, MemoryError)
+        if bucket.code is not None and not isinstance(bucket.code, types.CodeType):
+            bucket.reset()  # marshalled, but not code
 
     def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         with contextlib.suppress(OSError):
@@ -297,21 +301,29 @@ def template_cache(directory: str | None = None) -> jinja2.BytecodeCache | None:
     safe folder can be had."""
     if sys.dont_write_bytecode:
         return None
+    compiled_with = repr([jinja2.__version__, *sorted(_ENVIRONMENT_OPTIONS.items())])
+    options = hashlib.sha256(compiled_with.encode()).hexdigest()[:12]
     try:
-        return _TemplateCache(directory)
+        return _TemplateCache(directory, f"__surreal_gen_{options}_%s.cache")
     except (OSError, RuntimeError):  # RuntimeError: Jinja found no safe folder
         return None
+
+
+_ENVIRONMENT_OPTIONS: dict[str, Any] = {
+    "autoescape": False,
+    "undefined": jinja2.StrictUndefined,
+    "keep_trailing_newline": True,
+    "trim_blocks": True,
+    "lstrip_blocks": True,
+}
+"""How the templates are compiled."""
 
 
 def _environment(cache: jinja2.BytecodeCache | None = None) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("surreal_gen", "templates"),
         bytecode_cache=cache,
-        autoescape=False,
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
+        **_ENVIRONMENT_OPTIONS,
     )
     env.filters["py_str"] = py_str
     env.filters["docstring"] = docstring
