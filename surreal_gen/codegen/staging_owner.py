@@ -82,8 +82,21 @@ def remove_abandoned(parent: Path, prefix: str) -> None:
             continue
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            abandoned = _same_file(descriptor, os.path.join(entry.path, OWNER_LOCK))
         except OSError:  # a live run's
-            os.close(descriptor)
-            continue
-        shutil.rmtree(entry.path, ignore_errors=True)
+            abandoned = False
+        if abandoned:
+            shutil.rmtree(entry.path, ignore_errors=True)
         os.close(descriptor)
+
+
+def _same_file(descriptor: int, path: str) -> bool:
+    """Whether ``path`` still names the file open as ``descriptor``: a run that gave its
+    folder up (``give_up``) between our open and our lock removed the file, and its lock
+    went with it."""
+    try:
+        named = os.stat(path)
+    except FileNotFoundError:
+        return False
+    held = os.fstat(descriptor)
+    return (named.st_dev, named.st_ino) == (held.st_dev, held.st_ino)

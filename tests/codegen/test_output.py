@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from surreal_gen.codegen import cli
+from surreal_gen.codegen import cli, staging_owner
 from surreal_gen.codegen import stager as stager_module
 from surreal_gen.codegen.emit import render_package
 from surreal_gen.codegen.introspect import SchemaFile
@@ -476,6 +476,31 @@ def test_the_staging_folder_of_a_live_run_is_left_alone(tmp_path: Path) -> None:
         assert live.is_dir()
         first.commit(files | {"a.py": b"a = 1\n"})
     assert _files_in(out) == files | {"a.py": b"a = 1\n"}
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="no flock")
+def test_a_folder_given_up_between_the_next_runs_look_and_its_lock_is_left_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run whose rollback failed gives its staging folder up (the only copies of the
+    replaced files are there) just after a second run opened its lock file: the second run
+    then gets the lock of a file that is gone, and must not take that for abandonment."""
+    staging = tmp_path / ".models.given_up"
+    (staging / "old").mkdir(parents=True)
+    (staging / "old" / "only_copy.py").write_text("x = 1\n")
+    lock = staging_owner.hold(staging)
+    real_open = os.open
+
+    def open_then_give_up(path: str, flags: int, *args: int, **kwargs: int) -> int:
+        descriptor = real_open(path, flags, *args, **kwargs)
+        if path == os.path.join(staging, staging_owner.OWNER_LOCK):
+            staging_owner.give_up(staging, lock)
+        return descriptor
+
+    monkeypatch.setattr(os, "open", open_then_give_up)
+    staging_owner.remove_abandoned(tmp_path, ".models.")
+    monkeypatch.undo()
+    assert (staging / "old" / "only_copy.py").read_text() == "x = 1\n"
 
 
 def test_a_folder_named_like_a_staging_folder_but_not_one_is_left_alone(tmp_path: Path) -> None:
