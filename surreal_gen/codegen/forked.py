@@ -60,6 +60,7 @@ class ForkedRender:
         # inside the block that always leaves with os._exit (raised before, they would run
         # the parent's cleanup there); here, until the copy's pid is kept, to be reaped.
         interrupts = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+        parent = os.getpid()
         try:
             with warnings.catch_warnings():
                 # Python 3.12+ warns about forking while other threads run (the embedded
@@ -72,7 +73,7 @@ class ForkedRender:
             os.close(write_end)
             return
         if pid == 0:
-            _render_and_exit(render, write_end, read_end, interrupts)
+            _render_and_exit(render, write_end, read_end, interrupts, parent)
         self._pid, self._pipe = pid, read_end
         os.close(write_end)
         os.set_blocking(read_end, False)
@@ -166,14 +167,20 @@ def _take_files(received: bytearray) -> list[tuple[str, bytes]]:
 
 
 def _render_and_exit(
-    render: Render, pipe: int, parent_end: int, interrupts: set[int | signal.Signals]
+    render: Render,
+    pipe: int,
+    parent_end: int,
+    interrupts: set[int | signal.Signals],
+    parent: int,
 ) -> NoReturn:
     """In the copy: write the frames of ``render``'s files to ``pipe``, and leave (status 0
     when all were written) without running the parent's cleanup: no ``finally`` blocks or
     ``atexit`` handlers of the code that forked, no flushing of its buffered output.
-    ``interrupts`` is the signal mask to restore once that is sure."""
+    ``interrupts`` is the signal mask to restore once that is sure; ``parent`` the process
+    that forked it."""
     status = 1
     try:
+        _end_with(parent)
         signal.pthread_sigmask(signal.SIG_SETMASK, interrupts)
         os.close(parent_end)
         with open(pipe, "wb") as output:
@@ -182,3 +189,19 @@ def _render_and_exit(
         status = 0
     finally:
         os._exit(status)
+
+
+PR_SET_PDEATHSIG = 1
+"""``prctl``'s option for the signal a process gets when its parent ends (``<sys/prctl.h>``)."""
+
+
+def _end_with(parent: int) -> None:
+    """Have the kernel kill this copy when the thread that forked it ends. A copy stuck on a
+    lock would otherwise outlive a parent killed outright, keeping the files it inherited
+    open (the staging folder's lock among them) for good."""
+    with contextlib.suppress(ImportError, AttributeError, OSError):
+        import ctypes
+
+        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # it ended before the line above
+        os._exit(1)

@@ -169,6 +169,54 @@ def test_what_the_copy_did_not_send_is_rendered_here(
         os.waitpid(forks[0], os.WNOHANG)
 
 
+_PARENT_KILLED_WHILE_ITS_COPY_IS_STUCK = """
+import os, signal, sys, threading
+from surreal_gen.codegen.forked import ForkedRender
+held = threading.Lock()
+held.acquire()  # in the copy too: never released there
+
+def render():
+    held.acquire()
+    yield "never.py", b""
+
+copy = ForkedRender(render)
+print(copy._pid, flush=True)
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie waiting for a reaper does not)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            return stat.read().rpartition(b")")[2].split()[0] != b"Z"
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(not forked.can_fork(), reason="forked rendering is Linux-only")
+def test_a_stuck_copy_does_not_outlive_a_parent_killed_outright() -> None:
+    """It would keep the files it inherited open, the staging folder's lock among them, so
+    no later run could remove that folder."""
+    parent = subprocess.Popen(
+        [sys.executable, "-c", _PARENT_KILLED_WHILE_ITS_COPY_IS_STUCK],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert parent.stdout is not None
+    copy = int(parent.stdout.readline())  # not read to its end: the copy shares the pipe
+    assert parent.wait(timeout=60) == -signal.SIGKILL
+    try:
+        deadline = time.monotonic() + 10
+        while _running(copy) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _running(copy)
+    finally:
+        if _running(copy):
+            os.kill(copy, signal.SIGKILL)
+        parent.stdout.close()
+
+
 def test_a_copy_that_works_long_without_sending_is_waited_for(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
