@@ -470,9 +470,9 @@ class _ModuleBuilder:
     ) -> FieldPlan:
         # an edge's ends are fixed when it is created
         edge_end = self.table.type == "relation" and segments in (("in",), ("out",))
-        closed = _closed_field(f.kind)
+        closed = _closed_field_plan(python_name, db_name, f, edge_end)
         if closed is not None:  # no nested model: the plan depends on the definition alone
-            plan, imports = _closed_field_plan(python_name, db_name, f, edge_end)
+            plan, imports = closed
             self.import_sets.add(imports)
             return plan
         value_type, nullable = self.open_type(f.kind, segments), admits_null(f.kind)
@@ -548,11 +548,13 @@ def _closed_field(kind: Kind) -> tuple[PyType, bool, FilterType] | None:
 @functools.lru_cache(maxsize=4096)
 def _closed_field_plan(
     python_name: str, db_name: str, f: Field, edge_end: bool
-) -> tuple[FieldPlan, frozenset[Import]]:
-    """The plan of an attribute whose kind is closed, and the imports it needs: made once per
-    name and definition (the tables of a large schema repeat definitions)."""
+) -> tuple[FieldPlan, frozenset[Import]] | None:
+    """The plan of an attribute whose kind is closed, and the imports it needs (None for
+    other kinds): made once per name and definition (the tables of a large schema repeat
+    definitions)."""
     closed = _closed_field(f.kind)
-    assert closed is not None
+    if closed is None:
+        return None
     value_type, nullable, filter_type = closed
     alias, annotation, default, imports = _attribute(
         python_name, db_name, f, value_type, nullable, edge_end

@@ -154,10 +154,7 @@ _CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 def class_name(table: str, taken: AbstractSet[str] = frozenset()) -> str:
     """A PascalCase class name for ``table`` such that neither it nor its derived names
     (``<Class>QuerySet`` ...) equal a name in ``taken`` or a derived name of one."""
-    return _first_free(
-        _class_name_base(table),
-        lambda candidate: not any(_occupied_in(name, taken) for name in _with_derived(candidate)),
-    )
+    return _first_free(_class_name_base(table), lambda candidate: _unoccupied(candidate, taken))
 
 
 def field_name(db_name: str, taken: AbstractSet[str] = frozenset()) -> str:
@@ -215,7 +212,10 @@ def field_names(db_names: Iterable[str], taken: AbstractSet[str] = frozenset()) 
     A name that is already valid as it is wins over one that had to be changed, so a field
     ``in`` next to ``in_`` keeps ``in_`` and ``in`` becomes ``in__2``... never the reverse.
     """
-    ordered = sorted(set(db_names), key=lambda name: (_field_name_base(name) != name, name))
+    bases = {name: _field_name_base(name) for name in db_names}
+    if len(set(bases.values())) == len(bases) and taken.isdisjoint(bases.values()):
+        return bases  # no two collide and none is taken: what the ordering below gives
+    ordered = sorted(bases, key=lambda name: (bases[name] != name, name))
     return _assign(ordered, taken, field_name, presorted=True)
 
 
@@ -265,8 +265,10 @@ def _ascii(char: str) -> str:
 
 
 def _class_name_base(table: str) -> str:
-    words = _WORDS.findall(unicodedata.normalize("NFKC", table))
-    name = _identifier("".join(word[0].upper() + word[1:] for word in words))
+    text = table if table.isascii() else unicodedata.normalize("NFKC", table)
+    name = "".join(word[0].upper() + word[1:] for word in _WORDS.findall(text))
+    if not name.isascii():  # ASCII words hold letters and digits only
+        name = _identifier(name)
     if not name.isidentifier():
         name = "Table" + name  # empty, or starts with a digit or a combining mark
     if name in _RESERVED_CLASSES:
@@ -290,11 +292,16 @@ def _with_derived(name: str) -> tuple[str, ...]:
     return (name, *(name + suffix for suffix in DERIVED_CLASS_SUFFIXES))
 
 
-def _occupied_in(name: str, taken: AbstractSet[str]) -> bool:
-    """``name in _occupied(taken)``, without building that set (``taken`` may be large)."""
-    return name in taken or any(
-        name.endswith(suffix) and name[: -len(suffix)] in taken for suffix in DERIVED_CLASS_SUFFIXES
-    )
+def _unoccupied(candidate: str, taken: AbstractSet[str]) -> bool:
+    """Whether neither ``candidate`` nor a derived name of it is in ``_occupied(taken)``,
+    without building that set (``taken`` may be large)."""
+    for name in _with_derived(candidate):
+        if name in taken:
+            return False
+        for suffix in DERIVED_CLASS_SUFFIXES:
+            if name.endswith(suffix) and name[: -len(suffix)] in taken:
+                return False
+    return True
 
 
 def _occupied(taken: AbstractSet[str]) -> set[str]:
