@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 import re
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, NamedTuple, TypeVar, get_args, overload
 
+from surreal_gen.codegen.jsontext import json_encoder
 from surreal_gen.codegen.kinds import Kind, parse_kind, render_kind
 
 TableType = Literal["normal", "relation", "any"]
@@ -316,8 +316,8 @@ def _table_tail(t: Table) -> dict[str, Any]:
     }
 
 
-json_text = json.JSONEncoder(ensure_ascii=False).encode
-"""``json.dumps(value, ensure_ascii=False)``, without making an encoder at each call."""
+json_text = json_encoder(allow_nan=True)
+"""``json.dumps(value, ensure_ascii=False)``."""
 
 
 def snapshot_head(schema: Schema) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from typing import Any
 
 from surreal_gen.codegen import naming
 from surreal_gen.codegen.ir import ELEMENT, Field, Schema, Table
+from surreal_gen.codegen.jsontext import json_encoder
 from surreal_gen.codegen.kinds import (
     AnyKind,
     Array,
@@ -115,8 +116,8 @@ def schema_file(schema: Schema, class_names: Mapping[str, str]) -> bytes:
     return builder.dump(schema.fingerprint)
 
 
-_compact = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(", ", ": ")).encode
-"""One line of JSON text (``json.dumps`` would make an encoder for each call)."""
+_compact = json_encoder(allow_nan=False)
+"""One line of JSON text."""
 
 
 class DocumentBuilder:
