@@ -121,6 +121,17 @@ def test_a_reserved_path_is_created_empty_then_filled(tmp_path: Path, helper: bo
     }
 
 
+@pytest.mark.parametrize("helper", [True, False])
+def test_a_file_that_cannot_be_created_is_named_in_the_error(tmp_path: Path, helper: bool) -> None:
+    (tmp_path / "taken.py").mkdir()
+    stager = Stager(tmp_path, helper=helper)
+    stager.write("fine.py", b"x = 1\n")
+    with pytest.raises(OSError, match=r"taken\.py"):
+        stager.write("taken.py", b"y = 2\n")  # in this process: at once
+        stager.finish()  # in the helper: its one-line message, when it is done
+    assert (tmp_path / "fine.py").read_bytes() == b"x = 1\n"
+
+
 def _files_in(folder: Path) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
 
