@@ -15,7 +15,7 @@ Modes:
                an earlier process): introspect, render, write
   sg-render    surreal-gen render + write alone (the schema is introspected from the store
                first, untimed), rendering as the CLI does (from 100 tables, the package
-               files and a third of the modules in a forked copy of the process)
+               files and part of the modules in a forked copy of the process)
   floor        what any tool reading the same store and writing the same package must pay,
                with no code generation at all: open the store, have the engine answer the
                same INFO requests surreal-gen sends (replies left undecoded), and write the

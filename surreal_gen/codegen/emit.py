@@ -378,9 +378,9 @@ class PackageRenderer:
     (``PackageWriter.reserve``).
 
     With ``parallel``, a schema of ``PARALLEL_FROM`` tables or more is rendered once all its
-    tables are read: the package files (``schema.json`` above all) and one module in
-    ``COPY_EVERY`` by a copy of this process (``forked.ForkedRender``), the other modules by
-    this one. While the tables are read, the engine's threads and this process (decoding the
+    tables are read: the package files (``schema.json`` above all) and the modules from the
+    last by a copy of this process (``forked.ForkedRender``), the modules from the first by
+    this one, until they meet. While the tables are read, the engine's threads and this process (decoding the
     replies, building the IR) already keep both cores busy; doing more here then only made
     the reading last longer.
     """
@@ -454,43 +454,50 @@ class PackageRenderer:
             raise ValueError("the schema's tables are not the ones the renderer expected")
         for table in schema.tables[self._rendered_count :]:
             self.add(table)
-        # Deferred modules: one in COPY_EVERY, and the package files, in a copy of this
-        # process, which sends each back when done; the others here, handing on the copy's
-        # modules between them.
         deferred = self._deferred or []
-        theirs = deferred[::COPY_EVERY]
-        mine = [table for index, table in enumerate(deferred) if index % COPY_EVERY]
         package_files: dict[str, bytes] = {}
 
         def in_copy() -> Iterator[tuple[str, bytes]]:
             yield from self._package_files(schema).items()
-            yield from map(self._module, theirs)
+            yield from map(self._module, reversed(deferred))
 
+        # The copy makes the package files, then the deferred modules from the last one; this
+        # process makes them from the first one, handing on what the copy sends, until they
+        # meet: however fast either goes (the machine, the file system, the helper), neither
+        # waits for the other.
         copy = ForkedRender(in_copy) if deferred else None
         try:
-            for table in mine:
-                self._keep(*self._module(table))
-                for path, content in copy.ready() if copy is not None else ():
-                    self._take(path, content, package_files)
-            for path, content in copy.finish() if copy is not None else ():
-                self._take(path, content, package_files)
+            theirs = len(deferred)  # the copy has sent deferred[theirs:]
+            mine = 0
+            while mine < theirs:
+                self._keep(*self._module(deferred[mine]))
+                mine += 1
+                if copy is not None:
+                    theirs -= self._take(copy.ready(), package_files)
+            while copy is not None and len(package_files) < len(PACKAGE_FILES):
+                sent = copy.next_files()
+                if not sent:  # it ended without them
+                    break
+                self._take(sent, package_files)
         finally:
             if copy is not None:
-                copy.close()
-        # What the copy did not send (all of it, where it cannot fork).
-        for table in theirs:
-            if f"{self._names.modules[table.name]}.py" not in self._files:
-                self._keep(*self._module(table))
+                copy.close()  # it may be making a module this process has made already
         if len(package_files) < len(PACKAGE_FILES):  # no copy, or it did not send them all
             package_files = self._package_files(schema)
         return self._files | package_files
 
-    def _take(self, path: str, content: bytes, package_files: dict[str, bytes]) -> None:
-        """Keep a file the copy sent."""
-        if path in PACKAGE_FILES:
-            package_files[path] = content
-        else:
-            self._keep(path, content)
+    def _take(self, sent: list[tuple[str, bytes]], package_files: dict[str, bytes]) -> int:
+        """Keep the files the copy sent (a module made here too is kept once); return how
+        many modules they were."""
+        modules = 0
+        for path, content in sent:
+            if path in PACKAGE_FILES:
+                package_files[path] = content
+                continue
+            modules += 1
+            if path not in self._files:
+                self._keep(path, content)
+        return modules
 
     def _package_files(self, schema: Schema) -> dict[str, bytes]:
         """``__init__.py``, ``py.typed``, ``schema.json`` and the marker."""
@@ -520,11 +527,6 @@ PACKAGE_FILES = ("__init__.py", "py.typed", SCHEMA_FILE, MARKER)
 PARALLEL_FROM = 100
 """Tables from which ``PackageRenderer(parallel=True)`` forks (below, the fork costs more
 than it saves)."""
-COPY_EVERY = 3
-"""The forked copy renders one module in this many, after the package files (``schema.json``
-and the fingerprint it needs take 0.3 s for 1,000 tables); this process hands every file to
-the writer too. Of 2, 3, 4 and 6, 3 gave the shortest runs (medians of 10 alternating
-runs: 2.01, 1.79, 1.88 and 1.90 s)."""
 
 
 def _natural_key(module: str) -> list[str | int]:

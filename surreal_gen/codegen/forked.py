@@ -12,9 +12,10 @@ Only on Linux. The copy has just the forking thread, so a lock that another thre
 the fork stays locked in it; none is taken there: the copy runs our rendering code alone
 (the templates are loaded before), writes to its pipe and leaves with ``os._exit``,
 running no cleanup of the parent's objects. The GIL, the import lock and the C library's
-locks are reset by the fork itself. Whatever goes wrong in the copy, ``finish`` says so and
-the caller renders what did not arrive itself, where any error is raised as usual; a copy
-that stops using CPU without ending (stuck all the same) is stopped (``STALL_CHECK_S``).
+locks are reset by the fork itself. Whatever goes wrong in the copy, it sends no more
+files, and the caller renders what did not arrive itself, where any error is raised as
+usual; a copy that stops using CPU without ending (stuck all the same) is stopped
+(``STALL_CHECK_S``). So is a copy whose remaining work the caller no longer needs.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ def can_fork() -> bool:
 
 class ForkedRender:
     """Runs ``render`` in a forked copy of this process, started at once. ``ready`` gives
-    the files done so far, ``finish`` waits for the rest; ``close`` stops the copy,
+    the files done so far, ``next_files`` waits for more; ``close`` stops the copy,
     whatever it has not done."""
 
     def __init__(self, render: Render) -> None:
@@ -87,52 +88,52 @@ class ForkedRender:
         """The files the copy has sent so far and not given out yet."""
         if self._pipe is None:
             return []
-        with contextlib.suppress(BlockingIOError):
+        try:
             while chunk := os.read(self._pipe, PIPE_SIZE):
                 self._received += chunk
+        except BlockingIOError:
+            pass
+        else:  # the end of the pipe: the copy is done
+            self._reap()
         return _take_files(self._received)
 
-    def finish(self) -> list[tuple[str, bytes]]:
-        """Wait for the copy to end; the files it sent and ``ready`` did not give out. (A
-        copy that failed, or was stopped as stuck, sent fewer files than it was asked for,
-        or none.)"""
-        pid, pipe = self._pid, self._pipe
-        if pipe is None or pid is None:
-            return []
-        cpu_time = _cpu_time(pid)
+    def next_files(self) -> list[tuple[str, bytes]]:
+        """Wait for the copy to send more files; the files it sent and ``ready`` did not
+        give out. None are left once it has ended: done, failed, or stopped as stuck
+        (``STALL_CHECK_S``)."""
+        if self._pipe is None or self._pid is None:
+            return self.ready()
+        cpu_time = _cpu_time(self._pid)
         pipe_events = select.poll()
-        pipe_events.register(pipe, select.POLLIN)
+        pipe_events.register(self._pipe, select.POLLIN)
         while True:
+            files = self.ready()
+            if files or self._pid is None:
+                return files
             if pipe_events.poll(STALL_CHECK_S * 1000):
-                try:
-                    chunk = os.read(pipe, PIPE_SIZE)
-                except BlockingIOError:
-                    continue
-                if not chunk:  # the copy is done
-                    os.waitpid(pid, 0)
-                    self._pid = None
-                    break
-                self._received += chunk
                 continue
-            now = _cpu_time(pid)
+            now = _cpu_time(self._pid)
             if now is not None and now == cpu_time:
                 self.close()
-                break
+                return []
             cpu_time = now
-        return _take_files(self._received)
+
+    def _reap(self) -> None:
+        if self._pid is not None:
+            os.waitpid(self._pid, 0)
+            self._pid = None
 
     def close(self) -> None:
         if self._pid is not None:
             os.kill(self._pid, signal.SIGKILL)
-            os.waitpid(self._pid, 0)
-            self._pid = None
+            self._reap()
         if self._pipe is not None:
             os.close(self._pipe)
             self._pipe = None
 
 
 STALL_CHECK_S = 10.0
-"""While nothing arrives, ``finish`` looks this often at the copy's CPU time: a copy that
+"""While nothing arrives, ``next_files`` looks this often at the copy's CPU time: a copy that
 used none since the last look is stuck (on a lock no thread of its own will release, say)
 and is stopped; the caller renders what it did not send. A copy that is slow, but working,
 is waited for."""

@@ -97,6 +97,48 @@ def test_a_copy_renders_the_package_files_and_some_modules_with_the_same_bytes(
     assert files == render_package(schema)
     assert list(files) == [p for p, _ in modules] + [p for p in files if p in PACKAGE_FILES]
     assert dict(modules) == {p: c for p, c in files.items() if p not in PACKAGE_FILES}
+    assert len(modules) == len(schema.tables)  # each handed on once
+
+
+@pytest.mark.parametrize("slow", ["here", "in the copy"])
+def test_the_modules_are_shared_by_how_fast_each_side_goes(
+    monkeypatch: pytest.MonkeyPatch, forks: list[int], slow: str
+) -> None:
+    """This process makes them from the first, the copy from the last, until they meet;
+    the copy is stopped then, whatever it was making."""
+    monkeypatch.setattr(emit, "PARALLEL_FROM", 2)
+    parent = os.getpid()
+    made_here: list[str] = []
+    real_module, real_package_files = PackageRenderer._module, PackageRenderer._package_files
+
+    def module(self: PackageRenderer, table: Table) -> tuple[str, bytes]:
+        if os.getpid() == parent:
+            made_here.append(table.name)
+            if slow == "here":
+                time.sleep(0.3)
+        return real_module(self, table)
+
+    def package_files(self: PackageRenderer, schema: Schema) -> dict[str, bytes]:
+        assert os.getpid() != parent, "the copy makes them"
+        if slow == "in the copy":
+            time.sleep(0.5)
+        return real_package_files(self, schema)
+
+    monkeypatch.setattr(PackageRenderer, "_module", module)
+    monkeypatch.setattr(PackageRenderer, "_package_files", package_files)
+    schema = reference("2.x").schema
+    tables = [t.name for t in schema.tables]
+    files, modules = render_streaming(schema)
+    if slow == "here":
+        assert 1 <= len(made_here) < len(tables)
+        assert made_here == tables[: len(made_here)]  # from the first
+    else:
+        assert made_here == tables
+    with pytest.raises(ChildProcessError):  # stopped and reaped
+        os.waitpid(forks[0], os.WNOHANG)
+    monkeypatch.undo()
+    assert files == render_package(schema)
+    assert sorted(p for p, _ in modules) == sorted(p for p in files if p not in PACKAGE_FILES)
 
 
 def test_render_package_can_fork_too(monkeypatch: pytest.MonkeyPatch, forks: list[int]) -> None:
@@ -230,7 +272,8 @@ def test_a_copy_that_works_long_without_sending_is_waited_for(
 
     copy = ForkedRender(render)
     try:
-        assert copy.finish() == [("late.py", b"x = 1\n")]
+        assert copy.next_files() == [("late.py", b"x = 1\n")]
+        assert copy.next_files() == []  # it has ended
     finally:
         copy.close()
 
@@ -289,11 +332,12 @@ def test_files_larger_than_the_pipe_arrive_whole(forks: list[int]) -> None:
     copy = ForkedRender(render)
     try:
         received = copy.ready()
-        rest = copy.finish()
+        while more := copy.next_files():
+            received += more
     finally:
         copy.close()
     assert len(forks) == 1
-    assert received + rest == sent
+    assert received == sent
 
 
 @cache
