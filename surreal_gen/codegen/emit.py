@@ -87,7 +87,8 @@ def typed_dict_items(filters: Sequence[FilterField], indent: int) -> str:
 @functools.lru_cache(maxsize=4096)
 def _typed_dict_lines(key: str, lookups: tuple[tuple[str, str], ...], indent: int) -> str:
     """The lines of one filter key: made once per key and type, as the tables of a large
-    schema repeat their fields (for 1,000 tables, 250,000 lines from some 40,000 keys)."""
+    schema repeat their fields (for 1,000 tables, 250,000 lines for 40,000 keys, most of
+    them the same few dozen; a key seldom seen just falls out of the cache)."""
     pad = " " * indent
     lines: list[str] = []
     for suffix, type_text in lookups:
@@ -380,9 +381,9 @@ class PackageRenderer:
     With ``parallel``, a schema of ``PARALLEL_FROM`` tables or more is rendered once all its
     tables are read: the package files (``schema.json`` above all) and the modules from the
     last by a copy of this process (``forked.ForkedRender``), the modules from the first by
-    this one, until they meet. While the tables are read, the engine's threads and this process (decoding the
-    replies, building the IR) already keep both cores busy; doing more here then only made
-    the reading last longer.
+    this one, until they meet. While the tables are read, the engine's threads and this
+    process (decoding the replies, building the IR) already keep both cores busy; doing
+    more here then only made the reading last longer.
     """
 
     def __init__(

@@ -85,7 +85,8 @@ class ForkedRender:
             raise
 
     def ready(self) -> list[tuple[str, bytes]]:
-        """The files the copy has sent so far and not given out yet."""
+        """The files the copy has sent so far and not given out yet (the copy is reaped
+        once its end of the pipe is closed)."""
         if self._pipe is None:
             return []
         try:

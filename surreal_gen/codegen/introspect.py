@@ -15,7 +15,6 @@ import bisect
 import codecs
 import dataclasses
 import fnmatch
-import functools
 import re
 from collections import deque
 from collections.abc import Iterable, Sequence
@@ -280,10 +279,8 @@ def _keyless_objects(table: Table) -> list[str]:
     return found
 
 
-@functools.lru_cache(maxsize=4096)
 def _holds_object(kind: Kind) -> bool:
-    """True when a value of ``kind`` may be an ``object`` itself (not an element of one).
-    Once per kind: every field of a SCHEMAFULL table is asked."""
+    """True when a value of ``kind`` may be an ``object`` itself (not an element of one)."""
     if isinstance(kind, Option):
         return _holds_object(kind.inner)
     if isinstance(kind, Union):

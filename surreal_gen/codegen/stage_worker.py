@@ -89,7 +89,7 @@ class Staging:
             os.makedirs(parent, exist_ok=True)
             self._folders.add(parent)
         if not self._blanks:
-            _write(os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666), content)
+            _write(os.open(target, os.O_CREAT | os.O_EXCL | _WRITE_ONLY, 0o666), content)
             return
         if os.path.lexists(target):  # as "xb" refuses it (a rename would replace it)
             raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), target)
@@ -99,7 +99,12 @@ class Staging:
 
     @staticmethod
     def _fill(target: str, content: bytes) -> None:
-        _write(os.open(target, os.O_WRONLY), content)
+        _write(os.open(target, _WRITE_ONLY), content)
+
+
+_WRITE_ONLY = os.O_WRONLY | getattr(os, "O_BINARY", 0)
+"""Bytes as they are: on Windows a descriptor opens in text mode unless told otherwise, and
+``os.write`` would then turn each ``\n`` into ``\r\n``."""
 
 
 def _write(descriptor: int, content: bytes) -> None:

@@ -23,6 +23,7 @@ from surreal_gen.codegen.forked import ForkedRender
 from surreal_gen.codegen.introspect import Introspection, SchemaFile
 from surreal_gen.codegen.ir import Schema, Table, schema_from_json, schema_to_json
 from surreal_gen.codegen.output import MARKER
+from surreal_gen.codegen.stager import PIPE_SIZE
 from tests.codegen.reference import read_files, reference
 
 
@@ -75,7 +76,7 @@ def render_streaming(schema: Schema) -> tuple[dict[str, bytes], list[tuple[str, 
     return renderer.files(schema), modules
 
 
-def test_a_copy_renders_the_package_files_and_some_modules_with_the_same_bytes(
+def test_the_copy_renders_the_package_files_and_the_bytes_are_the_same(
     monkeypatch: pytest.MonkeyPatch, forks: list[int]
 ) -> None:
     monkeypatch.setattr(emit, "PARALLEL_FROM", 2)
@@ -169,7 +170,11 @@ def test_a_lock_another_thread_holds_does_not_stop_the_copy(
 @pytest.mark.parametrize("failure", ["exception", "killed", "stuck"])
 @pytest.mark.parametrize("failing", ["third module", "package files"])
 def test_what_the_copy_did_not_send_is_rendered_here(
-    monkeypatch: pytest.MonkeyPatch, forks: list[int], failure: str, failing: str
+    monkeypatch: pytest.MonkeyPatch,
+    forks: list[int],
+    tmp_path: Path,
+    failure: str,
+    failing: str,
 ) -> None:
     """Whether the copy raises, is killed, or waits for ever on a lock that another thread
     held at the fork (stopped once its CPU time stands still for ``STALL_CHECK_S``)."""
@@ -179,8 +184,10 @@ def test_what_the_copy_did_not_send_is_rendered_here(
     rendered_in_copy = {"n": 0}
     real_module, real_package_files = PackageRenderer._module, PackageRenderer._package_files
     held = threading.Lock()
+    failed = tmp_path / "the copy failed"
 
     def fail() -> None:
+        failed.touch()
         if failure == "killed":
             os.kill(os.getpid(), signal.SIGKILL)
         if failure == "stuck":
@@ -188,7 +195,9 @@ def test_what_the_copy_did_not_send_is_rendered_here(
         raise RuntimeError("the copy failed")
 
     def module(self: PackageRenderer, table: Table) -> tuple[str, bytes]:
-        if os.getpid() != parent:
+        if os.getpid() == parent:
+            time.sleep(0.05)  # so that the copy gets to its third module before they meet
+        else:
             rendered_in_copy["n"] += 1
             if failing == "third module" and rendered_in_copy["n"] == 3:  # after two sent
                 fail()
@@ -207,8 +216,33 @@ def test_what_the_copy_did_not_send_is_rendered_here(
     assert len(forks) == 1
     assert files == render_package(schema)
     assert sorted(p for p, _ in modules) == sorted(p for p in files if p not in PACKAGE_FILES)
+    assert failed.exists()
     with pytest.raises(ChildProcessError):  # reaped
         os.waitpid(forks[0], os.WNOHANG)
+
+
+def test_a_copy_whose_modules_are_all_made_here_is_stopped_not_waited_for(
+    monkeypatch: pytest.MonkeyPatch, forks: list[int]
+) -> None:
+    monkeypatch.setattr(emit, "PARALLEL_FROM", 2)
+    parent = os.getpid()
+    real_module = PackageRenderer._module
+
+    def module(self: PackageRenderer, table: Table) -> tuple[str, bytes]:
+        if os.getpid() != parent:
+            time.sleep(30)  # each; it would take minutes to end on its own
+        return real_module(self, table)
+
+    monkeypatch.setattr(PackageRenderer, "_module", module)
+    schema = reference("2.x").schema
+    started = time.monotonic()
+    files, modules = render_streaming(schema)
+    assert time.monotonic() - started < 15
+    assert len(forks) == 1 and len(modules) == len(schema.tables)
+    with pytest.raises(ChildProcessError):  # reaped
+        os.waitpid(forks[0], os.WNOHANG)
+    monkeypatch.undo()
+    assert files == render_package(schema)
 
 
 _PARENT_KILLED_WHILE_ITS_COPY_IS_STUCK = """
@@ -323,7 +357,7 @@ def test_a_failure_here_stops_the_copy(monkeypatch: pytest.MonkeyPatch, forks: l
 
 
 def test_files_larger_than_the_pipe_arrive_whole(forks: list[int]) -> None:
-    sent = [(f"big{n}.py", os.urandom(1) * (forked.PIPE_SIZE + n)) for n in range(3)]
+    sent = [(f"big{n}.py", os.urandom(1) * (PIPE_SIZE + n)) for n in range(3)]
     sent.append(("empty.py", b""))
 
     def render() -> Iterator[tuple[str, bytes]]:
@@ -365,13 +399,16 @@ def test_the_cli_forks_for_a_large_schema_and_writes_only_what_changed(
     assert {name: content for name, (content, _) in first.items()} == expected
     assert generate() == first and len(forks) == 2
 
-    # tbl_0000 is rendered by the copy: its module alone changes, with the package files
-    [field] = [f for f in snapshot["tables"][0]["fields"] if f["path"] == "text_00"]
+    # the last table, the first the copy gets to: its module alone changes, with the
+    # package files
+    last = snapshot["tables"][-1]
+    [field] = [f for f in last["fields"] if f["path"] == "text_00"]
     field["kind"] = "int"
     third = generate()
     changed = {name for name in first if third[name] != first[name]}
-    assert changed == {"tbl_0000.py", "__init__.py", "schema.json", MARKER}
-    assert b"text_00: int" in third["tbl_0000.py"][0]
+    module = f"{last['name']}.py"
+    assert changed == {module, "__init__.py", "schema.json", MARKER}
+    assert b"text_00: int" in third[module][0]
 
 
 _FORK_WHILE_ANOTHER_THREAD_COMPUTES = """
