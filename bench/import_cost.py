@@ -18,12 +18,11 @@ from __future__ import annotations
 import argparse
 import ast
 import asyncio
-import tempfile
 from pathlib import Path
 
 from bench import sg_api
 from bench.codegen import load_store
-from bench.measure import ChildRun, median, print_table, python_child
+from bench.measure import ChildRun, median, print_table, python_child, scratch_folder
 from bench.synth import write_schema
 
 PACKAGE = "synth_models"
@@ -72,8 +71,8 @@ def main() -> None:
     if not sg_api.available():
         print(f"import_cost: not measured ({sg_api.missing_reason()})")
         return
-    with tempfile.TemporaryDirectory(prefix="bench-import-") as tmp:
-        work = build_package(Path(tmp), n_tables)
+    with scratch_folder("bench-import-") as tmp:
+        work = build_package(tmp, n_tables)
         for case in CASES:  # untimed: compile the bytecode caches, as after an install
             sample(case, work)
         runs: dict[str, list[ChildRun]] = {case: [] for case in CASES}

@@ -19,7 +19,8 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,17 @@ PYCACHE = Path(tempfile.gettempdir()) / "surreal-gen-bench-pycache"
 """Children keep bytecode caches here (outside the tree), as an installed application would
 have them, even where the environment sets PYTHONDONTWRITEBYTECODE."""
 RESULT_PREFIX = "BENCH_RESULT "
+CLEANUP_RECORD = Path(tempfile.gettempdir()) / "surreal-gen-bench-last-cleanup"
+"""When a benchmark's scratch folder was last removed, and how many files it held."""
+MANY_FILES = 1000
+SETTLE_S = 120.0
+"""How long a benchmark that times file creation waits after another's clean-up removed
+``MANY_FILES`` or more. On this machine's ext4 (no journal), creating a file steps over
+every inode freed in the last 60 s (360 s while its inode-table block is dirty;
+``recently_deleted()`` in fs/ext4/ialloc.c), so a run started right after another run's
+clean-up measured that clean-up: three back-to-back `bench.codegen` invocations gave 12.3x,
+11.3x and 10.3x, the floor going from 0.52-0.77 s to 1.2-1.3 s; one started right after
+7,021 files were removed 10.9x, and 13.0x 100 s after the last clean-up."""
 
 
 class ChildFailed(RuntimeError):
@@ -127,3 +139,33 @@ def format_cell(value: object) -> str:
     if isinstance(value, float):
         return f"{value:.3g}" if abs(value) < 100 else f"{value:.0f}"
     return str(value)
+
+
+@contextmanager
+def scratch_folder(prefix: str) -> Iterator[Path]:
+    """A temporary folder, removed at the end; a removal of many files is recorded for
+    ``settle_file_system``."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        yield Path(tmp)
+        files = sum(len(names) for _, _, names in os.walk(tmp))
+    if files >= MANY_FILES:
+        CLEANUP_RECORD.write_text(f"{time.time()} {files}\n", encoding="ascii")
+
+
+def settle_file_system(name: str) -> None:
+    """Wait until ``SETTLE_S`` have passed since a benchmark's clean-up removed many files,
+    saying why on stderr; at once otherwise."""
+    try:
+        when, files = CLEANUP_RECORD.read_text(encoding="ascii").split()
+        wait = float(when) + SETTLE_S - time.time()
+    except (OSError, ValueError):
+        return
+    if wait > 0:
+        print(
+            f"{name}: waiting {wait:.0f} s: a benchmark removed {files} files "
+            f"{SETTLE_S - wait:.0f} s ago, and creating files stays slower for a minute or "
+            "more after that on some file systems (ext4 without a journal)",
+            file=sys.stderr,
+            flush=True,
+        )
+        time.sleep(min(wait, SETTLE_S))
