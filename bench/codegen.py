@@ -8,6 +8,11 @@ time minus that check: what running the tool as a command costs.
     python -m bench.codegen                 # N = 100, 1000, 3000; F = 30
     python -m bench.codegen --quick         # N = 50, 150
 
+Each run writes a new folder, all removed at the end; from N = 1,000 a run first waits until
+another benchmark's removal of many files is some minutes old (``measure.SETTLE_S``: on this
+machine's file system, files created right after it are slow to create, and only the
+surreal-gen side creates a thousand).
+
 Modes:
   dcg          datamodel-code-generator, JSON Schema -> pydantic v2, builtin formatter
   sg-surql     surreal-gen end to end from .surql: apply, introspect, render, write
