@@ -325,8 +325,8 @@ def main() -> None:
         return
     sizes = [50, 150] if args.quick else [100, 1000, 3000]
     if args.sizes:
-        sizes = [int(s) for s in args.sizes.split(",")]
-    modes = args.modes.split(",")
+        sizes = list(dict.fromkeys(int(s) for s in args.sizes.split(",")))
+    modes = list(dict.fromkeys(args.modes.split(",")))  # a run's folder is named after both
     if max(sizes) >= SETTLE_FROM_N:
         settle_file_system("codegen")
     with scratch_folder("bench-codegen-") as tmp:

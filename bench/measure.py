@@ -10,6 +10,7 @@ children the parent falls back to `ru_maxrss` from `os.wait4`.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -39,9 +40,9 @@ SETTLE_S = 360.0
 every inode freed in the last 60 s, or 360 s while its inode-table block is dirty, as it is
 again as soon as files near it are created (``recently_deleted()`` in fs/ext4/ialloc.c). A
 run started right after another's clean-up measured that clean-up: three back-to-back
-`bench.codegen` invocations gave 12.3x, 11.3x and 10.3x, the floor going from 0.52-0.77 s to
-1.2-1.3 s; one right after 7,021 files were removed 10.9x. Runs whose first measurement came
-105-140 s after a clean-up gave 10.4x to 13.0x (the floors 0.53-1.19 s): hence the kernel's
+`bench.codegen` invocations gave 12.3x, 11.3x and 10.3x, the floor going from 0.77 s to 1.23
+and 1.21 s; one right after 7,021 files were removed 10.9x. Runs whose first measurement came
+105-140 s after a clean-up gave 10.4x to 13.0x (the floors 0.55-0.91 s): hence the kernel's
 bound rather than a shorter guess."""
 
 
@@ -145,13 +146,20 @@ def format_cell(value: object) -> str:
 
 @contextmanager
 def scratch_folder(prefix: str) -> Iterator[Path]:
-    """A temporary folder, removed at the end; a removal of many files is recorded for
-    ``settle_file_system``."""
-    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
-        yield Path(tmp)
-        files = sum(len(names) for _, _, names in os.walk(tmp))
-    if files >= MANY_FILES:
-        CLEANUP_RECORD.write_text(f"{time.time()} {files}\n", encoding="ascii")
+    """A temporary folder, removed at the end, however the block ends; a removal of many
+    files is recorded for ``settle_file_system`` (unless the record cannot be written: it
+    only saves the next run a wait)."""
+    files = 0
+    try:
+        with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+            try:
+                yield Path(tmp)
+            finally:
+                files = sum(len(names) for _, _, names in os.walk(tmp))
+    finally:
+        if files >= MANY_FILES:
+            with contextlib.suppress(OSError):
+                CLEANUP_RECORD.write_text(f"{time.time()} {files}\n", encoding="ascii")
 
 
 def settle_file_system(name: str) -> None:
