@@ -173,8 +173,8 @@ def settle_file_system(name: str) -> None:
     if wait > 0:
         print(
             f"{name}: waiting {wait:.0f} s: a benchmark removed {files} files "
-            f"{SETTLE_S - wait:.0f} s ago, and creating files stays slower for a minute or "
-            "more after that on some file systems (ext4 without a journal)",
+            f"{SETTLE_S - wait:.0f} s ago, and on some file systems (ext4 without a journal) "
+            "creating files stays slower for up to six minutes after that",
             file=sys.stderr,
             flush=True,
         )
