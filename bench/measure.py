@@ -21,7 +21,6 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -144,7 +143,7 @@ def format_cell(value: object) -> str:
     return str(value)
 
 
-@contextmanager
+@contextlib.contextmanager
 def scratch_folder(prefix: str) -> Iterator[Path]:
     """A temporary folder, removed at the end, however the block ends; a removal of many
     files is recorded for ``settle_file_system`` (unless the record cannot be written: it
